@@ -1,0 +1,126 @@
+//! The `healthsync` command: parses the command line, loads the configuration and hands
+//! over to the command modules. No platform logic lives here.
+
+mod commands;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use healthsync_core::config::{CONFIG_FILE_ENV, Overrides, Settings};
+
+/// healthsync: a health-telemetry platform. Wearables and home monitors stream vitals over
+/// MQTT; healthsync stores them in TimescaleDB, raises clinical alerts and serves patients
+/// and clinicians over an HTTP API.
+///
+/// Start everything on this machine with `healthsync up`. State (the embedded PostgreSQL
+/// cluster) lives in the data directory, `./data` unless configured.
+#[derive(Parser)]
+#[command(name = "healthsync", version, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct GlobalArgs {
+    /// TOML configuration file (optional; every key can also be set as HEALTHSYNC_<KEY>,
+    /// sections joined with `__`, e.g. HEALTHSYNC_DATABASE__URL).
+    #[arg(long, global = true, env = CONFIG_FILE_ENV, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory: holds the embedded PostgreSQL cluster and secrets.
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole platform in this process: database, API (and, as they are built,
+    /// broker, ingest and analytics). Ctrl-C or SIGTERM stops it cleanly.
+    Up {
+        /// Address of the HTTP API and dashboard.
+        #[arg(long, value_name = "ADDR")]
+        http_addr: Option<SocketAddr>,
+        /// Address devices connect to over MQTT.
+        #[arg(long, value_name = "ADDR")]
+        mqtt_addr: Option<SocketAddr>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage the embedded PostgreSQL cluster (used when no database.url is configured).
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+    },
+    /// Print the effective configuration (secrets redacted).
+    Config,
+}
+
+#[derive(Subcommand)]
+enum DbAction {
+    /// Start the cluster in the background (it keeps running after this command).
+    Start,
+    /// Stop the cluster.
+    Stop,
+    /// Say whether the cluster is running; exits with 3 when it is not.
+    Status,
+    /// Print a connection URL for the cluster that psql and healthsync accept.
+    Url,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (http_addr, mqtt_addr) = match &cli.command {
+        Command::Up {
+            http_addr,
+            mqtt_addr,
+        } => (*http_addr, *mqtt_addr),
+        _ => (None, None),
+    };
+    let overrides = Overrides {
+        data_dir: cli.global.data_dir,
+        http_addr,
+        mqtt_addr,
+    };
+    let settings = match Settings::load(cli.global.config.as_deref(), &overrides) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("healthsync: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    commands::init_logging(&settings.log);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("healthsync: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Up { .. } => commands::up::run(settings).await,
+            Command::Migrate => commands::migrate(settings).await,
+            Command::Db { action } => match action {
+                DbAction::Start => commands::db::start(&settings).await,
+                DbAction::Stop => commands::db::stop(&settings),
+                DbAction::Status => commands::db::status(&settings),
+                DbAction::Url => commands::db::url(&settings),
+            },
+            Command::Config => {
+                print!("{}", settings.to_redacted_toml());
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("healthsync: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! The `healthsync` binary end to end on a private data directory: `up` on a fresh machine
+//! state, clean stop, reuse of the data, recovery after `kill -9`, and the `db`, `migrate`
+//! and `config` commands.
+
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
+
+const BIN: &str = env!("CARGO_BIN_EXE_healthsync");
+const READY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A data directory the unprivileged `postgres` user can reach when the tests run as root.
+fn data_dir() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix("healthsync-it-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = dir.path().join("data");
+    (dir, data)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn healthsync(data: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env_remove("HEALTHSYNC_DATABASE__URL")
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn psql(data: &Path, sql: &str) -> String {
+    let url = stdout(&healthsync(data, &["db", "url"]));
+    let out = Command::new("psql")
+        .args([url.trim(), "-XAtc", sql])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout(&out).trim().to_owned()
+}
+
+/// A running `healthsync up`, in its own process group so that the whole group can be
+/// killed like a crashed service.
+struct Up {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Up {
+    fn start(data: &Path) -> Up {
+        let port = free_port();
+        let log = data.with_file_name(format!("up-{port}.log"));
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new(BIN)
+            .args(["up", "--http-addr", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(data)
+            .env_remove("HEALTHSYNC_DATABASE__URL")
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .stdin(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let mut up = Up { child, port, log };
+        up.wait_ready();
+        up
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("healthsync up exited with {status}:\n{}", self.output());
+            }
+            if let Ok(200) = http_status(&format!("http://127.0.0.1:{}/readyz", self.port)) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not ready in time:\n{}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.id() as i32)
+    }
+
+    /// Sends `signal` and waits for a clean exit.
+    fn stop_with(mut self, signal: Signal) -> String {
+        kill(self.pid(), signal).unwrap();
+        let status = wait_exit(&mut self.child, Duration::from_secs(90));
+        assert!(status.success(), "exit {status}:\n{}", self.output());
+        self.output()
+    }
+
+    fn kill_process_group(mut self) {
+        killpg(self.pid(), Signal::SIGKILL).unwrap();
+        wait_exit(&mut self.child, Duration::from_secs(10));
+    }
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("process did not exit within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn cluster_running(data: &Path) -> bool {
+    healthsync(data, &["db", "status"]).status.success()
+}
+
+fn wait_cluster_stopped(data: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while cluster_running(data) {
+        assert!(
+            Instant::now() < deadline,
+            "PostgreSQL still runs after healthsync ended"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The status code of a GET; the platform speaks plain HTTP on loopback.
+fn http_status(url: &str) -> Result<u16, reqwest::Error> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async { reqwest::get(url).await.map(|r| r.status().as_u16()) })
+}
+
+#[test]
+fn up_runs_stops_cleanly_reuses_data_and_recovers_after_kill_9() {
+    let (_guard, data) = data_dir();
+
+    // First run on an empty data directory: initialises, migrates, serves.
+    let up = Up::start(&data);
+    assert_eq!(
+        psql(
+            &data,
+            "SELECT hypertable_name FROM timescaledb_information.hypertables"
+        ),
+        "readings"
+    );
+    psql(
+        &data,
+        "INSERT INTO users (id, email, first_name, last_name, role) \
+         VALUES (gen_random_uuid(), 'marker@example.org', 'Mark', 'Er', 'admin')",
+    );
+    let first = up.stop_with(Signal::SIGINT);
+    assert!(first.contains("initialising PostgreSQL cluster"), "{first}");
+    assert!(
+        !cluster_running(&data),
+        "Ctrl-C must stop the embedded PostgreSQL"
+    );
+    assert!(!data.join("pg/data/postmaster.pid").exists());
+
+    // Second run reuses the cluster and its data.
+    let up = Up::start(&data);
+    assert!(
+        !up.output().contains("initialising"),
+        "second run re-initialised"
+    );
+    assert_eq!(
+        psql(
+            &data,
+            "SELECT count(*) FROM users WHERE email = 'marker@example.org'"
+        ),
+        "1"
+    );
+
+    // A crash of the whole process group takes the server down with it...
+    up.kill_process_group();
+    wait_cluster_stopped(&data);
+    // ...and may leave a lock file naming a PID that now belongs to another process.
+    std::fs::write(
+        data.join("pg/data/postmaster.pid"),
+        format!(
+            "{}\n{}\n",
+            std::process::id(),
+            data.join("pg/data").display()
+        ),
+    )
+    .unwrap();
+
+    // The third run recovers and still has the data.
+    let up = Up::start(&data);
+    assert!(
+        up.output().contains("removing stale lock file"),
+        "{}",
+        up.output()
+    );
+    assert_eq!(
+        psql(
+            &data,
+            "SELECT count(*) FROM users WHERE email = 'marker@example.org'"
+        ),
+        "1"
+    );
+    up.stop_with(Signal::SIGTERM);
+    assert!(!cluster_running(&data));
+}
+
+#[test]
+fn db_commands_manage_a_detached_cluster() {
+    let (_guard, data) = data_dir();
+    let status = healthsync(&data, &["db", "status"]);
+    assert_eq!(status.status.code(), Some(3));
+    assert!(stdout(&status).contains("not initialised"));
+
+    let start = healthsync(&data, &["db", "start"]);
+    assert!(start.status.success(), "{start:?}");
+    let url = stdout(&healthsync(&data, &["db", "url"]));
+    assert!(stdout(&start).contains(url.trim()), "start prints the URL");
+    assert!(
+        cluster_running(&data),
+        "db start leaves the cluster running"
+    );
+    assert_eq!(psql(&data, "SELECT current_database()"), "healthsync");
+
+    // A second start reuses the running cluster.
+    assert!(healthsync(&data, &["db", "start"]).status.success());
+
+    let stop = healthsync(&data, &["db", "stop"]);
+    assert!(stdout(&stop).contains("stopped"), "{stop:?}");
+    assert_eq!(healthsync(&data, &["db", "status"]).status.code(), Some(3));
+    assert!(stdout(&healthsync(&data, &["db", "stop"])).contains("not running"));
+}
+
+#[test]
+fn migrate_applies_once_then_is_a_no_op() {
+    let (_guard, data) = data_dir();
+    let first = healthsync(&data, &["migrate"]);
+    assert!(first.status.success(), "{first:?}");
+    assert!(stdout(&first).contains("applied 1 migration"), "{first:?}");
+    let second = healthsync(&data, &["migrate"]);
+    assert!(second.status.success());
+    assert_eq!(stdout(&second).trim(), "database is up to date");
+    assert!(
+        !cluster_running(&data),
+        "migrate stops the cluster it started"
+    );
+}
+
+#[test]
+fn config_prints_effective_settings_with_secrets_redacted() {
+    let (_guard, data) = data_dir();
+    let out = Command::new(BIN)
+        .args(["config", "--data-dir"])
+        .arg(&data)
+        .env(
+            "HEALTHSYNC_DATABASE__URL",
+            "postgres://app:hunter2@db.internal/hs",
+        )
+        .env("HEALTHSYNC_HTTP_ADDR", "127.0.0.1:9999")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(text.contains("http_addr = \"127.0.0.1:9999\""), "{text}");
+    assert!(
+        text.contains(&format!("data_dir = \"{}\"", data.display())),
+        "{text}"
+    );
+    assert!(text.contains("app:***@db.internal"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+
+    let bad = Command::new(BIN)
+        .args(["config"])
+        .env("HEALTHSYNC_HTTP_ADDR", "nowhere")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("http_addr"));
+}
