@@ -14,6 +14,8 @@
 #   mosquitto     mosquitto + mosquitto-clients: the tests talk MQTT with mosquitto_pub /
 #                 mosquitto_sub and the benchmark runs a Mosquitto 2 broker on demand.
 #                 The system service the package would start is kept stopped and disabled.
+#   openssl       the OpenSSL command line, which the broker's TLS test uses to make a
+#                 throwaway certificate.
 #
 # Behaviour: idempotent and safe to rerun. Each prerequisite is one step: a `*_present`
 # check (cheap: file tests only, no network) and a `*_install` function. When everything is
@@ -351,11 +353,18 @@ mosquitto_service_off() {
 }
 
 # ---------------------------------------------------------------------------------------
+# 4. OpenSSL command line: the broker's TLS test makes a throwaway certificate with it.
+
+openssl_present() { command -v openssl >/dev/null 2>&1; }
+openssl_install() { apt_install openssl; }
+
+# ---------------------------------------------------------------------------------------
 
 main() {
     step postgresql15 "PostgreSQL ${PG_MAJOR} server" postgresql15_present postgresql15_install
     step timescaledb "TimescaleDB Apache-2 for PostgreSQL ${PG_MAJOR}" timescaledb_present timescaledb_install
     step mosquitto "Mosquitto broker and clients" mosquitto_present mosquitto_install
+    step openssl "OpenSSL command line" openssl_present openssl_install
     log "all prerequisites present"
 }
 

@@ -22,4 +22,4 @@ stop_test_cluster() {
 }
 trap stop_test_cluster EXIT
 
-cargo test --workspace "$@"
+cargo test --workspace --no-fail-fast "$@"

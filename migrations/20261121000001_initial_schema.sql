@@ -47,11 +47,18 @@ CREATE TABLE devices (
     model            text,
     firmware_version text,
     status           device_status NOT NULL DEFAULT 'active',
+    -- The key is stored only as HMAC-SHA256(server secret, key); the prefix is not secret.
+    api_key_prefix   text NOT NULL,
+    api_key_hash     bytea NOT NULL,
+    key_rotated_at   timestamptz,
+    revoked_at       timestamptz,
+    online           boolean NOT NULL DEFAULT false,
     created_at       timestamptz NOT NULL DEFAULT now(),
     last_seen_at     timestamptz,
     battery          real CHECK (battery >= 0 AND battery <= 1)
 );
 CREATE INDEX devices_patient_idx ON devices (patient_id);
+CREATE UNIQUE INDEX devices_api_key_prefix_key ON devices (api_key_prefix);
 
 -- Every metric of the catalog in core (healthsync_core::metrics). Readable in SQL, four
 -- bytes on disk; new metrics are added with ALTER TYPE ... ADD VALUE.

@@ -3,12 +3,17 @@
 
 mod commands;
 
+use commands::registry;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use healthsync_core::config::{CONFIG_FILE_ENV, Overrides, Settings};
+use healthsync_core::devices::DeviceKind;
+use healthsync_core::ids::DeviceId;
+use healthsync_core::users::Role;
 
 /// healthsync: a health-telemetry platform. Wearables and home monitors stream vitals over
 /// MQTT; healthsync stores them in TimescaleDB, raises clinical alerts and serves patients
@@ -57,6 +62,98 @@ enum Command {
     },
     /// Print the effective configuration (secrets redacted).
     Config,
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Manage devices and their API keys.
+    Device {
+        #[command(subcommand)]
+        action: DeviceAction,
+    },
+    /// Manage internal service principals (e.g. external ingest workers).
+    Service {
+        #[command(subcommand)]
+        action: ServiceAction,
+    },
+    /// Benchmarks (not tests): measure and report. They run on a fresh temporary data
+    /// directory with built-in defaults; --data-dir and --config are not used.
+    Bench {
+        #[command(subcommand)]
+        target: commands::bench::BenchTarget,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create a user (a patient also gets a patient record).
+    Add {
+        #[arg(long)]
+        email: String,
+        /// Full name, e.g. "Ada Lovelace".
+        #[arg(long)]
+        name: String,
+        /// patient, clinician or admin.
+        #[arg(long)]
+        role: Role,
+        /// Login password (8 to 256 characters); without it the user cannot log in yet.
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceAction {
+    /// Register a device for a patient and print its API key (shown only this once).
+    Add {
+        /// Email of the patient who owns the device.
+        #[arg(long)]
+        patient: String,
+        /// smartwatch, bp_monitor, pulse_oximeter, glucometer, thermometer or scale.
+        #[arg(long)]
+        kind: DeviceKind,
+        /// Display name (default: the kind's name).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        manufacturer: Option<String>,
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long)]
+        firmware_version: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue a new API key; the old one stops working and its live session is dropped.
+    RotateKey {
+        id: DeviceId,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a device: its key is refused and its live session dropped.
+    Revoke { id: DeviceId },
+    /// List devices with their status, online state and key prefix.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ServiceAction {
+    /// Create an ingest service principal (MQTT client id and username `service:NAME`).
+    Add {
+        /// 1 to 40 characters from a-z, 0-9 and '-'.
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -92,7 +189,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    commands::init_logging(&settings.log);
+    // One-shot commands print results, not the platform's progress.
+    let long_running = matches!(cli.command, Command::Up { .. } | Command::Bench { .. });
+    commands::init_logging(&settings.log, long_running);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -114,6 +213,58 @@ fn main() -> ExitCode {
                 print!("{}", settings.to_redacted_toml());
                 Ok(ExitCode::SUCCESS)
             }
+            Command::User {
+                action:
+                    UserAction::Add {
+                        email,
+                        name,
+                        role,
+                        password,
+                        phone,
+                        json,
+                    },
+            } => {
+                let args = registry::UserAdd {
+                    email,
+                    name,
+                    role,
+                    password,
+                    phone,
+                    json,
+                };
+                registry::user_add(&settings, args).await
+            }
+            Command::Device { action } => match action {
+                DeviceAction::Add {
+                    patient,
+                    kind,
+                    name,
+                    manufacturer,
+                    model,
+                    firmware_version,
+                    json,
+                } => {
+                    let args = registry::DeviceAdd {
+                        patient,
+                        kind,
+                        name,
+                        manufacturer,
+                        model,
+                        firmware_version,
+                        json,
+                    };
+                    registry::device_add(&settings, args).await
+                }
+                DeviceAction::RotateKey { id, json } => {
+                    registry::device_rotate_key(&settings, id, json).await
+                }
+                DeviceAction::Revoke { id } => registry::device_revoke(&settings, id).await,
+                DeviceAction::List { json } => registry::device_list(&settings, json).await,
+            },
+            Command::Service {
+                action: ServiceAction::Add { name, json },
+            } => registry::service_add(&settings, &name, json).await,
+            Command::Bench { target } => commands::bench::run(target).await,
         }
     });
     match result {

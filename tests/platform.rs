@@ -72,11 +72,19 @@ struct Up {
 
 impl Up {
     fn start(data: &Path) -> Up {
+        Up::start_with(
+            data,
+            &["--mqtt-addr", &format!("127.0.0.1:{}", free_port())],
+        )
+    }
+
+    fn start_with(data: &Path, extra: &[&str]) -> Up {
         let port = free_port();
         let log = data.with_file_name(format!("up-{port}.log"));
         let out = std::fs::File::create(&log).unwrap();
         let child = Command::new(BIN)
             .args(["up", "--http-addr", &format!("127.0.0.1:{port}")])
+            .args(extra)
             .arg("--data-dir")
             .arg(data)
             .env_remove("HEALTHSYNC_DATABASE__URL")
@@ -162,11 +170,19 @@ fn wait_cluster_stopped(data: &Path) {
 
 /// The status code of a GET; the platform speaks plain HTTP on loopback.
 fn http_status(url: &str) -> Result<u16, reqwest::Error> {
+    http_get(url).map(|(status, _)| status)
+}
+
+fn http_get(url: &str) -> Result<(u16, String), reqwest::Error> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    rt.block_on(async { reqwest::get(url).await.map(|r| r.status().as_u16()) })
+    rt.block_on(async {
+        let response = reqwest::get(url).await?;
+        let status = response.status().as_u16();
+        Ok((status, response.text().await?))
+    })
 }
 
 #[test]
@@ -270,9 +286,15 @@ fn db_commands_manage_a_detached_cluster() {
 #[test]
 fn migrate_applies_once_then_is_a_no_op() {
     let (_guard, data) = data_dir();
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .count();
     let first = healthsync(&data, &["migrate"]);
     assert!(first.status.success(), "{first:?}");
-    assert!(stdout(&first).contains("applied 1 migration"), "{first:?}");
+    assert_eq!(
+        stdout(&first).trim(),
+        format!("applied {migrations} migration(s)")
+    );
     let second = healthsync(&data, &["migrate"]);
     assert!(second.status.success());
     assert_eq!(stdout(&second).trim(), "database is up to date");
@@ -312,4 +334,157 @@ fn config_prints_effective_settings_with_secrets_redacted() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("http_addr"));
+}
+
+/// `healthsync user|device ...` against the data directory of a running `healthsync up`,
+/// with a real MQTT client: a device added by one process connects to the broker of another
+/// at once, and a key rotated or revoked from the command line ends the live session.
+#[test]
+fn operators_manage_devices_while_the_platform_runs() {
+    let (_guard, data) = data_dir();
+    let mqtt_port = free_port();
+    let up = Up::start_with(&data, &["--mqtt-addr", &format!("127.0.0.1:{mqtt_port}")]);
+    let json = |out: Output| -> serde_json::Value {
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    json(healthsync(
+        &data,
+        &[
+            "user",
+            "add",
+            "--email",
+            "Ada@Example.org",
+            "--name",
+            "Ada Lovelace",
+            "--role",
+            "patient",
+            "--json",
+        ],
+    ));
+    let added = json(healthsync(
+        &data,
+        &[
+            "device",
+            "add",
+            "--patient",
+            "ada@example.org",
+            "--kind",
+            "pulse_oximeter",
+            "--json",
+        ],
+    ));
+    let id = added["device_id"].as_str().unwrap().to_owned();
+    let key = added["api_key"].as_str().unwrap().to_owned();
+
+    let publish = |key: &str| {
+        Command::new("mosquitto_pub")
+            .args(["-h", "127.0.0.1", "-p", &mqtt_port.to_string()])
+            .args(["-i", &id, "-u", &id, "-P", key, "-q", "1"])
+            .args(["-t", &format!("devices/{id}/telemetry"), "-m", "{}"])
+            .output()
+            .unwrap()
+    };
+    assert!(
+        publish(&key).status.success(),
+        "a freshly added device cannot publish"
+    );
+
+    // A live session, then a rotation from another process.
+    let mut session = Command::new("mosquitto_sub")
+        .args(["-h", "127.0.0.1", "-p", &mqtt_port.to_string()])
+        .args([
+            "-i",
+            &id,
+            "-u",
+            &id,
+            "-P",
+            &key,
+            "-t",
+            &format!("devices/{id}/ack"),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until(|| device_online(&data, &id));
+    let rotated = json(healthsync(&data, &["device", "rotate-key", &id, "--json"]));
+    let new_key = rotated["api_key"].as_str().unwrap().to_owned();
+    assert_ne!(new_key, key);
+    wait_until(|| !device_online(&data, &id));
+    let _ = session.kill();
+    let _ = session.wait();
+    let refused = publish(&key);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("Connection Refused"));
+    assert!(publish(&new_key).status.success());
+
+    assert!(
+        healthsync(&data, &["device", "revoke", &id])
+            .status
+            .success()
+    );
+    assert!(
+        !publish(&new_key).status.success(),
+        "a revoked device published"
+    );
+    let listed = json(healthsync(&data, &["device", "list", "--json"]));
+    assert_eq!(listed[0]["status"], "revoked");
+    assert_eq!(listed[0]["kind"], "pulse_oximeter");
+    assert!(
+        listed[0].get("api_key_hash").is_none(),
+        "hashes are never shown"
+    );
+
+    // Bad input: a clear error, and nothing changes.
+    let bad = healthsync(
+        &data,
+        &[
+            "device",
+            "add",
+            "--patient",
+            "ada@example.org",
+            "--kind",
+            "toaster",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("smartwatch"),
+        "{bad:?}"
+    );
+    let nobody = healthsync(
+        &data,
+        &[
+            "device",
+            "add",
+            "--patient",
+            "nobody@example.org",
+            "--kind",
+            "scale",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("no user with email"));
+    assert_eq!(
+        json(healthsync(&data, &["device", "list", "--json"]))
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    up.stop_with(Signal::SIGTERM);
+}
+
+fn device_online(data: &Path, id: &str) -> bool {
+    psql(
+        data,
+        &format!("SELECT online FROM devices WHERE id = '{id}'"),
+    ) == "t"
+}
+
+fn wait_until(mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !condition() {
+        assert!(Instant::now() < deadline, "condition not met in time");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }

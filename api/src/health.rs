@@ -1,11 +1,15 @@
 //! Liveness and readiness probes: `/healthz` answers while the process runs; `/readyz`
-//! answers 200 only when the database is reachable and fully migrated.
+//! answers 200 only when the database is reachable and fully migrated and every platform
+//! component (the broker) is running.
+
+use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use healthsync_core::db::{self, Readiness};
+use serde::Serialize;
 
 use crate::AppState;
 
@@ -19,14 +23,32 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
-    let readiness = db::readiness(&state.pool).await;
-    let status = if readiness.is_ready() {
+#[derive(Serialize)]
+struct Ready {
+    #[serde(flatten)]
+    database: Readiness,
+    components: BTreeMap<&'static str, bool>,
+}
+
+async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Ready>) {
+    let database = db::readiness(&state.pool).await;
+    let components: BTreeMap<_, _> = state
+        .probes
+        .iter()
+        .map(|(name, probe)| (*name, probe()))
+        .collect();
+    let status = if database.is_ready() && components.values().all(|ok| *ok) {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(readiness))
+    (
+        status,
+        Json(Ready {
+            database,
+            components,
+        }),
+    )
 }
 
 #[cfg(test)]
@@ -53,9 +75,7 @@ mod tests {
     #[tokio::test]
     async fn ready_when_migrated_and_not_after_a_migration_is_lost() {
         let db = test_db().await;
-        let app = router(AppState {
-            pool: db.pool.clone(),
-        });
+        let app = router(AppState::new(db.pool.clone()));
         let (status, body) = get(app.clone(), "/readyz").await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["storage"]["kind"], "timescaledb");
@@ -72,10 +92,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn not_ready_while_a_component_is_down() {
+        let db = test_db().await;
+        let mut state = AppState::new(db.pool.clone());
+        state.probes.push(("broker", std::sync::Arc::new(|| false)));
+        let (status, body) = get(router(state), "/readyz").await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["database"], true);
+        assert_eq!(body["components"]["broker"], false);
+        db.drop_database().await;
+    }
+
+    #[tokio::test]
     async fn not_ready_when_the_database_is_gone() {
         let db = test_db().await;
         let pool = db.pool.clone();
-        let app = router(AppState { pool: pool.clone() });
+        let app = router(AppState::new(pool.clone()));
         db.drop_database().await;
         let (status, body) = get(app, "/readyz").await;
         assert_eq!(status, 503);

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 /// Environment variable that names the configuration file. It is read by the CLI, not
 /// treated as a configuration key.
 pub const CONFIG_FILE_ENV: &str = "HEALTHSYNC_CONFIG";
+/// Environment variable that places the test harness's cluster; not a configuration key.
+pub const TEST_DATA_DIR_ENV: &str = "HEALTHSYNC_TEST_DATA_DIR";
 const ENV_PREFIX: &str = "HEALTHSYNC_";
 
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +40,82 @@ pub struct Settings {
     /// Address of the MQTT listener devices connect to.
     pub mqtt_addr: SocketAddr,
     pub database: DatabaseSettings,
+    pub broker: BrokerSettings,
+    pub ingest: IngestSettings,
+    pub secrets: SecretSettings,
     pub log: LogSettings,
+}
+
+/// The ingest pipeline.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestSettings {
+    /// Messages waiting between pipeline stages; when full, ingest stops taking more.
+    pub queue_messages: usize,
+    /// A batch is written when it holds this many readings...
+    pub batch_max_readings: usize,
+    /// ...or when its oldest message has waited this long.
+    pub batch_max_delay_ms: u64,
+    /// Readings older than this are rejected, and dropped from storage by a periodic job.
+    pub retention_days: u32,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        Self {
+            queue_messages: 10_000,
+            batch_max_readings: 5_000,
+            batch_max_delay_ms: 20,
+            retention_days: 730,
+        }
+    }
+}
+
+/// The embedded MQTT broker. Its plain listener is `mqtt_addr` (MQTT 3.1.1 and 5 on one
+/// port).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrokerSettings {
+    /// A second listener speaking MQTT over TLS; needs `tls_cert` and `tls_key` (PEM).
+    pub tls_addr: Option<SocketAddr>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Largest PUBLISH payload accepted; larger ones disconnect the client.
+    pub max_payload_bytes: usize,
+    pub max_connections: usize,
+    /// Largest keep-alive a client may ask for (rumqttd refuses 0, i.e. none).
+    pub max_keep_alive_secs: u16,
+    /// Unacknowledged QoS 1 messages in flight per connection.
+    pub max_inflight: usize,
+    /// Time a new connection has to send its CONNECT.
+    pub connect_timeout_ms: u16,
+    /// Failed CONNECTs per client id per minute before it is refused for a minute.
+    pub max_failed_auth: u32,
+}
+
+/// Secrets; `healthsync config` never prints them.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecretSettings {
+    /// Base64 key (≥ 32 bytes) for hashing API keys. Absent: generated once and kept in
+    /// `<data_dir>/secrets/api-key-hmac`. Processes sharing a database must share it.
+    pub api_key_hmac: Option<String>,
+}
+
+impl Default for BrokerSettings {
+    fn default() -> Self {
+        Self {
+            tls_addr: None,
+            tls_cert: None,
+            tls_key: None,
+            max_payload_bytes: 64 * 1024,
+            max_connections: 20_000,
+            max_keep_alive_secs: 900,
+            max_inflight: 100,
+            connect_timeout_ms: 5_000,
+            max_failed_auth: 5,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -74,6 +151,9 @@ impl Default for Settings {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             mqtt_addr: SocketAddr::from(([127, 0, 0, 1], 1883)),
             database: DatabaseSettings::default(),
+            broker: BrokerSettings::default(),
+            ingest: IngestSettings::default(),
+            secrets: SecretSettings::default(),
             log: LogSettings::default(),
         }
     }
@@ -92,7 +172,9 @@ impl Default for DatabaseSettings {
 impl Default for LogSettings {
     fn default() -> Self {
         Self {
-            level: "info".to_owned(),
+            // rumqttd logs every accept and every disconnect; healthsync records those
+            // itself (device events), so its own logs are off unless asked for.
+            level: "info,rumqttd=off".to_owned(),
             format: LogFormat::Text,
         }
     }
@@ -160,6 +242,29 @@ impl Settings {
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError::Rule("data_dir must not be empty".into()));
         }
+        let broker = &self.broker;
+        if broker.tls_addr.is_some() && (broker.tls_cert.is_none() || broker.tls_key.is_none()) {
+            return Err(ConfigError::Rule(
+                "broker.tls_addr needs broker.tls_cert and broker.tls_key".into(),
+            ));
+        }
+        for (key, value) in [
+            ("broker.max_payload_bytes", broker.max_payload_bytes),
+            ("broker.max_connections", broker.max_connections),
+            ("broker.max_inflight", broker.max_inflight),
+            (
+                "broker.max_keep_alive_secs",
+                usize::from(broker.max_keep_alive_secs),
+            ),
+            (
+                "broker.connect_timeout_ms",
+                usize::from(broker.connect_timeout_ms),
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Rule(format!("{key} must be at least 1")));
+            }
+        }
         Ok(())
     }
 
@@ -167,15 +272,18 @@ impl Settings {
     pub fn to_redacted_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database.url = shown.database.url.as_deref().map(redact_url_password);
+        if shown.secrets.api_key_hmac.is_some() {
+            shown.secrets.api_key_hmac = Some("***".into());
+        }
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
     }
 }
 
-/// `HEALTHSYNC_*` variables with the prefix removed and keys lower-cased; the variable
-/// naming the configuration file is not a key and is left out.
+/// `HEALTHSYNC_*` variables with the prefix removed and keys lower-cased; the variables
+/// that are not keys (configuration file, test harness) are left out.
 fn healthsync_env(env: impl IntoIterator<Item = (String, String)>) -> HashMap<String, String> {
     env.into_iter()
-        .filter(|(name, _)| name != CONFIG_FILE_ENV)
+        .filter(|(name, _)| name != CONFIG_FILE_ENV && name != TEST_DATA_DIR_ENV)
         .filter_map(|(name, value)| {
             let key = name.strip_prefix(ENV_PREFIX)?;
             Some((key.to_ascii_lowercase(), value))
@@ -232,6 +340,7 @@ mod tests {
                 ("HEALTHSYNC_HTTP_ADDR", "127.0.0.1:9001"),
                 ("HEALTHSYNC_DATABASE__MAX_CONNECTIONS", "7"),
                 ("HEALTHSYNC_CONFIG", "ignored-as-a-key.toml"),
+                ("HEALTHSYNC_TEST_DATA_DIR", "/tmp/not-a-key"),
                 ("OTHER_HTTP_ADDR", "1.2.3.4:1"),
             ]),
             &Overrides {
@@ -280,6 +389,14 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("max_connections"), "{err}");
+
+        let err = Settings::load_from(
+            None,
+            env(&[("HEALTHSYNC_BROKER__TLS_ADDR", "127.0.0.1:8883")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("tls_cert"), "{err}");
     }
 
     #[test]
@@ -308,10 +425,14 @@ mod tests {
                 url: Some("postgres://app:s3cret@db/hs".into()),
                 ..DatabaseSettings::default()
             },
+            secrets: SecretSettings {
+                api_key_hmac: Some("c2VjcmV0LWhtYWMta2V5".into()),
+            },
             ..Settings::default()
         };
         let shown = s.to_redacted_toml();
         assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(!shown.contains("c2VjcmV0LWhtYWMta2V5"), "{shown}");
         assert!(shown.contains("app:***@db/hs"), "{shown}");
     }
 }

@@ -4,10 +4,22 @@
 //!   command-line flags).
 //! - [`db`]: the database — the embedded PostgreSQL cluster, TimescaleDB, migrations and
 //!   readiness.
+//! - [`ids`], [`users`], [`devices`], [`services`]: identities and the registries of people,
+//!   devices and internal service principals.
+//! - [`api_keys`]: issuing and verifying API keys (keyed hashes, constant-time checks).
+//! - [`catalog`]: the metric catalog (LOINC, UCUM, possible bounds, device kinds).
+//! - [`telemetry`]: the device wire format v1 — decoding, per-reading validation, acks.
 //! - `test_support` (feature `test-support`): the integration-test harness, one fresh
 //!   database per test on a shared embedded cluster.
 
+pub mod api_keys;
+pub mod catalog;
 pub mod config;
 pub mod db;
+pub mod devices;
+pub mod ids;
+pub mod services;
+pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+pub mod users;

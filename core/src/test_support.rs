@@ -37,18 +37,22 @@ static SHARED: OnceCell<Shared> = OnceCell::const_new();
 
 /// The data directory of the shared test cluster.
 pub fn test_data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("HEALTHSYNC_TEST_DATA_DIR") {
+    if let Some(dir) = std::env::var_os(crate::config::TEST_DATA_DIR_ENV) {
         return PathBuf::from(dir);
     }
     // Test executables live in <target>/<profile>/deps/.
-    std::env::current_exe()
+    let target = std::env::current_exe()
         .ok()
-        .and_then(|exe| {
-            exe.ancestors()
-                .nth(3)
-                .map(|target| target.join("healthsync-test"))
-        })
-        .unwrap_or_else(|| std::env::temp_dir().join("healthsync-test"))
+        .and_then(|exe| exe.ancestors().nth(3).map(Path::to_owned));
+    match target {
+        Some(target) if embedded::searchable_by_others(&target) => target.join("healthsync-test"),
+        // E.g. a checkout under /root while running as root: the server's user could not
+        // reach a cluster there.
+        _ => PathBuf::from(format!(
+            "/tmp/healthsync-test-{}",
+            nix::unistd::Uid::effective()
+        )),
+    }
 }
 
 /// The shared test cluster, started if needed.

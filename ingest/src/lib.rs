@@ -1,5 +1,209 @@
-//! The ingest pipeline: telemetry from the broker link, a remote MQTT broker or HTTP is
-//! decoded, validated against the metric catalog, written to the `readings` hypertable in
-//! idempotent batches, and acknowledged to the device only after commit.
+//! healthsync-ingest: every reading a device sends ends up in the database exactly once,
+//! or is rejected with a reason the device and its owner can see; a device is told its
+//! message is stored only once it is.
 //!
-//! Not built yet: see the "Ingest pipeline" issue.
+//! Stages, connected by bounded channels (in the spirit of Vector):
+//! sources (the in-process broker link, HTTP) → [`validate`] (envelope, catalog) →
+//! [`writer`] (batch by size or time, one transaction, retried until committed) →
+//! replies (ack on `devices/{id}/ack`, or the HTTP response) and the committed-readings
+//! stream that analytics and live views consume. Ingest knows nothing of them: it only
+//! publishes. [`retention`] drops readings past the retention window.
+
+mod directory;
+pub mod message;
+mod replies;
+pub mod retention;
+mod validate;
+mod writer;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::Utc;
+use healthsync_broker::Broker;
+use healthsync_core::config::IngestSettings;
+use healthsync_core::ids::DeviceId;
+use sqlx::PgPool;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::directory::Directory;
+pub use crate::message::{CommittedReading, Outcome};
+use crate::message::{Incoming, Reply};
+use crate::replies::Replies;
+use crate::writer::BatchLimits;
+
+/// Batches of committed readings kept for subscribers that fall behind.
+const COMMITTED_BUFFER: usize = 1024;
+/// How long an HTTP submission may wait for room in a full pipeline before 503.
+const SUBMIT_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("cannot subscribe to the broker: {0}")]
+    Broker(#[from] healthsync_broker::BrokerError),
+    #[error("ingest is overloaded; retry later")]
+    Overloaded,
+    #[error("ingest is shutting down")]
+    Closed,
+}
+
+/// The running pipeline. Cloning gives another handle for HTTP submissions.
+#[derive(Clone)]
+pub struct Ingest {
+    incoming: mpsc::Sender<Incoming>,
+    committed: broadcast::Sender<Arc<[CommittedReading]>>,
+}
+
+/// Owns the pipeline's tasks; [`Pipeline::shutdown`] drains them.
+pub struct Pipeline {
+    pub handle: Ingest,
+    source: Option<JoinHandle<()>>,
+    stages: Vec<JoinHandle<()>>,
+}
+
+impl Pipeline {
+    /// Starts the stages, and the broker source when a broker is given.
+    pub async fn start(
+        pool: PgPool,
+        settings: &IngestSettings,
+        broker: Option<&Broker>,
+    ) -> Result<Pipeline, IngestError> {
+        let (incoming_tx, incoming_rx) = mpsc::channel(settings.queue_messages);
+        let (checked_tx, checked_rx) = mpsc::channel(settings.queue_messages);
+        let (committed, _) = broadcast::channel(COMMITTED_BUFFER);
+
+        let (replies, source) = match broker {
+            Some(broker) => {
+                let (ack_link, subscriber) =
+                    broker.subscribe("ingest", "devices/+/telemetry").await?;
+                let source = tokio::spawn(broker_source(subscriber, incoming_tx.clone()));
+                (Replies::new(Some(ack_link)), Some(source))
+            }
+            None => (Replies::default(), None),
+        };
+        let directory = Arc::new(Directory::new(pool.clone()));
+        let retention = chrono::Duration::days(i64::from(settings.retention_days));
+        let stages = vec![
+            tokio::spawn(validate::run(
+                incoming_rx,
+                checked_tx,
+                directory,
+                replies.clone(),
+                retention,
+            )),
+            tokio::spawn(writer::run(
+                checked_rx,
+                pool,
+                BatchLimits {
+                    max_readings: settings.batch_max_readings,
+                    max_delay: Duration::from_millis(settings.batch_max_delay_ms),
+                },
+                replies,
+                committed.clone(),
+            )),
+        ];
+        Ok(Pipeline {
+            handle: Ingest {
+                incoming: incoming_tx,
+                committed,
+            },
+            source,
+            stages,
+        })
+    }
+
+    /// Stops taking messages and waits until everything taken is written and answered.
+    pub async fn shutdown(self) {
+        if let Some(source) = self.source {
+            // Whatever the source holds but has not handed over was not acked: the device
+            // sends it again after reconnecting.
+            source.abort();
+            let _ = source.await;
+        }
+        drop(self.handle);
+        for stage in self.stages {
+            let _ = stage.await;
+        }
+    }
+}
+
+impl Ingest {
+    /// Committed readings as they are written.
+    pub fn committed(&self) -> broadcast::Receiver<Arc<[CommittedReading]>> {
+        self.committed.subscribe()
+    }
+
+    /// Runs one message (HTTP ingestion) through the pipeline and answers after commit.
+    pub async fn submit(&self, device: DeviceId, payload: Bytes) -> Result<Outcome, IngestError> {
+        let (reply, answer) = oneshot::channel();
+        let message = Incoming {
+            device,
+            payload,
+            received_at: Utc::now(),
+            reply: Reply::Http(reply),
+        };
+        match self.incoming.send_timeout(message, SUBMIT_WAIT).await {
+            Ok(()) => answer.await.map_err(|_| IngestError::Closed),
+            Err(mpsc::error::SendTimeoutError::Timeout(_)) => Err(IngestError::Overloaded),
+            Err(mpsc::error::SendTimeoutError::Closed(_)) => Err(IngestError::Closed),
+        }
+    }
+}
+
+/// Hands every telemetry message from the broker to the pipeline; waits while it is full.
+async fn broker_source(
+    mut subscriber: healthsync_broker::InProcessSubscriber,
+    incoming: mpsc::Sender<Incoming>,
+) {
+    loop {
+        let delivery = match subscriber.next().await {
+            Ok(delivery) => delivery,
+            Err(e) => {
+                tracing::error!(%e, "ingest lost its broker link");
+                return;
+            }
+        };
+        // The ACL guarantees the topic names the device that published.
+        let Some(device) = device_of(&delivery.topic) else {
+            continue;
+        };
+        let message = Incoming {
+            device,
+            payload: delivery.payload,
+            received_at: Utc::now(),
+            reply: Reply::Mqtt,
+        };
+        if incoming.send(message).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The device id in `devices/{id}/telemetry`.
+fn device_of(topic: &[u8]) -> Option<DeviceId> {
+    let topic = std::str::from_utf8(topic).ok()?;
+    topic
+        .strip_prefix("devices/")?
+        .strip_suffix("/telemetry")?
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_ids_come_from_telemetry_topics_only() {
+        let id = DeviceId::new();
+        assert_eq!(
+            device_of(format!("devices/{id}/telemetry").as_bytes()),
+            Some(id)
+        );
+        assert_eq!(device_of(format!("devices/{id}/status").as_bytes()), None);
+        assert_eq!(device_of(b"devices/x/telemetry"), None);
+        assert_eq!(device_of(b"\xff"), None);
+    }
+}

@@ -1,6 +1,8 @@
 //! The bodies of the `healthsync` subcommands.
 
+pub mod bench;
 pub mod db;
+pub mod registry;
 pub mod up;
 
 use std::process::ExitCode;
@@ -9,10 +11,16 @@ use healthsync_core::config::{LogFormat, LogSettings, Settings};
 use healthsync_core::db::Database;
 use tracing_subscriber::EnvFilter;
 
-/// Logs go to stderr; `RUST_LOG` overrides the configured level.
-pub fn init_logging(log: &LogSettings) {
+/// Logs go to stderr; `RUST_LOG` overrides the configured level. Short commands log only
+/// warnings unless a level was configured.
+pub fn init_logging(log: &LogSettings, long_running: bool) {
+    let level = if long_running || log.level != LogSettings::default().level {
+        log.level.as_str()
+    } else {
+        "warn"
+    };
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&log.level))
+        .or_else(|_| EnvFilter::try_new(level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

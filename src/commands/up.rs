@@ -1,17 +1,38 @@
 //! `healthsync up`: the whole platform in one process, stopped cleanly by Ctrl-C/SIGTERM.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use healthsync_api::AppState;
+use healthsync_broker::Broker;
+use healthsync_core::api_keys::KeyHasher;
 use healthsync_core::config::Settings;
 use healthsync_core::db::Database;
+use healthsync_ingest::{Pipeline, retention};
+use metrics_exporter_prometheus::PrometheusBuilder;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
 pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
+    let metrics = PrometheusBuilder::new()
+        .install_recorder()
+        .context("cannot install the metrics recorder")?;
     let db = Database::open(&settings).await?;
     tracing::info!(storage = ?db.storage, "database ready");
+    let hasher = KeyHasher::load(settings.secrets.api_key_hmac.as_deref(), &settings.data_dir)?;
+    let broker = Broker::start(
+        settings.mqtt_addr,
+        &settings.broker,
+        db.pool.clone(),
+        hasher.clone(),
+    )
+    .await
+    .context("cannot start the MQTT broker")?;
+    let ingest = Pipeline::start(db.pool.clone(), &settings.ingest, Some(&broker))
+        .await
+        .context("cannot start ingest")?;
+    retention::spawn(db.pool.clone(), settings.ingest.retention_days);
     let listener = TcpListener::bind(settings.http_addr)
         .await
         .with_context(|| format!("cannot listen on {}", settings.http_addr))?;
@@ -19,14 +40,22 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     println!("healthsync is up");
     println!("  API        http://{http_addr}/");
     println!("  readiness  http://{http_addr}/readyz");
+    println!("  MQTT       mqtt://{}  (3.1.1 and 5)", broker.mqtt_addr());
+    if let Some(tls) = broker.tls_addr() {
+        println!("  MQTT/TLS   mqtts://{tls}");
+    }
     println!("  data       {}", settings.data_dir.display());
     println!("press Ctrl-C to stop");
 
-    let state = AppState {
-        pool: db.pool.clone(),
-    };
+    let mut state = AppState::new(db.pool.clone());
+    state.probes.push(("broker", Arc::new(broker.probe())));
+    state.metrics = Some(metrics);
+    state.ingest = Some(ingest.handle.clone());
+    state.hasher = Some(hasher);
     let served = healthsync_api::serve(listener, state, shutdown_signal()).await;
-    tracing::info!("shutting down");
+    tracing::info!("shutting down: draining ingest");
+    ingest.shutdown().await;
+    broker.shutdown().await;
     db.close().await?;
     served.context("HTTP server failed")?;
     Ok(ExitCode::SUCCESS)

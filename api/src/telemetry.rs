@@ -1,0 +1,188 @@
+//! `POST /api/telemetry`: ingestion for devices that cannot speak MQTT. The device names
+//! itself in `X-Device-Id` and proves it with its API key in `X-Api-Key`; the body is a wire
+//! format v1 message; the answer, sent after commit, is the same ack MQTT devices receive.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
+use healthsync_core::devices::{self, DeviceStatus};
+use healthsync_core::ids::DeviceId;
+use healthsync_core::telemetry::Ack;
+use healthsync_ingest::{IngestError, Outcome};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The same limit as the broker's default payload limit.
+const MAX_BODY: usize = 64 * 1024;
+const BAD_CREDENTIALS: &str = "missing or invalid X-Device-Id / X-Api-Key";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/telemetry", post(ingest))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+}
+
+async fn ingest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Ack>, ApiError> {
+    let (Some(ingest), Some(hasher)) = (&state.ingest, &state.hasher) else {
+        return Err(ApiError::Unavailable {
+            message: "ingest is not running in this process".into(),
+            retry_after: 30,
+        });
+    };
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let device: DeviceId = header("x-device-id")
+        .and_then(|id| id.parse().ok())
+        .ok_or(ApiError::Unauthorized(BAD_CREDENTIALS))?;
+    let key = header("x-api-key").ok_or(ApiError::Unauthorized(BAD_CREDENTIALS))?;
+    let credential = devices::credential(&state.pool, device)
+        .await
+        .map_err(ApiError::internal)?
+        .filter(|c| c.status == DeviceStatus::Active)
+        .ok_or(ApiError::Unauthorized(BAD_CREDENTIALS))?;
+    if !hasher.verify(key, &credential.api_key_hash) {
+        return Err(ApiError::Unauthorized(BAD_CREDENTIALS));
+    }
+    match ingest.submit(device, body).await {
+        Ok(Outcome::Stored(ack)) => Ok(Json(ack)),
+        Ok(Outcome::Refused { code, message }) => Err(ApiError::BadRequest {
+            code,
+            message,
+            field: None,
+        }),
+        Ok(Outcome::UnknownDevice) => Err(ApiError::Unauthorized(BAD_CREDENTIALS)),
+        Err(IngestError::Overloaded) => Err(ApiError::Unavailable {
+            message: "ingest is overloaded".into(),
+            retry_after: 1,
+        }),
+        Err(e) => Err(ApiError::Unavailable {
+            message: e.to_string(),
+            retry_after: 5,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use healthsync_core::api_keys::KeyHasher;
+    use healthsync_core::config::IngestSettings;
+    use healthsync_core::devices::{self, DeviceKind, NewDevice};
+    use healthsync_core::test_support::test_db;
+    use healthsync_core::users::{self, Email, NewUser, Role, UserStatus};
+    use healthsync_ingest::Pipeline;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use crate::{AppState, router};
+
+    async fn post(
+        app: axum::Router,
+        id: &str,
+        key: &str,
+        body: String,
+    ) -> (u16, serde_json::Value) {
+        let request = Request::post("/api/telemetry")
+            .header("x-device-id", id)
+            .header("x-api-key", key)
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn devices_post_telemetry_with_their_key_and_get_the_ack_after_commit() {
+        let db = test_db().await;
+        let hasher = KeyHasher::new(&[3; 32]);
+        let patient = users::create(
+            &db.pool,
+            NewUser {
+                email: Email::parse("http@example.org").unwrap(),
+                first_name: "H".into(),
+                last_name: "T".into(),
+                phone: None,
+                role: Role::Patient,
+                status: UserStatus::Active,
+                password: None,
+            },
+        )
+        .await
+        .unwrap();
+        let device = devices::register(
+            &db.pool,
+            &hasher,
+            NewDevice {
+                patient_id: patient.id,
+                kind: DeviceKind::Glucometer,
+                display_name: None,
+                manufacturer: None,
+                model: None,
+                firmware_version: None,
+            },
+        )
+        .await
+        .unwrap();
+        let id = device.device.id.to_string();
+        let key = device.api_key;
+        let pipeline = Pipeline::start(db.pool.clone(), &IngestSettings::default(), None)
+            .await
+            .unwrap();
+
+        let mut state = AppState::new(db.pool.clone());
+        let app_without_ingest = router(state.clone());
+        state.ingest = Some(pipeline.handle.clone());
+        state.hasher = Some(hasher);
+        let app = router(state);
+        let t = chrono::Utc::now().to_rfc3339();
+        let body = format!(
+            r#"{{"seq": 3, "readings": [{{"metric": "blood_glucose", "t": "{t}", "v": 54}},
+                                        {{"metric": "blood_glucose", "t": "{t}", "v": 5000}}]}}"#
+        );
+        let count = || async {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM readings")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+        };
+
+        let (status, ack) = post(app.clone(), &id, &key, body.clone()).await;
+        assert_eq!(status, 200, "{ack}");
+        assert_eq!(
+            ack,
+            serde_json::json!({"seq": 3, "accepted": 1, "rejected": [{"index": 1, "reason": "out_of_range"}]})
+        );
+        assert_eq!(count().await, 1);
+
+        for (id, key) in [(id.as_str(), "hsk_wrong"), ("not-a-uuid", key.as_str())] {
+            let (status, error) = post(app.clone(), id, key, body.clone()).await;
+            assert_eq!(status, 401);
+            assert_eq!(error["error"]["code"], "unauthorized");
+        }
+        let (status, error) = post(app.clone(), &id, &key, "{\"seq\": 1".into()).await;
+        assert_eq!(status, 400);
+        assert_eq!(error["error"]["code"], "malformed_json");
+        let (status, _) = post(app_without_ingest, &id, &key, body).await;
+        assert_eq!(status, 503);
+        assert_eq!(count().await, 1, "refused requests stored nothing");
+
+        devices::revoke(&db.pool, device.device.id).await.unwrap();
+        let (status, _) = post(app, &id, &key, "{}".into()).await;
+        assert_eq!(status, 401, "a revoked device's key is refused");
+        pipeline.shutdown().await;
+        db.drop_database().await;
+    }
+}

@@ -1,0 +1,82 @@
+//! The validate stage: decodes each message's envelope and checks its readings against
+//! the metric catalog, for the device that sent it.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use healthsync_core::telemetry::{self, Context};
+use tokio::sync::mpsc;
+
+use crate::directory::Directory;
+use crate::message::{Checked, Incoming, Outcome, Refused, Validated};
+use crate::replies::Replies;
+
+/// Rejected payloads are kept up to this many bytes.
+const MAX_RAW_KEPT: usize = 8 * 1024;
+
+pub async fn run(
+    mut incoming: mpsc::Receiver<Incoming>,
+    checked: mpsc::Sender<Checked>,
+    directory: Arc<Directory>,
+    replies: Replies,
+    retention: Duration,
+) {
+    while let Some(message) = incoming.recv().await {
+        metrics::gauge!("healthsync_ingest_queue_incoming").set(incoming.len() as f64);
+        let info = loop {
+            match directory.get(message.device).await {
+                Ok(info) => break info,
+                Err(e) => {
+                    // The database is down: hold this message (and, through the full
+                    // queue, the source) until it is back.
+                    tracing::warn!(%e, "cannot look up device; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+            }
+        };
+        let Some(info) = info else {
+            tracing::warn!(device = %message.device, "telemetry from an unknown or revoked device");
+            metrics::counter!("healthsync_ingest_messages_refused_total", "code" => "unknown_device")
+                .increment(1);
+            replies.send(message.device, message.reply, Outcome::UnknownDevice);
+            continue;
+        };
+        let next = match telemetry::decode(&message.payload) {
+            Ok(decoded) => {
+                let now = Utc::now();
+                let context = Context {
+                    device_kind: info.kind,
+                    now,
+                    oldest: now - retention,
+                };
+                let (readings, rejections) = telemetry::validate(&decoded.readings, &context);
+                Checked::Valid(Validated {
+                    device: message.device,
+                    patient: info.patient,
+                    seq: decoded.seq,
+                    battery: decoded.battery,
+                    readings,
+                    rejections,
+                    received_at: message.received_at,
+                    reply: message.reply,
+                })
+            }
+            Err(e) => Checked::Refused(Refused {
+                device: message.device,
+                code: e.code(),
+                message: e.to_string(),
+                raw: truncated(&message.payload),
+                received_at: message.received_at,
+                reply: message.reply,
+            }),
+        };
+        if checked.send(next).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn truncated(payload: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&payload[..payload.len().min(MAX_RAW_KEPT)]);
+    text.into_owned()
+}

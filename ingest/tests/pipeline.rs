@@ -1,0 +1,344 @@
+//! The ingest pipeline end to end with the real broker, the real database and Debian's
+//! `mosquitto_pub`/`mosquitto_sub`: stored rows, acks after commit, replays, mixed and
+//! malformed messages, the committed stream, and HTTP-style submission.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use healthsync_broker::Broker;
+use healthsync_core::api_keys::KeyHasher;
+use healthsync_core::config::{BrokerSettings, IngestSettings};
+use healthsync_core::devices::{self, DeviceKind, NewDevice};
+use healthsync_core::ids::DeviceId;
+use healthsync_core::telemetry::Ack;
+use healthsync_core::test_support::{TestDb, test_db};
+use healthsync_core::users::{self, Email, NewUser, Role, UserStatus};
+use healthsync_ingest::{Outcome, Pipeline};
+use tokio::process::Command;
+use tokio::time::timeout;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Platform {
+    db: TestDb,
+    _broker: Broker,
+    pipeline: Pipeline,
+    hasher: KeyHasher,
+    port: u16,
+}
+
+async fn platform() -> Platform {
+    // RUST_LOG=debug shows the platform's logs when a test needs explaining.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let db = test_db().await;
+    let hasher = KeyHasher::new(&[9; 32]);
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let broker = Broker::start(
+        addr,
+        &BrokerSettings::default(),
+        db.pool.clone(),
+        hasher.clone(),
+    )
+    .await
+    .unwrap();
+    let pipeline = Pipeline::start(db.pool.clone(), &IngestSettings::default(), Some(&broker))
+        .await
+        .unwrap();
+    Platform {
+        db,
+        _broker: broker,
+        pipeline,
+        hasher,
+        port: addr.port(),
+    }
+}
+
+impl Platform {
+    async fn device(&self, kind: DeviceKind) -> (DeviceId, String) {
+        let email = Email::parse(&format!("p-{}@example.org", uuid::Uuid::new_v4())).unwrap();
+        let patient = users::create(
+            &self.db.pool,
+            NewUser {
+                email,
+                first_name: "Pat".into(),
+                last_name: "Ient".into(),
+                phone: None,
+                role: Role::Patient,
+                status: UserStatus::Active,
+                password: None,
+            },
+        )
+        .await
+        .unwrap();
+        let registered = devices::register(
+            &self.db.pool,
+            &self.hasher,
+            NewDevice {
+                patient_id: patient.id,
+                kind,
+                display_name: None,
+                manufacturer: None,
+                model: None,
+                firmware_version: None,
+            },
+        )
+        .await
+        .unwrap();
+        (registered.device.id, registered.api_key)
+    }
+
+    /// One device cycle on one connection, with Debian's `mosquitto_rr`: subscribe to the
+    /// ack topic, publish the message at QoS 1, wait for the ack and return it.
+    async fn send(&self, id: DeviceId, key: &str, payload: &str) -> serde_json::Value {
+        let id = id.to_string();
+        let out = timeout(
+            WAIT,
+            Command::new("mosquitto_rr")
+                .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+                .args(["-i", &id, "-u", &id, "-P", key, "-q", "1", "-W", "20"])
+                .args(["-t", &format!("devices/{id}/telemetry")])
+                .args(["-e", &format!("devices/{id}/ack"), "-m", payload])
+                .output(),
+        )
+        .await
+        .expect("mosquitto_rr hung")
+        .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    async fn rows(&self, id: DeviceId) -> Vec<(String, f64, Option<f64>, i64)> {
+        sqlx::query_as(
+            "SELECT metric::text, value, value2, seq FROM readings WHERE device_id = $1 ORDER BY measured_at, metric",
+        )
+        .bind(id)
+        .fetch_all(&self.db.pool)
+        .await
+        .unwrap()
+    }
+
+    async fn rejected(&self, id: DeviceId) -> Vec<(Option<i64>, Option<i32>, String)> {
+        sqlx::query_as(
+            "SELECT seq, idx, reason FROM rejected_readings WHERE device_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.db.pool)
+        .await
+        .unwrap()
+    }
+}
+
+fn recent(offset_secs: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::seconds(offset_secs))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_is_stored_once_then_acked_and_a_replay_adds_nothing() {
+    let p = platform().await;
+    let (id, key) = p.device(DeviceKind::BpMonitor).await;
+    let mut committed = p.pipeline.handle.committed();
+    let t = recent(2);
+    let message = format!(
+        r#"{{"seq": 1042, "readings": [{{"metric": "heart_rate", "t": "{t}", "v": 72}},
+            {{"metric": "blood_pressure", "t": "{t}", "systolic": 121, "diastolic": 79}}], "battery": 0.87}}"#
+    );
+    let ack = p.send(id, &key, &message).await;
+    assert_eq!(
+        ack,
+        serde_json::json!({"seq": 1042, "accepted": 2, "rejected": []})
+    );
+    // The ack came after the commit: the rows are there now.
+    let rows = p.rows(id).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.contains(&("blood_pressure".into(), 121.0, Some(79.0), 1042)));
+    assert!(rows.contains(&("heart_rate".into(), 72.0, None, 1042)));
+    let battery: Option<f32> = sqlx::query_scalar("SELECT battery FROM devices WHERE id = $1")
+        .bind(id)
+        .fetch_one(&p.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(battery, Some(0.87));
+    let batch = timeout(WAIT, committed.recv()).await.unwrap().unwrap();
+    assert_eq!(batch.len(), 2);
+    assert!(batch.iter().all(|r| r.device == id));
+
+    // The device did not see the ack (say) and sends the message again.
+    assert_eq!(p.send(id, &key, &message).await["seq"], 1042);
+    assert_eq!(p.rows(id).await.len(), 2, "a replay inserted duplicates");
+    p.db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn valid_readings_are_stored_and_invalid_ones_acked_as_rejected() {
+    let p = platform().await;
+    let (id, key) = p.device(DeviceKind::PulseOximeter).await;
+    let (t1, t2, t3) = (recent(3), recent(2), recent(1));
+    let message = format!(
+        r#"{{"seq": 5, "readings": [
+            {{"metric": "spo2", "t": "{t1}", "v": 97}},
+            {{"metric": "spo2", "t": "{t2}", "v": 140}},
+            {{"metric": "blood_glucose", "t": "{t2}", "v": 90}},
+            {{"metric": "heart_rate", "t": "2099-01-01T00:00:00Z", "v": 70}},
+            {{"metric": "heart_rate", "t": "{t3}", "v": 64}}]}}"#
+    );
+    assert_eq!(
+        p.send(id, &key, &message).await,
+        serde_json::json!({"seq": 5, "accepted": 2, "rejected": [
+            {"index": 1, "reason": "out_of_range"},
+            {"index": 2, "reason": "wrong_device_kind"},
+            {"index": 3, "reason": "in_future"}]})
+    );
+    let rows = p.rows(id).await;
+    assert_eq!(
+        rows.iter().map(|r| (r.0.as_str(), r.1)).collect::<Vec<_>>(),
+        [("spo2", 97.0), ("heart_rate", 64.0)]
+    );
+    assert_eq!(
+        p.rejected(id).await,
+        [
+            (Some(5), Some(1), "out_of_range".to_string()),
+            (Some(5), Some(2), "wrong_device_kind".to_string()),
+            (Some(5), Some(3), "in_future".to_string()),
+        ]
+    );
+    p.db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_json_is_refused_without_affecting_other_devices() {
+    let p = platform().await;
+    let (bad, bad_key) = p.device(DeviceKind::Thermometer).await;
+    let (good, good_key) = p.device(DeviceKind::Thermometer).await;
+    let t = recent(1);
+    let good_message = format!(
+        r#"{{"seq": 1, "readings": [{{"metric": "body_temperature", "t": "{t}", "v": 37.2}}]}}"#
+    );
+    let (refusal, ack) = tokio::join!(
+        p.send(bad, &bad_key, r#"{"seq": 1, "readings": [ {"metric": "#),
+        p.send(good, &good_key, &good_message)
+    );
+    assert_eq!(refusal["error"]["code"], "malformed_json", "{refusal}");
+    assert_eq!(ack["accepted"], 1);
+    assert!(p.rows(bad).await.is_empty());
+    assert_eq!(p.rows(good).await.len(), 1);
+    assert_eq!(
+        p.rejected(bad).await,
+        [(None, None, "malformed_json".to_string())]
+    );
+    p.db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn submitted_messages_are_answered_after_commit() {
+    let p = platform().await;
+    let (id, _key) = p.device(DeviceKind::Scale).await;
+    let t = recent(1);
+    let body = format!(
+        r#"{{"seq": 9, "readings": [{{"metric": "body_weight", "t": "{t}", "v": 71.3}}]}}"#
+    );
+    let outcome = p
+        .pipeline
+        .handle
+        .submit(id, Bytes::from(body.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::Stored(Ack {
+            seq: 9,
+            accepted: 1,
+            rejected: vec![]
+        })
+    );
+    assert_eq!(
+        p.rows(id).await,
+        [("body_weight".to_string(), 71.3, None, 9)]
+    );
+    // Replayed over HTTP too: acked, not duplicated.
+    p.pipeline
+        .handle
+        .submit(id, Bytes::from(body))
+        .await
+        .unwrap();
+    assert_eq!(p.rows(id).await.len(), 1);
+    let unknown = p
+        .pipeline
+        .handle
+        .submit(DeviceId::new(), Bytes::from_static(b"{}"))
+        .await
+        .unwrap();
+    assert_eq!(unknown, Outcome::UnknownDevice);
+    p.db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shutdown_drains_what_was_taken() {
+    let p = platform().await;
+    let (id, _key) = p.device(DeviceKind::Smartwatch).await;
+    let handle = p.pipeline.handle.clone();
+    let mut waiting = Vec::new();
+    let started = Instant::now();
+    for seq in 0..200u64 {
+        let handle = handle.clone();
+        let t = recent(600 - seq as i64);
+        let body = format!(
+            r#"{{"seq": {seq}, "readings": [{{"metric": "steps", "t": "{t}", "v": {seq}}}]}}"#
+        );
+        waiting.push(tokio::spawn(async move {
+            handle.submit(id, Bytes::from(body)).await
+        }));
+    }
+    drop(handle);
+    // Give the submissions a moment to enter the pipeline, then shut it down.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    p.pipeline.shutdown().await;
+    let mut acked = 0;
+    for w in waiting {
+        if let Ok(Outcome::Stored(_)) = w.await.unwrap() {
+            acked += 1;
+        }
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM readings WHERE device_id = $1")
+        .bind(id)
+        .fetch_one(&p.db.pool)
+        .await
+        .unwrap();
+    assert!(acked > 0, "nothing was taken in {:?}", started.elapsed());
+    assert_eq!(
+        stored, acked,
+        "every acked reading is stored, and only those were acked"
+    );
+    p.db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_drops_chunks_past_the_window_and_keeps_the_rest() {
+    let db = test_db().await;
+    // Written directly: validation would (rightly) refuse the old one.
+    sqlx::query(
+        "INSERT INTO readings (measured_at, device_id, patient_id, metric, value, seq)
+         VALUES (now() - interval '800 days', gen_random_uuid(), gen_random_uuid(), 'steps', 1, 1),
+                (now() - interval '1 day', gen_random_uuid(), gen_random_uuid(), 'steps', 2, 1)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let dropped = healthsync_ingest::retention::enforce(&db.pool, 730)
+        .await
+        .unwrap();
+    assert_eq!(dropped, 1, "one chunk is past the window");
+    let left: Vec<f64> = sqlx::query_scalar("SELECT value FROM readings")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, [2.0]);
+    db.drop_database().await;
+}

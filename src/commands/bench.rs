@@ -1,0 +1,90 @@
+//! `healthsync bench ...`: benchmarks, which measure and report (they are not tests). The
+//! work lives in healthsync-sim; this is its command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use healthsync_sim::broker_bench::{self, Options};
+
+#[derive(Subcommand)]
+pub enum BenchTarget {
+    /// The MQTT broker: QoS 1 throughput and publish-to-delivery latency with the topic ACL
+    /// on, and memory per idle connection — healthsync's broker and Debian's Mosquitto 2,
+    /// under the same load in the same run. Starts `healthsync up` and Mosquitto itself.
+    Broker(BrokerArgs),
+}
+
+#[derive(Args)]
+pub struct BrokerArgs {
+    /// Publishing devices, all at once.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    devices: usize,
+    /// QoS 1 messages each device publishes.
+    #[arg(long, default_value_t = 1000, value_name = "M")]
+    messages_per_device: u32,
+    /// Idle connections for the memory figure (0 skips it).
+    #[arg(long, default_value_t = 10_000, value_name = "C")]
+    idle_connections: usize,
+    /// Size of each message's payload.
+    #[arg(long, default_value_t = 200, value_name = "B")]
+    payload_bytes: usize,
+    /// Print the report as JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Also write the report as Markdown to this file.
+    #[arg(long, value_name = "FILE.md")]
+    report: Option<PathBuf>,
+}
+
+pub async fn run(target: BenchTarget) -> anyhow::Result<ExitCode> {
+    match target {
+        BenchTarget::Broker(args) => broker(args).await,
+    }
+}
+
+async fn broker(args: BrokerArgs) -> anyhow::Result<ExitCode> {
+    let options = Options {
+        exe: std::env::current_exe().context("cannot find the healthsync binary")?,
+        devices: args.devices,
+        messages_per_device: args.messages_per_device,
+        idle_connections: args.idle_connections,
+        payload_bytes: args.payload_bytes,
+        command: command_line(),
+    };
+    let report = broker_bench::run(&options).await?;
+    if let Some(path) = &args.report {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(path, report.to_markdown())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("bench: report written to {}", path.display());
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// This process's command line, quoted for a POSIX shell where needed.
+fn command_line() -> String {
+    std::env::args()
+        .map(|arg| {
+            let plain = !arg.is_empty()
+                && arg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@".contains(&b));
+            if plain {
+                arg
+            } else {
+                format!("'{}'", arg.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
