@@ -22,4 +22,19 @@ stop_test_cluster() {
 }
 trap stop_test_cluster EXIT
 
-cargo test --workspace --no-fail-fast "$@"
+log="$(mktemp)"
+set +e
+cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line with the totals of every test binary.
+awk '/^test result:/ {
+       for (i = 1; i < NF; i++) {
+         if ($(i + 1) ~ /^passed/) passed += $i
+         if ($(i + 1) ~ /^failed/) failed += $i
+         if ($(i + 1) ~ /^ignored/) skipped += $i
+       }
+     }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
+rm -f "$log"
+exit "$status"

@@ -53,6 +53,26 @@ enum Command {
         #[arg(long, value_name = "ADDR")]
         mqtt_addr: Option<SocketAddr>,
     },
+    /// Run an ingest worker against an external MQTT broker (EMQX, VerneMQ, Mosquitto):
+    /// it reads devices' telemetry through an MQTT 5 shared subscription, so several workers
+    /// split the load, stores it and acks it. Ctrl-C or SIGTERM drains and stops it.
+    Ingest {
+        /// The broker, e.g. mqtt://broker.internal:1883.
+        #[arg(long, value_name = "URL")]
+        mqtt_url: String,
+        /// Workers with the same group share the messages, each message to one of them.
+        #[arg(long, default_value = "ingest", value_name = "GROUP")]
+        shared_group: String,
+        /// This worker's MQTT client id (default: `ingest-` and the host name).
+        #[arg(long, value_name = "ID")]
+        client_id: Option<String>,
+        /// Credentials on the broker (for healthsync's own broker: `service:NAME` and the
+        /// service's API key).
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long)]
+        password: Option<String>,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage the embedded PostgreSQL cluster (used when no database.url is configured).
@@ -190,7 +210,10 @@ fn main() -> ExitCode {
         }
     };
     // One-shot commands print results, not the platform's progress.
-    let long_running = matches!(cli.command, Command::Up { .. } | Command::Bench { .. });
+    let long_running = matches!(
+        cli.command,
+        Command::Up { .. } | Command::Ingest { .. } | Command::Bench { .. }
+    );
     commands::init_logging(&settings.log, long_running);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -203,6 +226,22 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Up { .. } => commands::up::run(settings).await,
             Command::Migrate => commands::migrate(settings).await,
+            Command::Ingest {
+                mqtt_url,
+                shared_group,
+                client_id,
+                username,
+                password,
+            } => {
+                let worker = commands::ingest::Worker {
+                    mqtt_url,
+                    shared_group,
+                    client_id,
+                    username,
+                    password,
+                };
+                commands::ingest::run(settings, worker).await
+            }
             Command::Db { action } => match action {
                 DbAction::Start => commands::db::start(&settings).await,
                 DbAction::Stop => commands::db::stop(&settings),

@@ -77,7 +77,7 @@ mod tests {
     use healthsync_core::devices::{self, DeviceKind, NewDevice};
     use healthsync_core::test_support::test_db;
     use healthsync_core::users::{self, Email, NewUser, Role, UserStatus};
-    use healthsync_ingest::Pipeline;
+    use healthsync_ingest::{Pipeline, Source};
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 
@@ -138,7 +138,7 @@ mod tests {
         .unwrap();
         let id = device.device.id.to_string();
         let key = device.api_key;
-        let pipeline = Pipeline::start(db.pool.clone(), &IngestSettings::default(), None)
+        let pipeline = Pipeline::start(db.pool.clone(), &IngestSettings::default(), Source::None)
             .await
             .unwrap();
 

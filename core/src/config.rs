@@ -174,7 +174,7 @@ impl Default for LogSettings {
         Self {
             // rumqttd logs every accept and every disconnect; healthsync records those
             // itself (device events), so its own logs are off unless asked for.
-            level: "info,rumqttd=off".to_owned(),
+            level: "info,rumqttd=off,sqlx=warn".to_owned(),
             format: LogFormat::Text,
         }
     }

@@ -3,7 +3,8 @@
 //! message is stored only once it is.
 //!
 //! Stages, connected by bounded channels (in the spirit of Vector):
-//! sources (the in-process broker link, HTTP) → [`validate`] (envelope, catalog) →
+//! sources (the in-process broker link, an external broker's shared subscription
+//! ([`remote`]), HTTP) → [`validate`] (envelope, catalog) →
 //! [`writer`] (batch by size or time, one transaction, retried until committed) →
 //! replies (ack on `devices/{id}/ack`, or the HTTP response) and the committed-readings
 //! stream that analytics and live views consume. Ingest knows nothing of them: it only
@@ -11,6 +12,7 @@
 
 mod directory;
 pub mod message;
+pub mod remote;
 mod replies;
 pub mod retention;
 mod validate;
@@ -56,6 +58,16 @@ pub struct Ingest {
     committed: broadcast::Sender<Arc<[CommittedReading]>>,
 }
 
+/// Where the pipeline takes device messages from, besides HTTP submissions.
+pub enum Source<'a> {
+    /// The embedded broker, through an in-process link.
+    Broker(&'a Broker),
+    /// An external broker, through an MQTT 5 shared subscription.
+    Remote(remote::RemoteSettings),
+    /// HTTP only.
+    None,
+}
+
 /// Owns the pipeline's tasks; [`Pipeline::shutdown`] drains them.
 pub struct Pipeline {
     pub handle: Ingest,
@@ -64,24 +76,28 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Starts the stages, and the broker source when a broker is given.
+    /// Starts the stages and the source.
     pub async fn start(
         pool: PgPool,
         settings: &IngestSettings,
-        broker: Option<&Broker>,
+        source: Source<'_>,
     ) -> Result<Pipeline, IngestError> {
         let (incoming_tx, incoming_rx) = mpsc::channel(settings.queue_messages);
         let (checked_tx, checked_rx) = mpsc::channel(settings.queue_messages);
         let (committed, _) = broadcast::channel(COMMITTED_BUFFER);
 
-        let (replies, source) = match broker {
-            Some(broker) => {
+        let (replies, source) = match source {
+            Source::Broker(broker) => {
                 let (ack_link, subscriber) =
                     broker.subscribe("ingest", "devices/+/telemetry").await?;
                 let source = tokio::spawn(broker_source(subscriber, incoming_tx.clone()));
-                (Replies::new(Some(ack_link)), Some(source))
+                (Replies::local(ack_link), Some(source))
             }
-            None => (Replies::default(), None),
+            Source::Remote(settings) => {
+                let (client, source) = remote::start(&settings, incoming_tx.clone()).await;
+                (Replies::remote(client), Some(source))
+            }
+            Source::None => (Replies::default(), None),
         };
         let directory = Arc::new(Directory::new(pool.clone()));
         let retention = chrono::Duration::days(i64::from(settings.retention_days));
@@ -182,7 +198,7 @@ async fn broker_source(
 }
 
 /// The device id in `devices/{id}/telemetry`.
-fn device_of(topic: &[u8]) -> Option<DeviceId> {
+pub(crate) fn device_of(topic: &[u8]) -> Option<DeviceId> {
     let topic = std::str::from_utf8(topic).ok()?;
     topic
         .strip_prefix("devices/")?

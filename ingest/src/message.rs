@@ -15,6 +15,9 @@ pub enum Reply {
     Mqtt,
     /// The HTTP request waiting for its response.
     Http(oneshot::Sender<Outcome>),
+    /// Published on `devices/{id}/ack` through the remote broker, which also gets this
+    /// message's PUBACK only then.
+    Remote(Box<rumqttc::v5::mqttbytes::v5::Publish>),
 }
 
 /// The answer to one message.

@@ -5,21 +5,32 @@ use std::sync::{Arc, Mutex};
 
 use healthsync_broker::local::LinkTx;
 use healthsync_core::ids::DeviceId;
+use rumqttc::v5::AsyncClient;
+use rumqttc::v5::mqttbytes::QoS;
 use serde_json::json;
 
 use crate::message::{Outcome, Reply};
 
-/// Where MQTT acks go: the ingest's in-process link to the broker (absent when ingest
-/// serves only HTTP).
+/// Where MQTT acks go: the ingest's in-process link to the embedded broker, or its client
+/// of a remote broker (neither when ingest serves only HTTP).
 #[derive(Clone, Default)]
 pub struct Replies {
-    mqtt: Option<Arc<Mutex<LinkTx>>>,
+    local: Option<Arc<Mutex<LinkTx>>>,
+    remote: Option<AsyncClient>,
 }
 
 impl Replies {
-    pub fn new(mqtt: Option<LinkTx>) -> Self {
+    pub fn local(link: LinkTx) -> Self {
         Self {
-            mqtt: mqtt.map(|tx| Arc::new(Mutex::new(tx))),
+            local: Some(Arc::new(Mutex::new(link))),
+            remote: None,
+        }
+    }
+
+    pub fn remote(client: AsyncClient) -> Self {
+        Self {
+            local: None,
+            remote: Some(client),
         }
     }
 
@@ -30,17 +41,9 @@ impl Replies {
                 let _ = waiting.send(outcome);
             }
             Reply::Mqtt => {
-                let body = match &outcome {
-                    Outcome::Stored(ack) => serde_json::to_vec(ack),
-                    Outcome::Refused { code, message } => {
-                        serde_json::to_vec(&json!({"error": {"code": code, "message": message}}))
-                    }
-                    // A device the broker let in but that is unknown here was revoked
-                    // meanwhile; its session is being dropped.
-                    Outcome::UnknownDevice => return,
+                let (Some(link), Some(body)) = (&self.local, ack_body(&outcome)) else {
+                    return;
                 };
-                let Some(link) = &self.mqtt else { return };
-                let Ok(body) = body else { return };
                 let published = link
                     .lock()
                     .expect("ack link lock")
@@ -50,6 +53,34 @@ impl Replies {
                     Err(e) => tracing::warn!(%device, %e, "cannot publish ack"),
                 }
             }
+            Reply::Remote(publish) => {
+                let Some(client) = &self.remote else { return };
+                if let Some(body) = ack_body(&outcome) {
+                    let topic = format!("devices/{device}/ack");
+                    match client.try_publish(topic, QoS::AtLeastOnce, false, body) {
+                        Ok(()) => {
+                            metrics::counter!("healthsync_ingest_acks_sent_total").increment(1)
+                        }
+                        // The device replays the message later; it is stored already.
+                        Err(e) => tracing::warn!(%device, %e, "cannot publish ack"),
+                    }
+                }
+                if let Err(e) = client.try_ack(&publish) {
+                    tracing::warn!(%device, %e, "cannot acknowledge to the remote broker");
+                }
+            }
         }
+    }
+}
+
+/// The ack topic's payload for an outcome; `None` when the device gets no answer (it was
+/// revoked meanwhile and its session is being dropped).
+fn ack_body(outcome: &Outcome) -> Option<Vec<u8>> {
+    match outcome {
+        Outcome::Stored(ack) => serde_json::to_vec(ack).ok(),
+        Outcome::Refused { code, message } => {
+            serde_json::to_vec(&json!({"error": {"code": code, "message": message}})).ok()
+        }
+        Outcome::UnknownDevice => None,
     }
 }

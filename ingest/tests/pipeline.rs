@@ -14,7 +14,7 @@ use healthsync_core::ids::DeviceId;
 use healthsync_core::telemetry::Ack;
 use healthsync_core::test_support::{TestDb, test_db};
 use healthsync_core::users::{self, Email, NewUser, Role, UserStatus};
-use healthsync_ingest::{Outcome, Pipeline};
+use healthsync_ingest::{Outcome, Pipeline, Source};
 use tokio::process::Command;
 use tokio::time::timeout;
 
@@ -48,9 +48,13 @@ async fn platform() -> Platform {
     )
     .await
     .unwrap();
-    let pipeline = Pipeline::start(db.pool.clone(), &IngestSettings::default(), Some(&broker))
-        .await
-        .unwrap();
+    let pipeline = Pipeline::start(
+        db.pool.clone(),
+        &IngestSettings::default(),
+        Source::Broker(&broker),
+    )
+    .await
+    .unwrap();
     Platform {
         db,
         _broker: broker,

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod db;
+pub mod ingest;
 pub mod registry;
 pub mod up;
 

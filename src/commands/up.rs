@@ -9,7 +9,7 @@ use healthsync_broker::Broker;
 use healthsync_core::api_keys::KeyHasher;
 use healthsync_core::config::Settings;
 use healthsync_core::db::Database;
-use healthsync_ingest::{Pipeline, retention};
+use healthsync_ingest::{Pipeline, Source, retention};
 use metrics_exporter_prometheus::PrometheusBuilder;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
@@ -29,7 +29,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     )
     .await
     .context("cannot start the MQTT broker")?;
-    let ingest = Pipeline::start(db.pool.clone(), &settings.ingest, Some(&broker))
+    let ingest = Pipeline::start(db.pool.clone(), &settings.ingest, Source::Broker(&broker))
         .await
         .context("cannot start ingest")?;
     retention::spawn(db.pool.clone(), settings.ingest.retention_days);
@@ -62,7 +62,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
 }
 
 /// Resolves on the first SIGINT or SIGTERM.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let mut term = match signal(SignalKind::terminate()) {
         Ok(s) => s,
         Err(e) => {
