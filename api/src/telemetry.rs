@@ -74,9 +74,8 @@ mod tests {
     use axum::http::Request;
     use healthsync_core::api_keys::KeyHasher;
     use healthsync_core::config::IngestSettings;
-    use healthsync_core::devices::{self, DeviceKind, NewDevice};
-    use healthsync_core::test_support::test_db;
-    use healthsync_core::users::{self, Email, NewUser, Role, UserStatus};
+    use healthsync_core::devices::{self, DeviceKind};
+    use healthsync_core::test_support::{test_db, test_device, test_patient};
     use healthsync_ingest::{Pipeline, Source};
     use http_body_util::BodyExt;
     use tower::ServiceExt;
@@ -108,34 +107,8 @@ mod tests {
     async fn devices_post_telemetry_with_their_key_and_get_the_ack_after_commit() {
         let db = test_db().await;
         let hasher = KeyHasher::new(&[3; 32]);
-        let patient = users::create(
-            &db.pool,
-            NewUser {
-                email: Email::parse("http@example.org").unwrap(),
-                first_name: "H".into(),
-                last_name: "T".into(),
-                phone: None,
-                role: Role::Patient,
-                status: UserStatus::Active,
-                password: None,
-            },
-        )
-        .await
-        .unwrap();
-        let device = devices::register(
-            &db.pool,
-            &hasher,
-            NewDevice {
-                patient_id: patient.id,
-                kind: DeviceKind::Glucometer,
-                display_name: None,
-                manufacturer: None,
-                model: None,
-                firmware_version: None,
-            },
-        )
-        .await
-        .unwrap();
+        let patient = test_patient(&db.pool).await;
+        let device = test_device(&db.pool, &hasher, patient, DeviceKind::Glucometer).await;
         let id = device.device.id.to_string();
         let key = device.api_key;
         let pipeline = Pipeline::start(db.pool.clone(), &IngestSettings::default(), Source::None)

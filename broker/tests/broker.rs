@@ -9,10 +9,9 @@ use std::time::{Duration, Instant};
 use healthsync_broker::{Broker, InProcessSubscriber};
 use healthsync_core::api_keys::KeyHasher;
 use healthsync_core::config::BrokerSettings;
-use healthsync_core::devices::{self, DeviceKind, NewDevice};
+use healthsync_core::devices::{self, DeviceKind};
 use healthsync_core::ids::{DeviceId, UserId};
-use healthsync_core::test_support::{TestDb, test_db};
-use healthsync_core::users::{self, Email, NewUser, Role, UserStatus};
+use healthsync_core::test_support::{TestDb, test_db, test_device, test_patient};
 use rumqttc::{AsyncClient, ConnectReturnCode, ConnectionError, Event, MqttOptions, Packet, QoS};
 use tokio::process::Command;
 use tokio::time::timeout;
@@ -42,22 +41,7 @@ async fn platform_with(settings: BrokerSettings) -> Platform {
     let broker = Broker::start(addr, &settings, db.pool.clone(), hasher.clone())
         .await
         .unwrap();
-    let email = Email::parse(&format!("patient-{}@example.org", addr.port())).unwrap();
-    let patient = users::create(
-        &db.pool,
-        NewUser {
-            email,
-            first_name: "Pat".into(),
-            last_name: "Ient".into(),
-            phone: None,
-            role: Role::Patient,
-            status: UserStatus::Active,
-            password: None,
-        },
-    )
-    .await
-    .unwrap()
-    .id;
+    let patient = test_patient(&db.pool).await;
     Platform {
         db,
         broker,
@@ -73,20 +57,13 @@ async fn platform() -> Platform {
 
 impl Platform {
     async fn device(&self) -> (DeviceId, String) {
-        let registered = devices::register(
+        let registered = test_device(
             &self.db.pool,
             &self.hasher,
-            NewDevice {
-                patient_id: self.patient,
-                kind: DeviceKind::Smartwatch,
-                display_name: None,
-                manufacturer: None,
-                model: None,
-                firmware_version: None,
-            },
+            self.patient,
+            DeviceKind::Smartwatch,
         )
-        .await
-        .unwrap();
+        .await;
         (registered.device.id, registered.api_key)
     }
 

@@ -210,3 +210,45 @@ impl TestDb {
         admin.close().await;
     }
 }
+
+/// A patient account with a unique email.
+pub async fn test_patient(pool: &PgPool) -> crate::ids::UserId {
+    let email =
+        crate::users::Email::parse(&format!("patient-{}@example.org", uuid::Uuid::new_v4()))
+            .expect("valid email");
+    crate::users::create(
+        pool,
+        crate::users::NewUser {
+            email,
+            first_name: "Pat".into(),
+            last_name: "Ient".into(),
+            phone: None,
+            role: crate::users::Role::Patient,
+            status: crate::users::UserStatus::Active,
+            password: None,
+        },
+    )
+    .await
+    .expect("create patient")
+    .id
+}
+
+/// A device of `kind` registered for `patient`, with its API key.
+pub async fn test_device(
+    pool: &PgPool,
+    hasher: &crate::api_keys::KeyHasher,
+    patient: crate::ids::UserId,
+    kind: crate::devices::DeviceKind,
+) -> crate::devices::DeviceWithKey {
+    let new = crate::devices::NewDevice {
+        patient_id: patient,
+        kind,
+        display_name: None,
+        manufacturer: None,
+        model: None,
+        firmware_version: None,
+    };
+    crate::devices::register(pool, hasher, new)
+        .await
+        .expect("register device")
+}

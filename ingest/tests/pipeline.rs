@@ -9,11 +9,10 @@ use bytes::Bytes;
 use healthsync_broker::Broker;
 use healthsync_core::api_keys::KeyHasher;
 use healthsync_core::config::{BrokerSettings, IngestSettings};
-use healthsync_core::devices::{self, DeviceKind, NewDevice};
+use healthsync_core::devices::DeviceKind;
 use healthsync_core::ids::DeviceId;
 use healthsync_core::telemetry::Ack;
-use healthsync_core::test_support::{TestDb, test_db};
-use healthsync_core::users::{self, Email, NewUser, Role, UserStatus};
+use healthsync_core::test_support::{TestDb, test_db, test_device, test_patient};
 use healthsync_ingest::{Outcome, Pipeline, Source};
 use tokio::process::Command;
 use tokio::time::timeout;
@@ -66,35 +65,8 @@ async fn platform() -> Platform {
 
 impl Platform {
     async fn device(&self, kind: DeviceKind) -> (DeviceId, String) {
-        let email = Email::parse(&format!("p-{}@example.org", uuid::Uuid::new_v4())).unwrap();
-        let patient = users::create(
-            &self.db.pool,
-            NewUser {
-                email,
-                first_name: "Pat".into(),
-                last_name: "Ient".into(),
-                phone: None,
-                role: Role::Patient,
-                status: UserStatus::Active,
-                password: None,
-            },
-        )
-        .await
-        .unwrap();
-        let registered = devices::register(
-            &self.db.pool,
-            &self.hasher,
-            NewDevice {
-                patient_id: patient.id,
-                kind,
-                display_name: None,
-                manufacturer: None,
-                model: None,
-                firmware_version: None,
-            },
-        )
-        .await
-        .unwrap();
+        let patient = test_patient(&self.db.pool).await;
+        let registered = test_device(&self.db.pool, &self.hasher, patient, kind).await;
         (registered.device.id, registered.api_key)
     }
 

@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 
 use healthsync_core::api_keys::KeyHasher;
 use healthsync_core::config::IngestSettings;
-use healthsync_core::devices::{self, DeviceKind, NewDevice};
-use healthsync_core::test_support::test_db;
-use healthsync_core::users::{self, Email, NewUser, Role, UserStatus};
+use healthsync_core::devices::DeviceKind;
+use healthsync_core::test_support::{test_db, test_device, test_patient};
 use healthsync_ingest::remote::RemoteSettings;
 use healthsync_ingest::{Pipeline, Source};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
@@ -84,37 +83,11 @@ async fn workers_in_a_shared_group_split_messages_without_duplicates() {
     let db = test_db().await;
     let broker = Mosquitto::start();
     let hasher = KeyHasher::new(&[5; 32]);
-    let patient = users::create(
-        &db.pool,
-        NewUser {
-            email: Email::parse("shared@example.org").unwrap(),
-            first_name: "S".into(),
-            last_name: "G".into(),
-            phone: None,
-            role: Role::Patient,
-            status: UserStatus::Active,
-            password: None,
-        },
-    )
-    .await
-    .unwrap();
+    let patient = test_patient(&db.pool).await;
     let mut ids = Vec::new();
     for _ in 0..DEVICES {
-        let new = NewDevice {
-            patient_id: patient.id,
-            kind: DeviceKind::Smartwatch,
-            display_name: None,
-            manufacturer: None,
-            model: None,
-            firmware_version: None,
-        };
-        ids.push(
-            devices::register(&db.pool, &hasher, new)
-                .await
-                .unwrap()
-                .device
-                .id,
-        );
+        let registered = test_device(&db.pool, &hasher, patient, DeviceKind::Smartwatch).await;
+        ids.push(registered.device.id);
     }
 
     // Two workers, one group.
