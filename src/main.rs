@@ -11,9 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use healthsync_core::config::{CONFIG_FILE_ENV, Overrides, Settings};
-use healthsync_core::devices::DeviceKind;
 use healthsync_core::ids::DeviceId;
-use healthsync_core::users::Role;
 
 /// healthsync: a health-telemetry platform. Wearables and home monitors stream vitals over
 /// MQTT; healthsync stores them in TimescaleDB, raises clinical alerts and serves patients
@@ -56,23 +54,7 @@ enum Command {
     /// Run an ingest worker against an external MQTT broker (EMQX, VerneMQ, Mosquitto):
     /// it reads devices' telemetry through an MQTT 5 shared subscription, so several workers
     /// split the load, stores it and acks it. Ctrl-C or SIGTERM drains and stops it.
-    Ingest {
-        /// The broker, e.g. mqtt://broker.internal:1883.
-        #[arg(long, value_name = "URL")]
-        mqtt_url: String,
-        /// Workers with the same group share the messages, each message to one of them.
-        #[arg(long, default_value = "ingest", value_name = "GROUP")]
-        shared_group: String,
-        /// This worker's MQTT client id (default: `ingest-` and the host name).
-        #[arg(long, value_name = "ID")]
-        client_id: Option<String>,
-        /// Credentials on the broker (for healthsync's own broker: `service:NAME` and the
-        /// service's API key).
-        #[arg(long)]
-        username: Option<String>,
-        #[arg(long)]
-        password: Option<String>,
-    },
+    Ingest(commands::ingest::Worker),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage the embedded PostgreSQL cluster (used when no database.url is configured).
@@ -108,48 +90,13 @@ enum Command {
 #[derive(Subcommand)]
 enum UserAction {
     /// Create a user (a patient also gets a patient record).
-    Add {
-        #[arg(long)]
-        email: String,
-        /// Full name, e.g. "Ada Lovelace".
-        #[arg(long)]
-        name: String,
-        /// patient, clinician or admin.
-        #[arg(long)]
-        role: Role,
-        /// Login password (8 to 256 characters); without it the user cannot log in yet.
-        #[arg(long)]
-        password: Option<String>,
-        #[arg(long)]
-        phone: Option<String>,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Add(registry::UserAdd),
 }
 
 #[derive(Subcommand)]
 enum DeviceAction {
     /// Register a device for a patient and print its API key (shown only this once).
-    Add {
-        /// Email of the patient who owns the device.
-        #[arg(long)]
-        patient: String,
-        /// smartwatch, bp_monitor, pulse_oximeter, glucometer, thermometer or scale.
-        #[arg(long)]
-        kind: DeviceKind,
-        /// Display name (default: the kind's name).
-        #[arg(long)]
-        name: Option<String>,
-        #[arg(long)]
-        manufacturer: Option<String>,
-        #[arg(long)]
-        model: Option<String>,
-        #[arg(long)]
-        firmware_version: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    Add(registry::DeviceAdd),
     /// Issue a new API key; the old one stops working and its live session is dropped.
     RotateKey {
         id: DeviceId,
@@ -212,7 +159,7 @@ fn main() -> ExitCode {
     // One-shot commands print results, not the platform's progress.
     let long_running = matches!(
         cli.command,
-        Command::Up { .. } | Command::Ingest { .. } | Command::Bench { .. }
+        Command::Up { .. } | Command::Ingest(_) | Command::Bench { .. }
     );
     commands::init_logging(&settings.log, long_running);
     let runtime = match tokio::runtime::Runtime::new() {
@@ -226,22 +173,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Up { .. } => commands::up::run(settings).await,
             Command::Migrate => commands::migrate(settings).await,
-            Command::Ingest {
-                mqtt_url,
-                shared_group,
-                client_id,
-                username,
-                password,
-            } => {
-                let worker = commands::ingest::Worker {
-                    mqtt_url,
-                    shared_group,
-                    client_id,
-                    username,
-                    password,
-                };
-                commands::ingest::run(settings, worker).await
-            }
+            Command::Ingest(worker) => commands::ingest::run(settings, worker).await,
             Command::Db { action } => match action {
                 DbAction::Start => commands::db::start(&settings).await,
                 DbAction::Stop => commands::db::stop(&settings),
@@ -253,47 +185,10 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::User {
-                action:
-                    UserAction::Add {
-                        email,
-                        name,
-                        role,
-                        password,
-                        phone,
-                        json,
-                    },
-            } => {
-                let args = registry::UserAdd {
-                    email,
-                    name,
-                    role,
-                    password,
-                    phone,
-                    json,
-                };
-                registry::user_add(&settings, args).await
-            }
+                action: UserAction::Add(args),
+            } => registry::user_add(&settings, args).await,
             Command::Device { action } => match action {
-                DeviceAction::Add {
-                    patient,
-                    kind,
-                    name,
-                    manufacturer,
-                    model,
-                    firmware_version,
-                    json,
-                } => {
-                    let args = registry::DeviceAdd {
-                        patient,
-                        kind,
-                        name,
-                        manufacturer,
-                        model,
-                        firmware_version,
-                        json,
-                    };
-                    registry::device_add(&settings, args).await
-                }
+                DeviceAction::Add(args) => registry::device_add(&settings, args).await,
                 DeviceAction::RotateKey { id, json } => {
                     registry::device_rotate_key(&settings, id, json).await
                 }

@@ -127,6 +127,7 @@ impl AclProtocol {
                 {
                     return Err(self.refuse("will_topic", &will.topic));
                 }
+                self.context.auth.admit(&connect.client_id);
             }
             Packet::Publish(publish, _) if !self.may_publish(&publish.topic) => {
                 return Err(self.refuse("publish", &publish.topic));

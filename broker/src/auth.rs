@@ -7,7 +7,7 @@
 //! Keys are checked in constant time; a client id that fails too often is refused without
 //! a check for a while.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -87,8 +87,9 @@ pub struct Authenticator {
     /// Client id → stored credential, for every device and service principal.
     mirror: RwLock<HashMap<String, StoredCredential>>,
     failures: Mutex<HashMap<String, Failures>>,
-    /// Quarantine ids handed out by [`Authenticator::decide`], not yet seen by rumqttd.
-    quarantined: Mutex<HashSet<String>>,
+    /// Client ids the ACL wrapper admitted at CONNECT (accepted, or quarantined to carry a
+    /// refusal), with how many such connections rumqttd has not yet run its auth hook for.
+    admitted: Mutex<HashMap<String, u32>>,
     miss_lookups: Mutex<(Instant, u32)>,
 }
 
@@ -114,7 +115,7 @@ impl Authenticator {
             max_failures,
             mirror: RwLock::default(),
             failures: Mutex::default(),
-            quarantined: Mutex::default(),
+            admitted: Mutex::default(),
             miss_lookups: Mutex::new((Instant::now(), 0)),
         });
         auth.reload_all().await?;
@@ -277,29 +278,37 @@ impl Authenticator {
     /// under it (so the real principal's session is untouched) until it is closed.
     pub fn quarantine(&self) -> String {
         let id = format!("{QUARANTINE_PREFIX}{}", Uuid::new_v4().simple());
-        self.quarantined
-            .lock()
-            .expect("quarantine lock")
-            .insert(id.clone());
+        self.admit(&id);
         id
     }
 
-    /// rumqttd's auth hook. The decision was taken at CONNECT by the ACL wrapper; this
-    /// confirms it: a quarantined connection passes here so that its refusal CONNACK is
-    /// written, any other is checked again (without bookkeeping).
-    pub async fn confirm(&self, client_id: String, username: String, password: String) -> bool {
-        if self
-            .quarantined
+    /// Records that the ACL wrapper let this CONNECT through to rumqttd.
+    pub fn admit(&self, client_id: &str) {
+        *self
+            .admitted
             .lock()
-            .expect("quarantine lock")
-            .remove(&client_id)
-        {
-            return true;
+            .expect("admitted lock")
+            .entry(client_id.to_owned())
+            .or_default() += 1;
+    }
+
+    /// rumqttd's auth hook. The decision was taken at CONNECT by the ACL wrapper, which
+    /// admitted the connection (accepted, or quarantined so that its refusal CONNACK is
+    /// written); this only consumes that admission, so nothing is checked twice and no
+    /// connection gets past without the wrapper's decision.
+    pub async fn confirm(&self, client_id: String) -> bool {
+        let mut admitted = self.admitted.lock().expect("admitted lock");
+        match admitted.get_mut(&client_id) {
+            Some(1) => {
+                admitted.remove(&client_id);
+                true
+            }
+            Some(count) => {
+                *count -= 1;
+                true
+            }
+            None => false,
         }
-        matches!(
-            self.verdict(&client_id, Some((&username, &password))),
-            Verdict::Accept(_)
-        )
     }
 
     fn is_rate_limited(&self, client_id: &str) -> bool {

@@ -93,7 +93,6 @@ pub struct Broker {
     listeners: Arc<Vec<tokio::task::JoinHandle<()>>>,
     background: Vec<tokio::task::JoinHandle<()>>,
     tracker: Tracker,
-    kicker: Kicker,
     plain_addr: SocketAddr,
     tls_addr: Option<SocketAddr>,
 }
@@ -149,9 +148,9 @@ impl Broker {
                 dynamic_filters: true,
             };
             let auth = auth.clone();
-            connections.set_auth_handler(move |client_id, username, password| {
+            connections.set_auth_handler(move |client_id, _username, _password| {
                 let auth = auth.clone();
-                async move { auth.confirm(client_id, username, password).await }
+                async move { auth.confirm(client_id).await }
             });
             let server_settings = ServerSettings {
                 name: name.to_owned(),
@@ -182,13 +181,12 @@ impl Broker {
         let kicker = Kicker {
             links: links.clone(),
         };
-        let background = revocation::start(pool, auth, tracker.clone(), kicker.clone()).into();
+        let background = revocation::start(pool, auth, tracker.clone(), kicker).into();
         Ok(Broker {
             links,
             listeners: Arc::new(tasks),
             background,
             tracker,
-            kicker,
             plain_addr: mqtt_addr,
             tls_addr: settings.tls_addr,
         })
@@ -235,10 +233,6 @@ impl Broker {
 
     pub fn tracker(&self) -> &Tracker {
         &self.tracker
-    }
-
-    pub fn kicker(&self) -> &Kicker {
-        &self.kicker
     }
 
     pub fn mqtt_addr(&self) -> SocketAddr {

@@ -284,16 +284,6 @@ pub async fn notify_credentials_changed(
     Ok(())
 }
 
-pub async fn get(pool: &PgPool, id: DeviceId) -> Result<Device, DeviceError> {
-    sqlx::query_as::<_, Device>(&format!(
-        "SELECT {DEVICE_COLUMNS} FROM devices WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(pool)
-    .await?
-    .ok_or(DeviceError::NotFound(id))
-}
-
 /// All devices, newest first.
 pub async fn list(pool: &PgPool) -> Result<Vec<Device>, DeviceError> {
     Ok(sqlx::query_as::<_, Device>(&format!(

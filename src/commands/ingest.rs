@@ -3,17 +3,29 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
+use clap::Args;
 use healthsync_core::config::Settings;
 use healthsync_core::db::Database;
 use healthsync_ingest::remote::RemoteSettings;
 use healthsync_ingest::{Pipeline, Source};
 
+#[derive(Args)]
 pub struct Worker {
-    pub mqtt_url: String,
-    pub shared_group: String,
-    pub client_id: Option<String>,
-    pub username: Option<String>,
-    pub password: Option<String>,
+    /// The broker, e.g. mqtt://broker.internal:1883.
+    #[arg(long, value_name = "URL")]
+    mqtt_url: String,
+    /// Workers with the same group share the messages, each message to one of them.
+    #[arg(long, default_value = "ingest", value_name = "GROUP")]
+    shared_group: String,
+    /// This worker's MQTT client id (default: `ingest-`, the host name and the process id).
+    #[arg(long, value_name = "ID")]
+    client_id: Option<String>,
+    /// Credentials on the broker (for healthsync's own broker: `service:NAME` and the
+    /// service's API key).
+    #[arg(long)]
+    username: Option<String>,
+    #[arg(long)]
+    password: Option<String>,
 }
 
 pub async fn run(settings: Settings, worker: Worker) -> anyhow::Result<ExitCode> {

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
+use clap::Args;
 use healthsync_core::api_keys::KeyHasher;
 use healthsync_core::config::Settings;
 use healthsync_core::db::Database;
@@ -32,13 +33,24 @@ fn hasher(settings: &Settings) -> anyhow::Result<KeyHasher> {
     )?)
 }
 
+#[derive(Args)]
 pub struct UserAdd {
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub password: Option<String>,
-    pub phone: Option<String>,
-    pub json: bool,
+    #[arg(long)]
+    email: String,
+    /// Full name, e.g. "Ada Lovelace".
+    #[arg(long)]
+    name: String,
+    /// patient, clinician or admin.
+    #[arg(long)]
+    role: Role,
+    /// Login password (8 to 256 characters); without it the user cannot log in yet.
+    #[arg(long)]
+    password: Option<String>,
+    #[arg(long)]
+    phone: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 pub async fn user_add(settings: &Settings, args: UserAdd) -> anyhow::Result<ExitCode> {
@@ -71,14 +83,25 @@ pub async fn user_add(settings: &Settings, args: UserAdd) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
+#[derive(Args)]
 pub struct DeviceAdd {
-    pub patient: String,
-    pub kind: DeviceKind,
-    pub name: Option<String>,
-    pub manufacturer: Option<String>,
-    pub model: Option<String>,
-    pub firmware_version: Option<String>,
-    pub json: bool,
+    /// Email of the patient who owns the device.
+    #[arg(long)]
+    patient: String,
+    /// smartwatch, bp_monitor, pulse_oximeter, glucometer, thermometer or scale.
+    #[arg(long)]
+    kind: DeviceKind,
+    /// Display name (default: the kind's name).
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    manufacturer: Option<String>,
+    #[arg(long)]
+    model: Option<String>,
+    #[arg(long)]
+    firmware_version: Option<String>,
+    #[arg(long)]
+    json: bool,
 }
 
 pub async fn device_add(settings: &Settings, args: DeviceAdd) -> anyhow::Result<ExitCode> {

@@ -185,10 +185,6 @@ impl EmbeddedCluster {
         self.root.join("postgres.log")
     }
 
-    pub fn has_timescaledb(&self) -> bool {
-        self.timescaledb
-    }
-
     /// The socket directory: inside the cluster root, unless that path is too long for a
     /// Unix socket, then a directory under /tmp named after the root.
     pub fn socket_dir(&self) -> PathBuf {
