@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deploy/run.sh — run the platform on this machine: installs prerequisites
-# (deploy/setup.sh), builds healthsync in release mode and starts `healthsync up`, which
-# brings up the embedded PostgreSQL + TimescaleDB and the API, and prints the dashboard URL.
+# (deploy/setup.sh), builds healthsync in release mode and starts `healthsync up --demo`,
+# which brings up the embedded PostgreSQL + TimescaleDB, the MQTT broker, ingest, the API
+# and a small simulated fleet, and prints the URLs.
 #
 # Extra arguments go to `healthsync up` (e.g. `deploy/run.sh --http-addr 0.0.0.0:8080`).
 # The data directory defaults to ./data (override with --data-dir or HEALTHSYNC_DATA_DIR).
@@ -10,4 +11,4 @@ cd "$(dirname "$0")/.."
 
 deploy/setup.sh
 cargo build --release --bin healthsync
-exec target/release/healthsync up "$@"
+exec target/release/healthsync up --demo "$@"

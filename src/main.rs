@@ -50,6 +50,10 @@ enum Command {
         /// Address devices connect to over MQTT.
         #[arg(long, value_name = "ADDR")]
         mqtt_addr: Option<SocketAddr>,
+        /// Also run a small simulated fleet (7 patients and their devices), provisioned on
+        /// first use; the first start plays a day of history in about a minute.
+        #[arg(long)]
+        demo: bool,
     },
     /// Run an ingest worker against an external MQTT broker (EMQX, VerneMQ, Mosquitto):
     /// it reads devices' telemetry through an MQTT 5 shared subscription, so several workers
@@ -78,6 +82,11 @@ enum Command {
     Service {
         #[command(subcommand)]
         action: ServiceAction,
+    },
+    /// The firmware simulator: simulated patients and devices for demos and load tests.
+    Sim {
+        #[command(subcommand)]
+        action: commands::sim::SimAction,
     },
     /// Benchmarks (not tests): measure and report. They run on a fresh temporary data
     /// directory with built-in defaults; --data-dir and --config are not used.
@@ -141,6 +150,7 @@ fn main() -> ExitCode {
         Command::Up {
             http_addr,
             mqtt_addr,
+            ..
         } => (*http_addr, *mqtt_addr),
         _ => (None, None),
     };
@@ -159,7 +169,7 @@ fn main() -> ExitCode {
     // One-shot commands print results, not the platform's progress.
     let long_running = matches!(
         cli.command,
-        Command::Up { .. } | Command::Ingest(_) | Command::Bench { .. }
+        Command::Up { .. } | Command::Ingest(_) | Command::Bench { .. } | Command::Sim { .. }
     );
     commands::init_logging(&settings.log, long_running);
     let runtime = match tokio::runtime::Runtime::new() {
@@ -171,7 +181,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Up { .. } => commands::up::run(settings).await,
+            Command::Up { demo, .. } => commands::up::run(settings, demo).await,
             Command::Migrate => commands::migrate(settings).await,
             Command::Ingest(worker) => commands::ingest::run(settings, worker).await,
             Command::Db { action } => match action {
@@ -198,6 +208,7 @@ fn main() -> ExitCode {
             Command::Service {
                 action: ServiceAction::Add { name, json },
             } => registry::service_add(&settings, &name, json).await,
+            Command::Sim { action } => commands::sim::run(settings, action).await,
             Command::Bench { target } => commands::bench::run(target).await,
         }
     });

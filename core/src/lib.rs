@@ -9,6 +9,7 @@
 //! - [`api_keys`]: issuing and verifying API keys (keyed hashes, constant-time checks).
 //! - [`catalog`]: the metric catalog (LOINC, UCUM, possible bounds, device kinds).
 //! - [`telemetry`]: the device wire format v1 — decoding, per-reading validation, acks.
+//! - [`status`]: the device status reports on `devices/{id}/status`.
 //! - `test_support` (feature `test-support`): the integration-test harness, one fresh
 //!   database per test on a shared embedded cluster.
 
@@ -19,6 +20,7 @@ pub mod db;
 pub mod devices;
 pub mod ids;
 pub mod services;
+pub mod status;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod test_support;

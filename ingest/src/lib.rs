@@ -9,7 +9,17 @@
 //! replies (ack on `devices/{id}/ack`, or the HTTP response) and the committed-readings
 //! stream that analytics and live views consume. Ingest knows nothing of them: it only
 //! publishes. [`retention`] drops readings past the retention window.
+//!
+//! Device status reports (`devices/{id}/status`, [`healthsync_core::status`]) take the same
+//! path: they are rare, so they ride along in the telemetry batches (one more small statement
+//! in the batch's transaction when a batch holds any) and come out as device events and on
+//! the [`Ingest::statuses`] stream; invalid ones are kept as rejections.
+//!
+//! [`copy_limit`] measures how fast the `readings` table takes rows by raw binary COPY on
+//! this machine, the bar the writer is measured against.
 
+mod binary_copy;
+pub mod copy_limit;
 mod directory;
 pub mod message;
 pub mod remote;
@@ -31,13 +41,18 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::directory::Directory;
-pub use crate::message::{CommittedReading, Outcome};
-use crate::message::{Incoming, Reply};
+pub use crate::message::{CommittedReading, DeviceStatusEvent, Outcome};
+use crate::message::{Incoming, Reply, Topic};
 use crate::replies::Replies;
 use crate::writer::BatchLimits;
 
 /// Batches of committed readings kept for subscribers that fall behind.
 const COMMITTED_BUFFER: usize = 1024;
+/// Committed status reports kept for subscribers that fall behind.
+const STATUS_BUFFER: usize = 1024;
+/// What ingest takes from the embedded broker.
+const TELEMETRY_FILTER: &str = "devices/+/telemetry";
+const STATUS_FILTER: &str = "devices/+/status";
 /// How long an HTTP submission may wait for room in a full pipeline before 503.
 const SUBMIT_WAIT: Duration = Duration::from_secs(5);
 
@@ -56,6 +71,7 @@ pub enum IngestError {
 pub struct Ingest {
     incoming: mpsc::Sender<Incoming>,
     committed: broadcast::Sender<Arc<[CommittedReading]>>,
+    statuses: broadcast::Sender<Arc<DeviceStatusEvent>>,
 }
 
 /// Where the pipeline takes device messages from, besides HTTP submissions.
@@ -85,11 +101,16 @@ impl Pipeline {
         let (incoming_tx, incoming_rx) = mpsc::channel(settings.queue_messages);
         let (checked_tx, checked_rx) = mpsc::channel(settings.queue_messages);
         let (committed, _) = broadcast::channel(COMMITTED_BUFFER);
+        let (statuses, _) = broadcast::channel(STATUS_BUFFER);
 
         let (replies, source) = match source {
             Source::Broker(broker) => {
-                let (ack_link, subscriber) =
-                    broker.subscribe("ingest", "devices/+/telemetry").await?;
+                let (mut ack_link, subscriber) =
+                    broker.subscribe("ingest", TELEMETRY_FILTER).await?;
+                // One link for both filters: one source task, one queue, one back-pressure.
+                ack_link
+                    .subscribe(STATUS_FILTER)
+                    .map_err(|e| healthsync_broker::BrokerError::Link(e.to_string()))?;
                 let source = tokio::spawn(broker_source(subscriber, incoming_tx.clone()));
                 (Replies::local(ack_link), Some(source))
             }
@@ -118,12 +139,14 @@ impl Pipeline {
                 },
                 replies,
                 committed.clone(),
+                statuses.clone(),
             )),
         ];
         Ok(Pipeline {
             handle: Ingest {
                 incoming: incoming_tx,
                 committed,
+                statuses,
             },
             source,
             stages,
@@ -151,11 +174,17 @@ impl Ingest {
         self.committed.subscribe()
     }
 
+    /// Device status reports as they are committed (as device events), one per report.
+    pub fn statuses(&self) -> broadcast::Receiver<Arc<DeviceStatusEvent>> {
+        self.statuses.subscribe()
+    }
+
     /// Runs one message (HTTP ingestion) through the pipeline and answers after commit.
     pub async fn submit(&self, device: DeviceId, payload: Bytes) -> Result<Outcome, IngestError> {
         let (reply, answer) = oneshot::channel();
         let message = Incoming {
             device,
+            topic: Topic::Telemetry,
             payload,
             received_at: Utc::now(),
             reply: Reply::Http(reply),
@@ -168,7 +197,8 @@ impl Ingest {
     }
 }
 
-/// Hands every telemetry message from the broker to the pipeline; waits while it is full.
+/// Hands every telemetry and status message from the broker to the pipeline; waits while
+/// it is full.
 async fn broker_source(
     mut subscriber: healthsync_broker::InProcessSubscriber,
     incoming: mpsc::Sender<Incoming>,
@@ -182,11 +212,12 @@ async fn broker_source(
             }
         };
         // The ACL guarantees the topic names the device that published.
-        let Some(device) = device_of(&delivery.topic) else {
+        let Some((device, topic)) = Topic::parse(&delivery.topic) else {
             continue;
         };
         let message = Incoming {
             device,
+            topic,
             payload: delivery.payload,
             received_at: Utc::now(),
             reply: Reply::Mqtt,
@@ -194,32 +225,5 @@ async fn broker_source(
         if incoming.send(message).await.is_err() {
             return;
         }
-    }
-}
-
-/// The device id in `devices/{id}/telemetry`.
-pub(crate) fn device_of(topic: &[u8]) -> Option<DeviceId> {
-    let topic = std::str::from_utf8(topic).ok()?;
-    topic
-        .strip_prefix("devices/")?
-        .strip_suffix("/telemetry")?
-        .parse()
-        .ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn device_ids_come_from_telemetry_topics_only() {
-        let id = DeviceId::new();
-        assert_eq!(
-            device_of(format!("devices/{id}/telemetry").as_bytes()),
-            Some(id)
-        );
-        assert_eq!(device_of(format!("devices/{id}/status").as_bytes()), None);
-        assert_eq!(device_of(b"devices/x/telemetry"), None);
-        assert_eq!(device_of(b"\xff"), None);
     }
 }

@@ -1,10 +1,11 @@
-//! The remote source: telemetry from an external MQTT broker (EMQX, VerneMQ, Mosquitto)
-//! through an MQTT 5 shared subscription `$share/{group}/devices/+/telemetry`, so several
-//! ingest workers split the devices' messages between them, each message to one worker.
+//! The remote source: telemetry and status reports from an external MQTT broker (EMQX,
+//! VerneMQ, Mosquitto) through MQTT 5 shared subscriptions `$share/{group}/devices/+/telemetry`
+//! and `$share/{group}/devices/+/status`, so several ingest workers split the devices'
+//! messages between them, each message to one worker.
 //!
-//! Messages are acknowledged to the broker (PUBACK) only after their readings are
-//! committed, like the device's own ack: a worker that dies leaves its unacknowledged
-//! messages with the broker, and the devices replay what was never acked.
+//! Messages are acknowledged to the broker (PUBACK) only after they are committed, like the
+//! device's own ack: a worker that dies leaves its unacknowledged messages with the broker,
+//! and the devices replay what was never acked.
 
 use std::time::Duration;
 
@@ -14,8 +15,7 @@ use rumqttc::v5::mqttbytes::v5::Packet;
 use rumqttc::v5::{AsyncClient, Event, EventLoop, MqttOptions};
 use tokio::sync::mpsc;
 
-use crate::device_of;
-use crate::message::{Incoming, Reply};
+use crate::message::{Incoming, Reply, Topic};
 
 /// Where and as whom the worker connects.
 #[derive(Clone, Debug)]
@@ -61,34 +61,38 @@ pub async fn start(
         options.set_credentials(username, settings.password.clone().unwrap_or_default());
     }
     let (client, eventloop) = AsyncClient::new(options, 1000);
-    let filter = format!("$share/{}/devices/+/telemetry", settings.shared_group);
-    let task = tokio::spawn(read(client.clone(), eventloop, filter, incoming));
+    let filters = [crate::TELEMETRY_FILTER, crate::STATUS_FILTER]
+        .map(|filter| format!("$share/{}/{filter}", settings.shared_group));
+    let task = tokio::spawn(read(client.clone(), eventloop, filters, incoming));
     (client, task)
 }
 
 async fn read(
     client: AsyncClient,
     mut eventloop: EventLoop,
-    filter: String,
+    filters: [String; 2],
     incoming: mpsc::Sender<Incoming>,
 ) {
     loop {
         match eventloop.poll().await {
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 // (Re)subscribe on every connection: the session may be new.
-                if let Err(e) = client.subscribe(&filter, QoS::AtLeastOnce).await {
-                    tracing::error!(%e, "cannot subscribe to {filter}");
+                for filter in &filters {
+                    if let Err(e) = client.subscribe(filter, QoS::AtLeastOnce).await {
+                        tracing::error!(%e, "cannot subscribe to {filter}");
+                    }
+                    tracing::info!(%filter, "ingest subscribed to the remote broker");
                 }
-                tracing::info!(%filter, "ingest subscribed to the remote broker");
             }
             Ok(Event::Incoming(Packet::Publish(publish))) => {
-                let Some(device) = device_of(&publish.topic) else {
+                let Some((device, topic)) = Topic::parse(&publish.topic) else {
                     // Not ours to judge; acknowledge so the broker does not resend it.
                     let _ = client.try_ack(&publish);
                     continue;
                 };
                 let message = Incoming {
                     device,
+                    topic,
                     payload: publish.payload.clone(),
                     received_at: Utc::now(),
                     reply: Reply::Remote(Box::new(publish)),

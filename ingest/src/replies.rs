@@ -71,6 +71,22 @@ impl Replies {
             }
         }
     }
+
+    /// Closes a message that gets no answer on the ack topic (a status report): only the
+    /// remote broker's PUBACK, once the message is committed.
+    pub fn settle(&self, device: DeviceId, reply: Reply) {
+        match reply {
+            Reply::Remote(publish) => {
+                if let Some(client) = &self.remote
+                    && let Err(e) = client.try_ack(&publish)
+                {
+                    tracing::warn!(%device, %e, "cannot acknowledge to the remote broker");
+                }
+            }
+            // Dropping the sender tells a waiting requester there is no answer.
+            Reply::Mqtt | Reply::Http(_) => {}
+        }
+    }
 }
 
 /// The ack topic's payload for an outcome; `None` when the device gets no answer (it was

@@ -1,8 +1,9 @@
 //! The ingest pipeline end to end with the real broker, the real database and Debian's
-//! `mosquitto_pub`/`mosquitto_sub`: stored rows, acks after commit, replays, mixed and
-//! malformed messages, the committed stream, and HTTP-style submission.
+//! `mosquitto_pub`/`mosquitto_rr`: stored rows, acks after commit, replays, mixed and
+//! malformed messages, the committed stream, HTTP-style submission, and status reports.
 
 use std::net::TcpListener;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -11,9 +12,11 @@ use healthsync_core::api_keys::KeyHasher;
 use healthsync_core::config::{BrokerSettings, IngestSettings};
 use healthsync_core::devices::DeviceKind;
 use healthsync_core::ids::DeviceId;
+use healthsync_core::status::StatusKind;
 use healthsync_core::telemetry::Ack;
 use healthsync_core::test_support::{TestDb, test_db, test_device, test_patient};
 use healthsync_ingest::{Outcome, Pipeline, Source};
+use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 use tokio::time::timeout;
 
@@ -88,6 +91,53 @@ impl Platform {
         .unwrap();
         assert!(out.status.success(), "{out:?}");
         serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// Publishes one message at QoS 1 on `devices/{id}/{leaf}` with Debian's `mosquitto_pub`,
+    /// the payload through stdin so that any bytes go.
+    async fn publish(&self, id: DeviceId, key: &str, leaf: &str, payload: &[u8]) {
+        let id = id.to_string();
+        let mut child = Command::new("mosquitto_pub")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-i", &id, "-u", &id, "-P", key, "-q", "1"])
+            .args(["-t", &format!("devices/{id}/{leaf}"), "-s"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(payload).await.unwrap();
+        drop(stdin);
+        let out = timeout(WAIT, child.wait_with_output())
+            .await
+            .expect("mosquitto_pub hung")
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+
+    async fn status_events(
+        &self,
+        id: DeviceId,
+    ) -> Vec<(String, Option<String>, serde_json::Value)> {
+        sqlx::query_as(
+            "SELECT kind::text, detail, coalesce(report, 'null') FROM device_events
+             WHERE device_id = $1 AND kind = 'status' ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.db.pool)
+        .await
+        .unwrap()
+    }
+
+    async fn rejected_raw(&self, id: DeviceId) -> Vec<(Option<i64>, String, String)> {
+        sqlx::query_as(
+            "SELECT seq, reason, raw FROM rejected_readings WHERE device_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.db.pool)
+        .await
+        .unwrap()
     }
 
     async fn rows(&self, id: DeviceId) -> Vec<(String, f64, Option<f64>, i64)> {
@@ -317,4 +367,153 @@ async fn retention_drops_chunks_past_the_window_and_keeps_the_rest() {
         .unwrap();
     assert_eq!(left, [2.0]);
     db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_status_report_is_stored_as_a_device_event_and_streamed() {
+    let p = platform().await;
+    let (id, key) = p.device(DeviceKind::Smartwatch).await;
+    let mut statuses = p.pipeline.handle.statuses();
+    let t = recent(1);
+    let report = format!(
+        r#"{{"t": "{t}", "kind": "sensor_fault", "message": "PPG sensor off wrist", "battery": 0.41}}"#
+    );
+    p.publish(id, &key, "status", report.as_bytes()).await;
+
+    let event = timeout(WAIT, statuses.recv()).await.unwrap().unwrap();
+    assert_eq!(event.device, id);
+    assert_eq!(event.report.kind, StatusKind::SensorFault);
+    assert_eq!(
+        event.report.message.as_deref(),
+        Some("PPG sensor off wrist")
+    );
+    assert_eq!(
+        event.report.t,
+        t.parse::<chrono::DateTime<chrono::Utc>>().unwrap()
+    );
+    let patient: uuid::Uuid = sqlx::query_scalar("SELECT patient_id FROM devices WHERE id = $1")
+        .bind(id)
+        .fetch_one(&p.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(event.patient.0, patient);
+
+    // Streamed after the commit: the event is stored now.
+    let events = p.status_events(id).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let (kind, detail, stored) = &events[0];
+    assert_eq!(
+        (kind.as_str(), detail.as_deref()),
+        ("status", Some("sensor_fault"))
+    );
+    assert_eq!(stored["message"], "PPG sensor off wrist");
+    assert_eq!(stored["kind"], "sensor_fault");
+    let battery: Option<f32> = sqlx::query_scalar("SELECT battery FROM devices WHERE id = $1")
+        .bind(id)
+        .fetch_one(&p.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(battery, Some(0.41));
+    assert!(p.rejected(id).await.is_empty());
+    p.db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_status_reports_are_recorded_without_affecting_telemetry() {
+    let p = platform().await;
+    let (bad, bad_key) = p.device(DeviceKind::Smartwatch).await;
+    let (good, good_key) = p.device(DeviceKind::Smartwatch).await;
+    let mut statuses = p.pipeline.handle.statuses();
+    let t = recent(1);
+    let malformed: [&[u8]; 4] = [
+        br#"{"kind": "low_battery"}"#,
+        br#"{"t": "2026-11-21T09:59:58Z", "kind": "on_fire"}"#,
+        br#"{"t": "2026-11-21T09:59:58Z", "kind": "low_battery", "battery": 1.5}"#,
+        b"\xff\x00{\"t\": ",
+    ];
+    let good_message =
+        format!(r#"{{"seq": 1, "readings": [{{"metric": "heart_rate", "t": "{t}", "v": 61}}]}}"#);
+    let bad_device = async {
+        for payload in malformed {
+            p.publish(bad, &bad_key, "status", payload).await;
+        }
+        // Valid, with a NUL the database could not store as such.
+        let report = format!(r#"{{"t": "{t}", "kind": "error", "message": "a\u0000b"}}"#);
+        p.publish(bad, &bad_key, "status", report.as_bytes()).await;
+    };
+    let ((), ack) = tokio::join!(bad_device, p.send(good, &good_key, &good_message));
+    assert_eq!(
+        ack,
+        serde_json::json!({"seq": 1, "accepted": 1, "rejected": []})
+    );
+    assert_eq!(p.rows(good).await.len(), 1);
+
+    // The valid report came last and is committed after the malformed ones.
+    let event = timeout(WAIT, statuses.recv()).await.unwrap().unwrap();
+    assert_eq!(event.device, bad);
+    assert_eq!(event.report.kind, StatusKind::Error);
+    assert_eq!(event.report.message.as_deref(), Some("a\u{fffd}b"));
+    let rejected = p.rejected_raw(bad).await;
+    assert_eq!(rejected.len(), malformed.len(), "{rejected:?}");
+    for ((seq, reason, raw), sent) in rejected.iter().zip(malformed) {
+        assert_eq!((*seq, reason.as_str()), (None, "invalid_status"));
+        let sent = String::from_utf8_lossy(sent).replace('\0', "\u{fffd}");
+        assert_eq!(raw, &sent);
+    }
+    assert_eq!(
+        p.status_events(bad)
+            .await
+            .iter()
+            .map(|e| e.1.as_deref())
+            .collect::<Vec<_>>(),
+        [Some("error")]
+    );
+    assert!(p.status_events(good).await.is_empty());
+
+    // The bad device's own telemetry still goes through.
+    let ack = p.send(bad, &bad_key, &good_message).await;
+    assert_eq!(ack["accepted"], 1, "{ack}");
+    p.db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_payload_with_nul_bytes_is_refused_and_does_not_stall_the_writer() {
+    let p = platform().await;
+    let (id, _key) = p.device(DeviceKind::Scale).await;
+    let refused = timeout(
+        WAIT,
+        p.pipeline
+            .handle
+            .submit(id, Bytes::from_static(b"{\"seq\": 1, \"readings\": [\0]}")),
+    )
+    .await
+    .expect("the writer is stuck")
+    .unwrap();
+    assert!(
+        matches!(
+            refused,
+            Outcome::Refused {
+                code: "malformed_json",
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    let t = recent(1);
+    let body =
+        format!(r#"{{"seq": 2, "readings": [{{"metric": "body_weight", "t": "{t}", "v": 70}}]}}"#);
+    let stored = timeout(WAIT, p.pipeline.handle.submit(id, Bytes::from(body)))
+        .await
+        .expect("the writer is stuck")
+        .unwrap();
+    assert!(matches!(stored, Outcome::Stored(_)), "{stored:?}");
+    assert_eq!(
+        p.rejected_raw(id).await,
+        [(
+            None,
+            "malformed_json".to_string(),
+            "{\"seq\": 1, \"readings\": [\u{fffd}]}".to_string()
+        )]
+    );
+    p.db.drop_database().await;
 }

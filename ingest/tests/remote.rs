@@ -196,3 +196,71 @@ async fn workers_in_a_shared_group_split_messages_without_duplicates() {
     }
     db.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_reports_come_through_the_shared_subscription_too() {
+    let db = test_db().await;
+    let broker = Mosquitto::start();
+    let hasher = KeyHasher::new(&[5; 32]);
+    let patient = test_patient(&db.pool).await;
+    let id = test_device(&db.pool, &hasher, patient, DeviceKind::PulseOximeter)
+        .await
+        .device
+        .id;
+    let settings = RemoteSettings {
+        host: "127.0.0.1".into(),
+        port: broker.port,
+        client_id: "ingest-status".into(),
+        username: None,
+        password: None,
+        shared_group: "ingest".into(),
+    };
+    let pipeline = Pipeline::start(
+        db.pool.clone(),
+        &IngestSettings::default(),
+        Source::Remote(settings),
+    )
+    .await
+    .unwrap();
+    let mut statuses = pipeline.handle.statuses();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let (device, mut eventloop) = client("device-status", broker.port);
+    tokio::spawn(async move { while eventloop.poll().await.is_ok() {} });
+    let topic = format!("devices/{id}/status");
+    let t = chrono::Utc::now().to_rfc3339();
+    for payload in [
+        "not a report".to_owned(),
+        format!(r#"{{"t": "{t}", "kind": "low_battery", "battery": 0.08}}"#),
+    ] {
+        device
+            .publish(&topic, QoS::AtLeastOnce, false, payload)
+            .await
+            .unwrap();
+    }
+
+    let event = tokio::time::timeout(WAIT, statuses.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((event.device, event.report.battery), (id, Some(0.08)));
+    let stored: Vec<(Option<String>,)> =
+        sqlx::query_as("SELECT detail FROM device_events WHERE device_id = $1 AND kind = 'status'")
+            .bind(id)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, [(Some("low_battery".to_owned()),)]);
+    let rejected: Vec<(String, String)> =
+        sqlx::query_as("SELECT reason, raw FROM rejected_readings WHERE device_id = $1")
+            .bind(id)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        rejected,
+        [("invalid_status".to_owned(), "not a report".to_owned())]
+    );
+    pipeline.shutdown().await;
+    db.drop_database().await;
+}

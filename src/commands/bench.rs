@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use healthsync_sim::broker_bench::{self, Options};
+use healthsync_sim::ingest_bench::{self, IngestBenchOptions};
 
 #[derive(Subcommand)]
 pub enum BenchTarget {
@@ -14,6 +15,32 @@ pub enum BenchTarget {
     /// on, and memory per idle connection — healthsync's broker and Debian's Mosquitto 2,
     /// under the same load in the same run. Starts `healthsync up` and Mosquitto itself.
     Broker(BrokerArgs),
+    /// Ingest end to end: the simulator's load test at rising rates against a fresh
+    /// `healthsync up` until ack latency or loss breaks, the raw COPY limit of the same
+    /// table, and the same messages through Mosquitto alone. Starts everything itself.
+    Ingest(IngestArgs),
+}
+
+#[derive(Args)]
+pub struct IngestArgs {
+    /// Store-and-forward devices per step (fresh ones each step).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    devices: usize,
+    /// The first step's readings per second; each next step is 25 % more.
+    #[arg(long, default_value_t = 20_000.0, value_name = "R")]
+    start_rate: f64,
+    /// How long each step sends.
+    #[arg(long, default_value = "20s", value_parser = super::sim::parse_duration, value_name = "D")]
+    step: std::time::Duration,
+    /// Readings in each message.
+    #[arg(long, default_value_t = 50, value_name = "K")]
+    readings_per_message: usize,
+    /// Print the report as JSON instead of Markdown.
+    #[arg(long)]
+    json: bool,
+    /// Also write the report as Markdown to this file.
+    #[arg(long, value_name = "FILE.md")]
+    report: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -41,7 +68,44 @@ pub struct BrokerArgs {
 pub async fn run(target: BenchTarget) -> anyhow::Result<ExitCode> {
     match target {
         BenchTarget::Broker(args) => broker(args).await,
+        BenchTarget::Ingest(args) => ingest(args).await,
     }
+}
+
+async fn ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let options = IngestBenchOptions {
+        exe: std::env::current_exe().context("cannot find the healthsync binary")?,
+        devices: args.devices,
+        start_rate: args.start_rate,
+        step_duration: args.step,
+        readings_per_message: args.readings_per_message,
+        command: command_line(),
+    };
+    let report = ingest_bench::run(&options).await?;
+    let markdown = report.to_markdown();
+    if let Some(path) = &args.report {
+        write_report(path, &markdown)?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{markdown}");
+    }
+    Ok(if report.lost_or_duplicated {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn write_report(path: &std::path::Path, markdown: &str) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::write(path, markdown).with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!("bench: report written to {}", path.display());
+    Ok(())
 }
 
 async fn broker(args: BrokerArgs) -> anyhow::Result<ExitCode> {
@@ -55,13 +119,7 @@ async fn broker(args: BrokerArgs) -> anyhow::Result<ExitCode> {
     };
     let report = broker_bench::run(&options).await?;
     if let Some(path) = &args.report {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        std::fs::write(path, report.to_markdown())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!("bench: report written to {}", path.display());
+        write_report(path, &report.to_markdown())?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

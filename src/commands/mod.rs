@@ -2,8 +2,10 @@
 
 pub mod bench;
 pub mod db;
+pub mod demo;
 pub mod ingest;
 pub mod registry;
+pub mod sim;
 pub mod up;
 
 use std::process::ExitCode;

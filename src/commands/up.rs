@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use healthsync_api::AppState;
+
+use super::demo::Demo;
 use healthsync_broker::Broker;
 use healthsync_core::api_keys::KeyHasher;
 use healthsync_core::config::Settings;
@@ -14,7 +16,7 @@ use metrics_exporter_prometheus::PrometheusBuilder;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
-pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
+pub async fn run(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
     let metrics = PrometheusBuilder::new()
         .install_recorder()
         .context("cannot install the metrics recorder")?;
@@ -45,6 +47,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         println!("  MQTT/TLS   mqtts://{tls}");
     }
     println!("  data       {}", settings.data_dir.display());
+    let demo = if demo {
+        let (demo, devices) = Demo::start(&settings, &db.pool, &hasher, broker.mqtt_addr()).await?;
+        println!("  demo fleet {devices} simulated devices streaming (see data/demo/)");
+        Some(demo)
+    } else {
+        None
+    };
     println!("press Ctrl-C to stop");
 
     let mut state = AppState::new(db.pool.clone());
@@ -53,6 +62,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     state.ingest = Some(ingest.handle.clone());
     state.hasher = Some(hasher);
     let served = healthsync_api::serve(listener, state, shutdown_signal()).await;
+    if let Some(demo) = demo {
+        // Before ingest stops, so the devices' last messages are still acked.
+        demo.stop().await;
+    }
     tracing::info!("shutting down: draining ingest");
     ingest.shutdown().await;
     broker.shutdown().await;

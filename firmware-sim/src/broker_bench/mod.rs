@@ -108,7 +108,7 @@ fn say(message: impl Display) {
     eprintln!("bench: {message}");
 }
 
-fn bar(len: u64, prefix: &'static str) -> ProgressBar {
+pub(crate) fn bar(len: u64, prefix: &'static str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     let style = ProgressStyle::with_template(
         "{prefix:>24} [{bar:36}] {human_pos}/{human_len} {per_sec:>12} eta {eta}",

@@ -1,0 +1,201 @@
+//! What the binary's integration tests share: private data directories, a `healthsync up`
+//! child process in its own process group, and small blocking helpers around it.
+#![allow(dead_code)] // each test crate uses its own subset
+
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_healthsync");
+pub const READY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A data directory the unprivileged `postgres` user can reach when the tests run as root.
+pub fn data_dir() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix("healthsync-it-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = dir.path().join("data");
+    (dir, data)
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn healthsync(data: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env_remove("HEALTHSYNC_DATABASE__URL")
+        .output()
+        .unwrap()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn psql(data: &Path, sql: &str) -> String {
+    let url = stdout(&healthsync(data, &["db", "url"]));
+    let out = Command::new("psql")
+        .args([url.trim(), "-XAtc", sql])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout(&out).trim().to_owned()
+}
+
+/// A running `healthsync up`, in its own process group so that the whole group can be
+/// killed like a crashed service.
+pub struct Up {
+    pub child: Child,
+    pub port: u16,
+    pub log: PathBuf,
+}
+
+impl Up {
+    pub fn start(data: &Path) -> Up {
+        Up::start_with(
+            data,
+            &["--mqtt-addr", &format!("127.0.0.1:{}", free_port())],
+        )
+    }
+
+    pub fn start_with(data: &Path, extra: &[&str]) -> Up {
+        let port = free_port();
+        let log = data.with_file_name(format!("up-{port}.log"));
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new(BIN)
+            .args(["up", "--http-addr", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .arg("--data-dir")
+            .arg(data)
+            .env_remove("HEALTHSYNC_DATABASE__URL")
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .stdin(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let mut up = Up { child, port, log };
+        up.wait_ready();
+        up
+    }
+
+    pub fn wait_ready(&mut self) {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("healthsync up exited with {status}:\n{}", self.output());
+            }
+            if let Ok(200) = http_status(&format!("http://127.0.0.1:{}/readyz", self.port)) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not ready in time:\n{}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.id() as i32)
+    }
+
+    /// Sends `signal` and waits for a clean exit.
+    pub fn stop_with(mut self, signal: Signal) -> String {
+        kill(self.pid(), signal).unwrap();
+        let status = wait_exit(&mut self.child, Duration::from_secs(90));
+        assert!(status.success(), "exit {status}:\n{}", self.output());
+        self.output()
+    }
+
+    pub fn kill_process_group(mut self) {
+        killpg(self.pid(), Signal::SIGKILL).unwrap();
+        wait_exit(&mut self.child, Duration::from_secs(10));
+    }
+}
+
+pub fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("process did not exit within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+pub fn cluster_running(data: &Path) -> bool {
+    healthsync(data, &["db", "status"]).status.success()
+}
+
+pub fn wait_cluster_stopped(data: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while cluster_running(data) {
+        assert!(
+            Instant::now() < deadline,
+            "PostgreSQL still runs after healthsync ended"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The status code of a GET; the platform speaks plain HTTP on loopback.
+pub fn http_status(url: &str) -> Result<u16, reqwest::Error> {
+    http_get(url).map(|(status, _)| status)
+}
+
+pub fn http_get(url: &str) -> Result<(u16, String), reqwest::Error> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let response = reqwest::get(url).await?;
+        let status = response.status().as_u16();
+        Ok((status, response.text().await?))
+    })
+}
+
+pub fn device_online(data: &Path, id: &str) -> bool {
+    psql(
+        data,
+        &format!("SELECT online FROM devices WHERE id = '{id}'"),
+    ) == "t"
+}
+
+pub fn wait_until(mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !condition() {
+        assert!(Instant::now() < deadline, "condition not met in time");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
