@@ -440,3 +440,135 @@ impl Device {
         self.outcome
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use healthsync_core::catalog::Metric;
+
+    /// A device and its event loop, which must live for the client's queue to stay open.
+    fn device(buffer_messages: usize, window: usize) -> (Device, rumqttc::EventLoop) {
+        let settings = FirmwareSettings {
+            buffer_messages,
+            window,
+            ..FirmwareSettings::default()
+        };
+        // A client that never connects: its requests queue up unsent, which is all the
+        // bookkeeping below needs.
+        let (link, eventloop) = rumqttc::AsyncClient::new(
+            MqttOptions::new("test", "127.0.0.1", 1),
+            settings.window + STATUS_BUFFER + 8,
+        );
+        let (control, _) = mpsc::unbounded_channel();
+        let device = Device {
+            topics: Topics::of("test"),
+            settings,
+            link,
+            control,
+            counters: Arc::new(Counters::default()),
+            buffer: BTreeMap::new(),
+            unsent: BTreeSet::new(),
+            in_flight: 0,
+            statuses: VecDeque::new(),
+            connected: false,
+            next_seq: 1,
+            outcome: DeviceOutcome::default(),
+        };
+        (device, eventloop)
+    }
+
+    fn measure(device: &mut Device) {
+        let reading = WireReading {
+            metric: Metric::HeartRate,
+            t: chrono::Utc::now(),
+            v: 60.0,
+            v2: None,
+        };
+        device.store(&[reading, reading], None);
+    }
+
+    fn ack(device: &mut Device, seq: u64) {
+        device.on_ack(format!(r#"{{"seq":{seq},"accepted":2,"rejected":[]}}"#).as_bytes());
+    }
+
+    #[test]
+    fn a_full_buffer_drops_the_oldest_message_and_counts_it() {
+        let (mut d, _eventloop) = device(3, 32);
+        for _ in 0..5 {
+            measure(&mut d);
+        }
+        assert_eq!(d.buffer.keys().copied().collect::<Vec<_>>(), [3, 4, 5]);
+        let o = d.finish();
+        assert_eq!((o.messages, o.dropped_messages), (5, 2));
+        assert_eq!((o.unacked_messages, o.unacked_readings), (3, 6));
+    }
+
+    #[test]
+    fn only_a_window_goes_out_and_only_the_ack_releases_a_message() {
+        let (mut d, _eventloop) = device(100, 2);
+        for _ in 0..4 {
+            measure(&mut d);
+        }
+        d.pump();
+        assert_eq!(
+            d.in_flight, 0,
+            "nothing goes out before the connection is up"
+        );
+        d.on_link(LinkEvent::Connected);
+        d.pump();
+        assert_eq!((d.in_flight, d.unsent.len()), (2, 2));
+        ack(&mut d, 1);
+        assert_eq!(d.buffer.len(), 3);
+        d.pump();
+        assert_eq!(
+            (d.in_flight, d.unsent.len()),
+            (2, 1),
+            "seq 3 took 1's place"
+        );
+        // The same ack again, and an ack for a message this device never sent.
+        ack(&mut d, 1);
+        ack(&mut d, 99);
+        assert_eq!(d.outcome.duplicate_acks, 2);
+        assert_eq!(
+            (d.outcome.acked_messages, d.outcome.accepted_readings),
+            (1, 2)
+        );
+    }
+
+    #[test]
+    fn after_a_lost_connection_everything_unacked_is_sent_again() {
+        let (mut d, _eventloop) = device(100, 32);
+        d.on_link(LinkEvent::Connected);
+        for _ in 0..3 {
+            measure(&mut d);
+        }
+        d.pump();
+        assert_eq!(d.in_flight, 3);
+        d.on_link(LinkEvent::Disconnected {
+            error: Some("connection reset".into()),
+        });
+        assert_eq!((d.in_flight, d.unsent.len()), (0, 3));
+        assert_eq!(d.outcome.reconnects, 1);
+        assert_eq!(d.outcome.errors, ["connection reset"]);
+        d.on_link(LinkEvent::Connected);
+        d.pump();
+        assert_eq!(d.in_flight, 3);
+        assert_eq!(d.outcome.resent_messages, 3);
+        ack(&mut d, 2);
+        let o = d.finish();
+        assert_eq!((o.acked_messages, o.unacked_messages), (1, 2));
+        assert_eq!(o.ack_latencies_us.len(), 1);
+    }
+
+    #[test]
+    fn an_overdue_ack_puts_the_message_back_in_line() {
+        let (mut d, _eventloop) = device(100, 32);
+        d.settings.ack_timeout = Duration::ZERO;
+        d.on_link(LinkEvent::Connected);
+        measure(&mut d);
+        d.pump();
+        assert_eq!(d.in_flight, 1);
+        d.expire_overdue();
+        assert_eq!((d.in_flight, d.unsent.len()), (0, 1));
+    }
+}
