@@ -49,8 +49,11 @@ impl Demo {
             (Roster::load(&roster_path)?, Duration::ZERO)
         } else {
             let plan = provision::plan(&profiles, PATIENTS, SEED, None)?;
+            // A fresh suffix: a data directory whose roster file was deleted keeps the
+            // patients of the earlier one, and e-mail addresses are unique.
+            let run = format!("demo-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
             let roster =
-                provision::provision(pool, hasher, plan, "demo", &ProgressBar::hidden()).await?;
+                provision::provision(pool, hasher, plan, &run, &ProgressBar::hidden()).await?;
             roster.save(&roster_path)?;
             (roster, Duration::from_secs(86_400))
         };
