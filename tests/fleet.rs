@@ -19,8 +19,7 @@ use healthsync_sim::firmware::link::Backoff;
 use healthsync_sim::firmware::{
     self, Command, Counters, DeviceOutcome, FirmwareSettings, Login, WireReading,
 };
-use healthsync_sim::models::Model;
-use healthsync_sim::provision::{PlannedPatient, provision};
+use healthsync_sim::provision::{provision, smartwatches};
 use healthsync_sim::roster::Roster;
 use indicatif::ProgressBar;
 use tokio::runtime::Runtime;
@@ -43,13 +42,7 @@ fn provision_watches(rt: &Runtime, data: &Path, count: usize) -> Roster {
     rt.block_on(async {
         let pool = sqlx::PgPool::connect(url.trim()).await.unwrap();
         let hasher = KeyHasher::load(None, data).unwrap();
-        let plan = (1..=count)
-            .map(|i| PlannedPatient {
-                label: format!("patient-{i:04}"),
-                profile: "healthy_adult".into(),
-                models: vec![Model::Smartwatch],
-            })
-            .collect();
+        let plan = smartwatches("patient", count);
         let roster = provision(&pool, &hasher, plan, "it", &ProgressBar::hidden())
             .await
             .unwrap();

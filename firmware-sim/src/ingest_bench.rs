@@ -25,8 +25,7 @@ use crate::broker_bench::report::{Machine, load_average};
 use crate::broker_bench::{BenchError, bar};
 use crate::firmware::FirmwareSettings;
 use crate::load::{self, LoadOptions, LoadReport};
-use crate::models::Model;
-use crate::provision::{PlannedPatient, provision};
+use crate::provision::{provision, smartwatches};
 
 /// A step holds when the platform acks at least this share of what was offered...
 const KEEPS_UP: f64 = 0.95;
@@ -102,11 +101,7 @@ pub async fn run(options: &IngestBenchOptions) -> Result<IngestBenchReport, Benc
 async fn run_inner(options: &IngestBenchOptions) -> Result<IngestBenchReport, BenchError> {
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut machine = Machine::detect();
-    let tmp = tempfile::Builder::new()
-        .prefix("healthsync-bench-ingest-")
-        .tempdir_in("/tmp")
-        .map_err(|e| BenchError::io("cannot create a directory under /tmp", e))?;
-    procs::set_mode(tmp.path(), 0o755)?;
+    let tmp = procs::scratch_dir("healthsync-bench-ingest-")?;
     let data_dir = tmp.path().join("data");
     say(format!(
         "starting healthsync up in {}",
@@ -179,13 +174,10 @@ async fn run_inner(options: &IngestBenchOptions) -> Result<IngestBenchReport, Be
         }
     };
     machine.load_average_at_end = load_average();
-    let lost_or_duplicated = steps.iter().chain(half_max.as_ref()).any(|s| {
-        s.report.lost_readings > 0
-            || s.report
-                .database
-                .as_ref()
-                .is_some_and(|d| d.acked_but_missing > 0 || d.duplicates > 0)
-    });
+    let lost_or_duplicated = steps
+        .iter()
+        .chain(half_max.as_ref())
+        .any(|s| !s.report.passed);
     Ok(IngestBenchReport {
         command: options.command.clone(),
         started_at,
@@ -239,13 +231,7 @@ async fn load_step(
     rate: f64,
     step: usize,
 ) -> Result<LoadReport, BenchError> {
-    let plan = (1..=options.devices)
-        .map(|i| PlannedPatient {
-            label: format!("bench-{step}-{i:05}"),
-            profile: "healthy_adult".into(),
-            models: vec![Model::Smartwatch],
-        })
-        .collect();
+    let plan = smartwatches(&format!("bench-{step}"), options.devices);
     let roster = provision(
         pool,
         hasher,

@@ -998,15 +998,7 @@ mod tests {
     #[test]
     fn the_builtin_data_parses_and_is_complete() {
         let data = Profiles::builtin();
-        for name in [
-            "healthy_adult",
-            "athlete",
-            "older_adult",
-            "hypertensive",
-            "type2_diabetic",
-            "type1_diabetic",
-            "copd",
-        ] {
+        for name in crate::scenario::tests::ALL_PROFILES {
             let profile = data.profile(name).unwrap_or_else(|| panic!("{name}"));
             assert!(!profile.devices.is_empty());
         }

@@ -57,6 +57,18 @@ pub fn plan(
         .collect())
 }
 
+/// `count` patients `{prefix}-000001`, ... of the healthy-adult profile, each wearing one
+/// smartwatch: the fleet of load tests and benchmarks.
+pub fn smartwatches(prefix: &str, count: usize) -> Vec<PlannedPatient> {
+    (1..=count)
+        .map(|i| PlannedPatient {
+            label: format!("{prefix}-{i:06}"),
+            profile: "healthy_adult".into(),
+            models: vec![Model::Smartwatch],
+        })
+        .collect()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
     #[error("unknown profile {0:?}")]

@@ -72,6 +72,26 @@ impl Drop for Mosquitto {
     }
 }
 
+/// An ingest worker of the `ingest` group on the broker at `port`, fed by its shared
+/// subscription.
+async fn worker(pool: &sqlx::PgPool, port: u16, client_id: &str) -> Pipeline {
+    let settings = RemoteSettings {
+        host: "127.0.0.1".into(),
+        port,
+        client_id: client_id.into(),
+        username: None,
+        password: None,
+        shared_group: "ingest".into(),
+    };
+    Pipeline::start(
+        pool.clone(),
+        &IngestSettings::default(),
+        Source::Remote(settings),
+    )
+    .await
+    .unwrap()
+}
+
 fn client(id: &str, port: u16) -> (AsyncClient, rumqttc::EventLoop) {
     let mut options = MqttOptions::new(id, "127.0.0.1", port);
     options.set_keep_alive(Duration::from_secs(30));
@@ -94,21 +114,7 @@ async fn workers_in_a_shared_group_split_messages_without_duplicates() {
     let mut workers = Vec::new();
     let taken: Vec<Arc<AtomicUsize>> = (0..2).map(|_| Arc::default()).collect();
     for (n, taken) in taken.iter().enumerate() {
-        let settings = RemoteSettings {
-            host: "127.0.0.1".into(),
-            port: broker.port,
-            client_id: format!("ingest-{n}"),
-            username: None,
-            password: None,
-            shared_group: "ingest".into(),
-        };
-        let pipeline = Pipeline::start(
-            db.pool.clone(),
-            &IngestSettings::default(),
-            Source::Remote(settings),
-        )
-        .await
-        .unwrap();
+        let pipeline = worker(&db.pool, broker.port, &format!("ingest-{n}")).await;
         let mut committed = pipeline.handle.committed();
         let taken = taken.clone();
         tokio::spawn(async move {
@@ -207,21 +213,7 @@ async fn status_reports_come_through_the_shared_subscription_too() {
         .await
         .device
         .id;
-    let settings = RemoteSettings {
-        host: "127.0.0.1".into(),
-        port: broker.port,
-        client_id: "ingest-status".into(),
-        username: None,
-        password: None,
-        shared_group: "ingest".into(),
-    };
-    let pipeline = Pipeline::start(
-        db.pool.clone(),
-        &IngestSettings::default(),
-        Source::Remote(settings),
-    )
-    .await
-    .unwrap();
+    let pipeline = worker(&db.pool, broker.port, "ingest-status").await;
     let mut statuses = pipeline.handle.statuses();
     tokio::time::sleep(Duration::from_secs(2)).await;
 

@@ -14,7 +14,6 @@ use healthsync_ingest::remote::RemoteSettings;
 use healthsync_sim::firmware::FirmwareSettings;
 use healthsync_sim::fleet::{self, FleetOptions};
 use healthsync_sim::load::{self, LoadOptions};
-use healthsync_sim::models::Model;
 use healthsync_sim::profiles::Profiles;
 use healthsync_sim::provision::{self, PlannedPatient};
 use healthsync_sim::roster::Roster;
@@ -243,13 +242,7 @@ async fn load(settings: Settings, args: LoadArgs) -> anyhow::Result<ExitCode> {
     let roster = match &args.roster {
         Some(path) => Roster::load(path)?,
         None => {
-            let plan = (1..=args.devices)
-                .map(|i| PlannedPatient {
-                    label: format!("load-{i:06}"),
-                    profile: "healthy_adult".into(),
-                    models: vec![Model::Smartwatch],
-                })
-                .collect();
+            let plan = provision::smartwatches("load", args.devices);
             match provision_plan(&settings, &db, plan).await {
                 Ok(roster) => roster,
                 Err(e) => {

@@ -146,12 +146,7 @@ async fn run_both(options: &Options) -> Result<Report, BenchError> {
     let mut machine = Machine::detect();
 
     // Declared first, so removed last: after the children are stopped.
-    let tmp = tempfile::Builder::new()
-        .prefix("healthsync-bench-")
-        .tempdir_in("/tmp")
-        .map_err(|e| BenchError::io("cannot create a directory under /tmp", e))?;
-    // The embedded PostgreSQL runs as `postgres` when we are root; Mosquitto as `mosquitto`.
-    procs::set_mode(tmp.path(), 0o755)?;
+    let tmp = procs::scratch_dir("healthsync-bench-")?;
     let data_dir = tmp.path().join("data");
 
     let load_settings = LoadSettings {

@@ -438,6 +438,17 @@ fn write_file(path: &Path, text: &str) -> Result<(), BenchError> {
     std::fs::write(path, text).map_err(|e| BenchError::io(path.display(), e))
 }
 
+/// A fresh directory under /tmp for one benchmark run, removed when dropped. Mode 0755:
+/// the embedded PostgreSQL runs as `postgres` when we are root, Mosquitto as `mosquitto`.
+pub fn scratch_dir(prefix: &str) -> Result<tempfile::TempDir, BenchError> {
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in("/tmp")
+        .map_err(|e| BenchError::io("cannot create a directory under /tmp", e))?;
+    set_mode(dir.path(), 0o755)?;
+    Ok(dir)
+}
+
 pub fn set_mode(path: &Path, mode: u32) -> Result<(), BenchError> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))

@@ -119,6 +119,8 @@ pub struct DeviceOutcome {
     pub resent_messages: u64,
     pub duplicate_acks: u64,
     pub reconnects: u64,
+    /// Connection errors, and the first few distinct texts among them.
+    pub error_count: u64,
     pub errors: Vec<String>,
     /// First send to ack, per acked message, in microseconds.
     #[serde(skip)]
@@ -136,8 +138,7 @@ struct Pending {
     payload: Arc<[u8]>,
     readings: u32,
     first_sent: Option<Instant>,
-    /// When it was last put on the wire in this connection; `None` while waiting to go.
-    sent_at: Option<Instant>,
+    last_sent: Option<Instant>,
     sends: u32,
 }
 
@@ -178,7 +179,7 @@ pub async fn run(
         counters,
         buffer: BTreeMap::new(),
         unsent: BTreeSet::new(),
-        in_flight: 0,
+        in_flight: BTreeSet::new(),
         statuses: VecDeque::new(),
         connected: false,
         next_seq: 1,
@@ -243,7 +244,8 @@ struct Device {
     buffer: BTreeMap<u64, Pending>,
     /// Buffered messages waiting to be (re)sent, lowest seq first.
     unsent: BTreeSet<u64>,
-    in_flight: usize,
+    /// Sent and not yet acked in this connection.
+    in_flight: BTreeSet<u64>,
     statuses: VecDeque<StatusReport>,
     connected: bool,
     next_seq: u64,
@@ -279,9 +281,9 @@ impl Device {
             return;
         }
         if self.buffer.len() >= self.settings.buffer_messages.max(1)
-            && let Some((seq, dropped)) = self.buffer.pop_first()
+            && let Some((seq, _)) = self.buffer.pop_first()
         {
-            self.forget(seq, &dropped);
+            self.forget(seq);
             self.outcome.dropped_messages += 1;
             Counters::add(&self.counters.dropped_messages, 1);
         }
@@ -293,7 +295,7 @@ impl Device {
                 payload: payload::telemetry(seq, readings, battery).into(),
                 readings: readings.len() as u32,
                 first_sent: None,
-                sent_at: None,
+                last_sent: None,
                 sends: 0,
             },
         );
@@ -303,10 +305,9 @@ impl Device {
     }
 
     /// Takes a message out of the bookkeeping of what is on the wire.
-    fn forget(&mut self, seq: u64, pending: &Pending) {
-        if !self.unsent.remove(&seq) && pending.sent_at.is_some() {
-            self.in_flight = self.in_flight.saturating_sub(1);
-        }
+    fn forget(&mut self, seq: u64) {
+        self.unsent.remove(&seq);
+        self.in_flight.remove(&seq);
     }
 
     fn on_link(&mut self, event: LinkEvent) {
@@ -327,6 +328,7 @@ impl Device {
                 self.connected = false;
                 if let Some(error) = error {
                     Counters::add(&self.counters.errors, 1);
+                    self.outcome.error_count += 1;
                     if self.outcome.errors.len() < ERRORS_KEPT
                         && !self.outcome.errors.contains(&error)
                     {
@@ -334,11 +336,8 @@ impl Device {
                     }
                 }
                 // Whatever was on the wire may or may not have arrived: send it all again.
-                for (seq, pending) in self.buffer.iter_mut() {
-                    pending.sent_at = None;
-                    self.unsent.insert(*seq);
-                }
-                self.in_flight = 0;
+                let on_the_wire = std::mem::take(&mut self.in_flight);
+                self.unsent.extend(on_the_wire);
             }
             LinkEvent::Message(body) => self.on_ack(&body),
         }
@@ -354,7 +353,7 @@ impl Device {
             Counters::add(&self.counters.duplicate_acks, 1);
             return;
         };
-        self.forget(ack.seq, &pending);
+        self.forget(ack.seq);
         if let Some(first) = pending.first_sent {
             let us = first.elapsed().as_micros().min(u32::MAX as u128) as u32;
             self.outcome.ack_latencies_us.push(us);
@@ -368,20 +367,23 @@ impl Device {
         Counters::add(&self.counters.rejected_readings, rejected);
     }
 
-    /// Messages whose ack is overdue go back in line.
+    /// Messages whose ack is overdue go back in line. Only those on the wire are looked
+    /// at: a device cut off from the platform may hold thousands waiting to go.
     fn expire_overdue(&mut self) {
         let now = Instant::now();
-        for (seq, pending) in self.buffer.iter_mut() {
-            let Some(sent_at) = pending.sent_at else {
-                continue;
+        let (timeout, buffer) = (self.settings.ack_timeout, &self.buffer);
+        self.in_flight.retain(|seq| {
+            let Some(pending) = buffer.get(seq) else {
+                return false;
             };
-            let patience = self.settings.ack_timeout * pending.sends.clamp(1, 8);
-            if now.duration_since(sent_at) >= patience {
-                pending.sent_at = None;
+            let overdue = pending
+                .last_sent
+                .is_none_or(|sent| now.duration_since(sent) >= timeout * pending.sends.clamp(1, 8));
+            if overdue {
                 self.unsent.insert(*seq);
-                self.in_flight = self.in_flight.saturating_sub(1);
             }
-        }
+            !overdue
+        });
     }
 
     /// Puts what may go on the wire.
@@ -400,7 +402,7 @@ impl Device {
             }
             self.statuses.pop_front();
         }
-        while self.in_flight < self.settings.window {
+        while self.in_flight.len() < self.settings.window {
             let Some(&seq) = self.unsent.first() else {
                 return;
             };
@@ -420,7 +422,7 @@ impl Device {
             }
             let now = Instant::now();
             pending.first_sent.get_or_insert(now);
-            pending.sent_at = Some(now);
+            pending.last_sent = Some(now);
             pending.sends += 1;
             if pending.sends == 1 {
                 Counters::add(&self.counters.sent_messages, 1);
@@ -430,7 +432,7 @@ impl Device {
                 Counters::add(&self.counters.resent_messages, 1);
             }
             self.unsent.remove(&seq);
-            self.in_flight += 1;
+            self.in_flight.insert(seq);
         }
     }
 
@@ -468,7 +470,7 @@ mod tests {
             counters: Arc::new(Counters::default()),
             buffer: BTreeMap::new(),
             unsent: BTreeSet::new(),
-            in_flight: 0,
+            in_flight: BTreeSet::new(),
             statuses: VecDeque::new(),
             connected: false,
             next_seq: 1,
@@ -511,17 +513,18 @@ mod tests {
         }
         d.pump();
         assert_eq!(
-            d.in_flight, 0,
+            d.in_flight.len(),
+            0,
             "nothing goes out before the connection is up"
         );
         d.on_link(LinkEvent::Connected);
         d.pump();
-        assert_eq!((d.in_flight, d.unsent.len()), (2, 2));
+        assert_eq!((d.in_flight.len(), d.unsent.len()), (2, 2));
         ack(&mut d, 1);
         assert_eq!(d.buffer.len(), 3);
         d.pump();
         assert_eq!(
-            (d.in_flight, d.unsent.len()),
+            (d.in_flight.len(), d.unsent.len()),
             (2, 1),
             "seq 3 took 1's place"
         );
@@ -543,16 +546,17 @@ mod tests {
             measure(&mut d);
         }
         d.pump();
-        assert_eq!(d.in_flight, 3);
+        assert_eq!(d.in_flight.len(), 3);
         d.on_link(LinkEvent::Disconnected {
             error: Some("connection reset".into()),
         });
-        assert_eq!((d.in_flight, d.unsent.len()), (0, 3));
+        assert_eq!((d.in_flight.len(), d.unsent.len()), (0, 3));
         assert_eq!(d.outcome.reconnects, 1);
         assert_eq!(d.outcome.errors, ["connection reset"]);
+        assert_eq!(d.outcome.error_count, 1);
         d.on_link(LinkEvent::Connected);
         d.pump();
-        assert_eq!(d.in_flight, 3);
+        assert_eq!(d.in_flight.len(), 3);
         assert_eq!(d.outcome.resent_messages, 3);
         ack(&mut d, 2);
         let o = d.finish();
@@ -567,8 +571,8 @@ mod tests {
         d.on_link(LinkEvent::Connected);
         measure(&mut d);
         d.pump();
-        assert_eq!(d.in_flight, 1);
+        assert_eq!(d.in_flight.len(), 1);
         d.expire_overdue();
-        assert_eq!((d.in_flight, d.unsent.len()), (0, 1));
+        assert_eq!((d.in_flight.len(), d.unsent.len()), (0, 1));
     }
 }

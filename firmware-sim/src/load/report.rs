@@ -127,7 +127,7 @@ pub(crate) fn build(
         resent_messages: sum(|o| o.resent_messages),
         duplicate_acks: sum(|o| o.duplicate_acks),
         reconnects: sum(|o| o.reconnects),
-        errors: outcomes.iter().map(|o| o.errors.len() as u64).sum(),
+        errors: sum(|o| o.error_count),
         error_samples,
         database,
         passed,
