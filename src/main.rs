@@ -41,8 +41,8 @@ struct GlobalArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the whole platform in this process: database, API (and, as they are built,
-    /// broker, ingest and analytics). Ctrl-C or SIGTERM stops it cleanly.
+    /// Run the whole platform in this process: database, broker, ingest, the alert engine
+    /// and the API. Ctrl-C or SIGTERM stops it cleanly.
     Up {
         /// Address of the HTTP API and dashboard.
         #[arg(long, value_name = "ADDR")]
@@ -82,6 +82,16 @@ enum Command {
     Service {
         #[command(subcommand)]
         action: ServiceAction,
+    },
+    /// Clinical alerts: list, acknowledge, resolve, per-patient rule overrides.
+    Alert {
+        #[command(subcommand)]
+        action: commands::alerts::AlertAction,
+    },
+    /// Care teams: which clinicians receive a patient's alerts.
+    CareTeam {
+        #[command(subcommand)]
+        action: commands::alerts::CareTeamAction,
     },
     /// The firmware simulator: simulated patients and devices for demos and load tests.
     Sim {
@@ -208,6 +218,8 @@ fn main() -> ExitCode {
             Command::Service {
                 action: ServiceAction::Add { name, json },
             } => registry::service_add(&settings, &name, json).await,
+            Command::Alert { action } => commands::alerts::alert(&settings, action).await,
+            Command::CareTeam { action } => commands::alerts::care_team(&settings, action).await,
             Command::Sim { action } => commands::sim::run(settings, action).await,
             Command::Bench { target } => commands::bench::run(target).await,
         }

@@ -1,4 +1,23 @@
 //! Streaming analytics over committed readings: threshold, NEWS2, baseline and device-health
-//! detectors with alarm-fatigue controls, the alert lifecycle, and the symptom assistant.
+//! detectors with alarm-fatigue controls, and the alert lifecycle.
 //!
-//! Not built yet: see the "Analytics and clinical alerts" and "AI symptom assistant" issues.
+//! - [`engine`]: per-patient streaming state and every detector, pure and synchronous;
+//!   [`condition`] (persistence, hysteresis), [`window`] (bounded windows and their
+//!   statistics), [`news2`] (the score), [`baseline`] (resting heart rate against the
+//!   patient's own days) and [`rules`] (defaults and per-patient overrides) serve it.
+//! - [`alert`]: what an alert is; [`store`]: alerts, notifications, escalation and the
+//!   engine's saved state in the database.
+//! - [`service`]: the running task that feeds the engine from ingest, stores what it
+//!   decides and publishes every alert change.
+//!
+//! The symptom assistant is not built yet: see the "AI symptom assistant" issue.
+
+pub mod alert;
+pub mod baseline;
+pub mod condition;
+pub mod engine;
+pub mod news2;
+pub mod rules;
+pub mod service;
+pub mod store;
+pub mod window;

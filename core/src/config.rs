@@ -42,6 +42,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub broker: BrokerSettings,
     pub ingest: IngestSettings,
+    pub analytics: AnalyticsSettings,
     pub secrets: SecretSettings,
     pub log: LogSettings,
 }
@@ -67,6 +68,27 @@ impl Default for IngestSettings {
             batch_max_readings: 5_000,
             batch_max_delay_ms: 20,
             retention_days: 730,
+        }
+    }
+}
+
+/// The alert engine.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnalyticsSettings {
+    /// A high alert nobody acknowledged within this long is escalated: the care team and
+    /// every admin are notified again.
+    pub escalate_after_secs: u64,
+    /// On start, readings of this many last minutes are replayed through the engine, so
+    /// conditions that were building up before a restart are not forgotten.
+    pub restore_minutes: u32,
+}
+
+impl Default for AnalyticsSettings {
+    fn default() -> Self {
+        Self {
+            escalate_after_secs: 600,
+            restore_minutes: 15,
         }
     }
 }
@@ -153,6 +175,7 @@ impl Default for Settings {
             database: DatabaseSettings::default(),
             broker: BrokerSettings::default(),
             ingest: IngestSettings::default(),
+            analytics: AnalyticsSettings::default(),
             secrets: SecretSettings::default(),
             log: LogSettings::default(),
         }

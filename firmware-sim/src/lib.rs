@@ -2,6 +2,7 @@
 //! ground truth, store-and-forward firmware behaviour, and the load tests with their reports.
 
 pub mod broker_bench;
+pub mod evaluation;
 pub mod firmware;
 pub mod fleet;
 pub mod ingest_bench;

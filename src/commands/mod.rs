@@ -1,5 +1,6 @@
 //! The bodies of the `healthsync` subcommands.
 
+pub mod alerts;
 pub mod bench;
 pub mod db;
 pub mod demo;

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use healthsync_api::AppState;
 
+use super::alerts::AlertEngine;
 use super::demo::Demo;
+use healthsync_analytics::service::wall_clock;
 use healthsync_broker::Broker;
 use healthsync_core::api_keys::KeyHasher;
 use healthsync_core::config::Settings;
@@ -35,6 +37,13 @@ pub async fn run(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
         .await
         .context("cannot start ingest")?;
     retention::spawn(db.pool.clone(), settings.ingest.retention_days);
+    let alerts = AlertEngine::start(
+        db.pool.clone(),
+        &settings.analytics,
+        &ingest.handle,
+        wall_clock(),
+    )
+    .await?;
     let listener = TcpListener::bind(settings.http_addr)
         .await
         .with_context(|| format!("cannot listen on {}", settings.http_addr))?;
@@ -68,6 +77,7 @@ pub async fn run(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
     }
     tracing::info!("shutting down: draining ingest");
     ingest.shutdown().await;
+    alerts.stop().await;
     broker.shutdown().await;
     db.close().await?;
     served.context("HTTP server failed")?;
