@@ -88,6 +88,11 @@ enum Command {
         #[command(subcommand)]
         action: commands::alerts::AlertAction,
     },
+    /// The alert engine's evaluation against simulated ground truth.
+    Analytics {
+        #[command(subcommand)]
+        action: AnalyticsAction,
+    },
     /// Care teams: which clinicians receive a patient's alerts.
     CareTeam {
         #[command(subcommand)]
@@ -140,6 +145,14 @@ enum ServiceAction {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum AnalyticsAction {
+    /// Replay simulated days through the real pipeline (fresh temporary platform, accelerated
+    /// clock) and score the alerts against the ground truth: sensitivity, false alerts per
+    /// patient-day and detection latency per event kind.
+    Eval(commands::alerts_eval::EvalArgs),
 }
 
 #[derive(Subcommand)]
@@ -219,6 +232,9 @@ fn main() -> ExitCode {
                 action: ServiceAction::Add { name, json },
             } => registry::service_add(&settings, &name, json).await,
             Command::Alert { action } => commands::alerts::alert(&settings, action).await,
+            Command::Analytics {
+                action: AnalyticsAction::Eval(args),
+            } => commands::alerts_eval::eval(args).await,
             Command::CareTeam { action } => commands::alerts::care_team(&settings, action).await,
             Command::Sim { action } => commands::sim::run(settings, action).await,
             Command::Bench { target } => commands::bench::run(target).await,

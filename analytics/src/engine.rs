@@ -93,6 +93,10 @@ pub struct Engine {
     patients: HashMap<UserId, Patient>,
     devices: HashMap<DeviceId, Device>,
     finished_days: Vec<(UserId, DailyValue)>,
+    /// The newest measurement time among fresh readings (never ahead of the clock): how far
+    /// the data has come. Silence is judged against it, not against the clock alone, so a
+    /// stall of the pipeline itself does not make every device look offline.
+    watermark: Option<DateTime<Utc>>,
     artifacts: u64,
     rate_limited: u64,
 }
@@ -116,6 +120,9 @@ struct Device {
     cadence: Option<f64>,
     sensor_fault: bool,
     offline: bool,
+    /// Whether its latest reading arrived fresh. A backlog or a backfill arrives long
+    /// after it was measured: its silence since says nothing about the device now.
+    live: bool,
 }
 
 impl Engine {
@@ -126,6 +133,7 @@ impl Engine {
             patients: HashMap::new(),
             devices: HashMap::new(),
             finished_days: Vec::new(),
+            watermark: None,
             artifacts: 0,
             rate_limited: 0,
         }
@@ -171,13 +179,13 @@ impl Engine {
         (self.artifacts, self.rate_limited)
     }
 
-    /// Feeds one committed batch: every reading through its rules, then one NEWS2 score per
-    /// patient whose vitals changed.
-    pub fn observe(&mut self, readings: &[(Source, Reading)]) -> Vec<Signal> {
+    /// Feeds one committed batch, received at `now`: every reading through its rules, then
+    /// one NEWS2 score per patient whose vitals changed.
+    pub fn observe(&mut self, now: DateTime<Utc>, readings: &[(Source, Reading)]) -> Vec<Signal> {
         let mut signals = Vec::new();
         let mut news2_due: Vec<(UserId, DateTime<Utc>)> = Vec::new();
         for (source, reading) in readings {
-            if self.observe_one(*source, reading, &mut signals)
+            if self.observe_one(now, *source, reading, &mut signals)
                 && is_news2_parameter(reading.metric)
             {
                 match news2_due.iter_mut().find(|(p, _)| *p == source.patient) {
@@ -242,15 +250,24 @@ impl Engine {
         signals
     }
 
-    /// Time passes: regularly sending devices that fell silent are offline.
+    /// Time passes: regularly sending devices that fell silent while others went on sending
+    /// are offline.
     pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Signal> {
         let mut signals = Vec::new();
+        let Some(watermark) = self.watermark else {
+            return signals;
+        };
+        let now = now.min(watermark);
         let mut silent = Vec::new();
         for (&id, device) in &mut self.devices {
             let (Some(last), Some(cadence)) = (device.last_t, device.cadence) else {
                 continue;
             };
-            if device.offline || device.sensor_fault || cadence > REGULAR_CADENCE_SECONDS {
+            if !device.live
+                || device.offline
+                || device.sensor_fault
+                || cadence > REGULAR_CADENCE_SECONDS
+            {
                 continue;
             }
             let rule = &self
@@ -294,17 +311,20 @@ impl Engine {
             cadence: None,
             sensor_fault: false,
             offline: false,
+            live: false,
         })
     }
 
     /// Returns whether the reading was usable (not an artifact, not skin temperature).
     fn observe_one(
         &mut self,
+        now: DateTime<Utc>,
         source: Source,
         reading: &Reading,
         signals: &mut Vec<Signal>,
     ) -> bool {
         let t = reading.measured_at;
+        let offline_min = Duration::minutes(self.rules(source.patient).device.offline_min_minutes);
         let device = self.device(source);
         let sensor_fault = device.sensor_fault;
         if device.last_t.is_none_or(|last| t > last) {
@@ -315,8 +335,15 @@ impl Engine {
                 }
             }
             device.last_t = Some(t);
+            device.live = now - t < offline_min;
         }
-        if std::mem::take(&mut device.offline) {
+        let fresh = now - t < offline_min;
+        let was_offline = std::mem::take(&mut device.offline);
+        if fresh {
+            let newest = t.min(now);
+            self.watermark = Some(self.watermark.map_or(newest, |w| w.max(newest)));
+        }
+        if was_offline {
             self.clear(
                 source.patient,
                 format!("device_offline:{}", source.device),

@@ -52,7 +52,7 @@ fn reading(metric: Metric, seconds: i64, value: f64) -> Reading {
 fn feed(engine: &mut Engine, device: DeviceId, readings: &[Reading]) -> Vec<Signal> {
     readings
         .iter()
-        .flat_map(|r| engine.observe(&[(source(device), *r)]))
+        .flat_map(|r| engine.observe(r.measured_at, &[(source(device), *r)]))
         .collect()
 }
 
@@ -256,18 +256,21 @@ fn news2_scores_the_latest_vitals_and_fires_at_five() {
         reading(Metric::HeartRate, 0, 105.0),
     ];
     let batch: Vec<_> = oximeter.iter().map(|r| (source(OXIMETER), *r)).collect();
-    assert!(e.observe(&batch).is_empty(), "3 parameters, total 4");
+    assert!(e.observe(at(0), &batch).is_empty(), "3 parameters, total 4");
     let cuff = Reading {
         value2: Some(70.0),
         ..reading(Metric::BloodPressure, 60, 105.0)
     };
-    let signals = e.observe(&[
-        (source(CUFF), cuff),
-        (
-            source(THERMOMETER),
-            reading(Metric::BodyTemperature, 90, 38.5),
-        ),
-    ]);
+    let signals = e.observe(
+        at(90),
+        &[
+            (source(CUFF), cuff),
+            (
+                source(THERMOMETER),
+                reading(Metric::BodyTemperature, 90, 38.5),
+            ),
+        ],
+    );
     assert_eq!(
         keys(&signals),
         ["raise temperature_high low", "raise news2 medium"]
@@ -286,7 +289,7 @@ fn news2_needs_three_parameters() {
         (source(OXIMETER), reading(Metric::HeartRate, 0, 135.0)),
         (source(OXIMETER), reading(Metric::Spo2, 0, 91.0)),
     ];
-    let signals = e.observe(&batch);
+    let signals = e.observe(at(0), &batch);
     assert_eq!(
         keys(&signals),
         ["raise heart_rate_high high", "raise spo2_low high"]
@@ -362,12 +365,25 @@ fn a_regular_device_that_falls_silent_is_offline_until_it_sends_again() {
         &series(Metric::HeartRate, 0, 5, &[70.0; 120]),
     );
     let last = 595;
+    // The cuff keeps sending: the data goes on while the watch is silent.
+    let cuff_until = |seconds: i64| {
+        (0..=seconds / 60)
+            .map(|i| reading(Metric::HeartRate, last + i * 60, 70.0))
+            .collect::<Vec<_>>()
+    };
+    feed(&mut e, CUFF, &cuff_until(14 * 60));
     assert!(e.tick(at(last + 14 * 60)).is_empty(), "not yet: 15 minutes");
+    assert!(
+        e.tick(at(last + 16 * 60)).is_empty(),
+        "nothing newer arrived from anyone: the pipeline may be stalled"
+    );
+    feed(&mut e, CUFF, &cuff_until(16 * 60)[15..]);
     let offline = e.tick(at(last + 16 * 60));
     assert_eq!(
         keys(&offline),
         [format!("raise device_offline:{WATCH} low")]
     );
+    feed(&mut e, CUFF, &cuff_until(30 * 60)[17..]);
     assert!(e.tick(at(last + 30 * 60)).is_empty(), "raised once");
     // Its backlog arrives: online again.
     let back = feed(&mut e, WATCH, &[reading(Metric::HeartRate, last + 5, 70.0)]);
@@ -375,6 +391,14 @@ fn a_regular_device_that_falls_silent_is_offline_until_it_sends_again() {
         keys(&back),
         [format!("clear device_offline:{WATCH} resolve=true")]
     );
+    // A backfill (readings arriving hours after they were measured) says nothing about now.
+    let mut e = engine();
+    let old: Vec<_> = series(Metric::HeartRate, 0, 5, &[70.0; 120])
+        .into_iter()
+        .map(|r| e.observe(at(6 * 3600), &[(source(WATCH), r)]))
+        .collect();
+    assert!(old.iter().all(Vec::is_empty));
+    assert!(e.tick(at(6 * 3600 + 60)).is_empty());
     // A spot-check device is silent by design.
     feed(&mut e, CUFF, &[reading(Metric::HeartRate, 0, 70.0)]);
     feed(&mut e, CUFF, &[reading(Metric::HeartRate, 12 * 3600, 70.0)]);
@@ -421,7 +445,7 @@ fn a_clinicians_override_changes_what_fires_for_that_patient_only() {
         patient: UserId(uuid::Uuid::from_u128(101)),
         ..source(OXIMETER)
     };
-    let signals = e.observe(&[(other, reading(Metric::Spo2, 0, 89.0))]);
+    let signals = e.observe(at(0), &[(other, reading(Metric::Spo2, 0, 89.0))]);
     assert_eq!(keys(&signals), ["raise spo2_low high"]);
 }
 

@@ -47,18 +47,40 @@ pub struct Committed {
     pub reading: Reading,
 }
 
-/// Where the engine's "now" comes from: the wall clock, or a simulation's accelerated clock.
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+/// Where the engine's "now" comes from, and how often it looks at it (to notice silent
+/// devices): the wall clock, or a simulation's accelerated clock.
+#[derive(Clone)]
+pub struct Clock {
+    now: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    tick: Duration,
+}
 
-pub fn wall_clock() -> Clock {
-    Arc::new(Utc::now)
+impl Clock {
+    pub fn wall() -> Clock {
+        Clock {
+            now: Arc::new(Utc::now),
+            tick: Duration::from_secs(1),
+        }
+    }
+
+    /// A clock running `speed` times faster than real time: it is looked at about once a
+    /// simulated minute.
+    pub fn simulated(now: impl Fn() -> DateTime<Utc> + Send + Sync + 'static, speed: f64) -> Clock {
+        Clock {
+            now: Arc::new(now),
+            tick: Duration::from_secs_f64((60.0 / speed.max(1.0)).clamp(0.01, 1.0)),
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        (self.now)()
+    }
 }
 
 /// Batches waiting for the engine; when full, the forwarder waits.
 const INPUT_BUFFER: usize = 1024;
 /// Alert changes kept for live subscribers that fall behind.
 const EVENT_BUFFER: usize = 4096;
-const TICK: Duration = Duration::from_secs(1);
 const ESCALATION_CHECK: Duration = Duration::from_secs(10);
 /// How often per-patient rule overrides are read again (the API or the CLI may change them).
 const RULES_RELOAD: Duration = Duration::from_secs(30);
@@ -169,7 +191,7 @@ impl Worker {
             self.engine
                 .restore_open(alert.patient_id, alert.key.clone());
         }
-        let now = (self.clock)();
+        let now = self.clock.now();
         let since =
             now.date_naive() - chrono::Duration::days(RuleSet::default().baseline.days as i64 + 1);
         let days = store::daily_stats_since(&pool, since).await?;
@@ -211,7 +233,7 @@ impl Worker {
                     )
                 })
                 .collect();
-            let signals = self.engine.observe(&batch);
+            let signals = self.engine.observe(self.clock.now(), &batch);
             self.apply(signals, None).await;
         }
         tracing::info!(
@@ -241,7 +263,7 @@ impl Worker {
         mut resolved: mpsc::UnboundedReceiver<(UserId, String)>,
         escalate_after: Duration,
     ) {
-        let mut tick = tokio::time::interval(TICK);
+        let mut tick = tokio::time::interval(self.clock.tick);
         let mut escalation = tokio::time::interval(ESCALATION_CHECK);
         let mut rules = tokio::time::interval(RULES_RELOAD);
         rules.tick().await;
@@ -262,7 +284,7 @@ impl Worker {
                 },
                 Some((patient, key)) = resolved.recv() => self.engine.resolved(patient, &key),
                 _ = tick.tick() => {
-                    let signals = self.engine.tick((self.clock)());
+                    let signals = self.engine.tick(self.clock.now());
                     self.apply(signals, None).await;
                     self.save_days().await;
                 }
@@ -289,7 +311,7 @@ impl Worker {
                 batch.push((source, r.reading));
             }
         }
-        let signals = self.engine.observe(&batch);
+        let signals = self.engine.observe(self.clock.now(), &batch);
         self.apply(signals, Some(committed_at)).await;
     }
 

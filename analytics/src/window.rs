@@ -8,6 +8,10 @@ use chrono::{DateTime, Duration, Utc};
 use healthsync_core::ids::DeviceId;
 use ndarray::Array1;
 
+/// A median over the newest this many samples: enough to outvote a burst of artifacts, and
+/// a bounded cost however fast a device sends.
+pub const MEDIAN_SAMPLES: usize = 25;
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Sample {
     pub t: DateTime<Utc>,
@@ -58,11 +62,14 @@ impl Window {
         self.samples.is_empty()
     }
 
-    /// Usable samples measured in `(until - within, until]`.
+    /// Usable samples measured in `(until - within, until]`, newest first.
     pub fn recent(&self, until: DateTime<Utc>, within: Duration) -> impl Iterator<Item = &Sample> {
         self.samples
             .iter()
-            .filter(move |s| !s.artifact && s.t <= until && until - s.t < within)
+            .rev()
+            .skip_while(move |s| s.t > until)
+            .take_while(move |s| until - s.t < within)
+            .filter(|s| !s.artifact)
     }
 
     /// The newest usable sample at or before `until`, if it is younger than `within`.
@@ -74,8 +81,9 @@ impl Window {
             .filter(|s| until - s.t < within)
     }
 
-    /// Median of the usable values in `(until - within, until]` from `device` (any device
-    /// when `None`), if there are at least `min_samples` of them.
+    /// Median of the newest usable values (at most [`MEDIAN_SAMPLES`]) in
+    /// `(until - within, until]` from `device` (any device when `None`), if there are at
+    /// least `min_samples` of them.
     pub fn median(
         &self,
         until: DateTime<Utc>,
@@ -86,6 +94,7 @@ impl Window {
         let values: Array1<f64> = self
             .recent(until, within)
             .filter(|s| device.is_none_or(|d| s.device == d))
+            .take(MEDIAN_SAMPLES)
             .map(|s| s.value)
             .collect();
         if values.len() < min_samples.max(1) {
@@ -178,7 +187,7 @@ mod tests {
             .recent(at(30), Duration::hours(1))
             .map(|s| s.value)
             .collect();
-        assert_eq!(times, [0.0, 10.0, 20.0, 30.0]);
+        assert_eq!(times, [30.0, 20.0, 10.0, 0.0], "newest first");
         w.push(sample(75, 75.0));
         assert_eq!(
             w.len(),

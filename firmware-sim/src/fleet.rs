@@ -77,7 +77,7 @@ pub struct FleetReport {
 
 /// Maps simulated time to the real instant it is played at.
 #[derive(Clone, Copy, Debug)]
-struct Clock {
+pub struct Clock {
     real_start: Instant,
     sim_start: DateTime<Utc>,
     /// Where the simulation catches up with real time.
@@ -86,7 +86,7 @@ struct Clock {
 }
 
 impl Clock {
-    fn new(now: DateTime<Utc>, backfill: Duration, speed: f64) -> Clock {
+    pub fn new(now: DateTime<Utc>, backfill: Duration, speed: f64) -> Clock {
         let backfill = chrono::Duration::from_std(backfill).unwrap_or(chrono::Duration::MAX);
         Clock {
             real_start: Instant::now(),
@@ -101,6 +101,11 @@ impl Clock {
         let fast = secs(t.min(self.sim_present) - self.sim_start) / self.speed;
         let live = secs(t - self.sim_present);
         self.real_start + Duration::from_secs_f64(fast + live)
+    }
+
+    /// The simulated time now.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.sim(Instant::now())
     }
 
     fn sim(&self, real: Instant) -> DateTime<Utc> {
@@ -126,11 +131,23 @@ pub async fn run(
     options: &FleetOptions,
     stop: impl Future<Output = ()>,
 ) -> Result<FleetReport, FleetError> {
+    let clock = Clock::new(Utc::now(), options.backfill, options.speed);
+    run_with_clock(roster, profiles, options, clock, stop).await
+}
+
+/// [`run`] on a clock made beforehand (with `options.backfill` and `options.speed`), which
+/// others may read too: the alert evaluation gives it to the alert engine.
+pub async fn run_with_clock(
+    roster: &Roster,
+    profiles: &Profiles,
+    options: &FleetOptions,
+    clock: Clock,
+    stop: impl Future<Output = ()>,
+) -> Result<FleetReport, FleetError> {
     if !(options.speed >= 1.0 && options.speed.is_finite()) {
         return Err(FleetError::Speed(options.speed));
     }
     let simulation = Simulation::new(roster, profiles, options.sim)?;
-    let clock = Clock::new(Utc::now(), options.backfill, options.speed);
     let mut truth = match &options.ground_truth {
         Some(path) => Some(GroundTruth::open(path)?),
         None => None,

@@ -19,6 +19,9 @@ pub enum BenchTarget {
     /// `healthsync up` until ack latency or loss breaks, the raw COPY limit of the same
     /// table, and the same messages through Mosquitto alone. Starts everything itself.
     Ingest(IngestArgs),
+    /// The alert engine: latency from a committed reading to the alert event live views
+    /// receive (p50/p95/p99), under a background load. Runs a fresh platform in-process.
+    Alerts(super::alerts_bench::AlertsArgs),
 }
 
 #[derive(Args)]
@@ -69,6 +72,7 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<ExitCode> {
     match target {
         BenchTarget::Broker(args) => broker(args).await,
         BenchTarget::Ingest(args) => ingest(args).await,
+        BenchTarget::Alerts(args) => super::alerts_bench::run(args).await,
     }
 }
 

@@ -8,7 +8,7 @@ use healthsync_api::AppState;
 
 use super::alerts::AlertEngine;
 use super::demo::Demo;
-use healthsync_analytics::service::wall_clock;
+use healthsync_analytics::service::Clock;
 use healthsync_broker::Broker;
 use healthsync_core::api_keys::KeyHasher;
 use healthsync_core::config::Settings;
@@ -41,7 +41,7 @@ pub async fn run(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
         db.pool.clone(),
         &settings.analytics,
         &ingest.handle,
-        wall_clock(),
+        Clock::wall(),
     )
     .await?;
     let listener = TcpListener::bind(settings.http_addr)
