@@ -1,7 +1,8 @@
 //! The alarm-fatigue state machine every detector shares: a condition must persist before it
-//! fires, clears only after a persistent return past a hysteresis margin, and while it holds
-//! it does not fire again (it may only upgrade its severity, after persisting at the higher
-//! level too).
+//! fires (readings between the threshold and the clear margin do not count, and break the
+//! streak once they outnumber the abnormal ones; a normal one breaks it at once), clears only after a persistent return past a hysteresis
+//! margin, and while it holds it does not fire again (it may only upgrade its severity,
+//! after persisting at the higher level too).
 
 use chrono::{DateTime, Utc};
 use healthsync_core::ids::DeviceId;
@@ -111,6 +112,8 @@ struct Streak {
     since: DateTime<Utc>,
     continuous: u32,
     spot: u32,
+    /// Readings between the threshold and the clear margin meanwhile.
+    borderline: u32,
     /// The least severe level seen: what has persisted.
     severity: Severity,
     evidence: Vec<Evidence>,
@@ -122,6 +125,7 @@ impl Streak {
             since: t,
             continuous: 0,
             spot: 0,
+            borderline: 0,
             severity,
             evidence: Vec::new(),
         }
@@ -177,6 +181,16 @@ impl Condition {
             (State::Pending(streak), Level::Abnormal(severity)) => {
                 streak.add(spot, severity, evidence);
                 self.fire_if_met(confirm, t)
+            }
+            // Noise around a threshold: a reading just inside it does not count, and breaks
+            // the streak only once such readings outnumber the abnormal ones; a clearly
+            // normal reading breaks it at once.
+            (State::Pending(streak), Level::Borderline) => {
+                streak.borderline += 1;
+                if streak.borderline > streak.continuous + streak.spot {
+                    self.state = State::Idle;
+                }
+                None
             }
             (State::Pending(_), _) => {
                 self.state = State::Idle;
@@ -326,6 +340,31 @@ mod tests {
         levels.extend([HIGH; 3]);
         assert!(feed(&mut c, 0, 5, &levels).is_empty());
         assert!(!c.is_active());
+    }
+
+    #[test]
+    fn noise_around_the_threshold_still_fires_when_the_condition_persists() {
+        let mut c = Condition::default();
+        // A heart at 40 /min with noise: abnormal, borderline, abnormal, ... for a minute.
+        let levels = [
+            HIGH, BORDER, HIGH, HIGH, BORDER, BORDER, HIGH, BORDER, HIGH, HIGH,
+        ];
+        let fired = feed(&mut c, 0, 5, &levels);
+        assert!(
+            matches!(fired.as_slice(), [Transition::Fire { .. }]),
+            "{fired:?}"
+        );
+    }
+
+    #[test]
+    fn a_value_mostly_inside_the_threshold_does_not_fire() {
+        let mut c = Condition::default();
+        // A sleeping athlete at 42 /min: now and then a reading at 40.
+        let mut levels = Vec::new();
+        for _ in 0..40 {
+            levels.extend([BORDER, HIGH, BORDER, BORDER]);
+        }
+        assert!(feed(&mut c, 0, 5, &levels).is_empty());
     }
 
     #[test]

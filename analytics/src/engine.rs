@@ -21,7 +21,7 @@ use healthsync_core::catalog::Metric;
 use healthsync_core::devices::DeviceKind;
 use healthsync_core::ids::{DeviceId, UserId};
 use healthsync_core::status::{StatusKind, StatusReport};
-use healthsync_core::telemetry::Reading;
+use healthsync_core::telemetry::{MAX_FUTURE, Reading};
 use serde_json::json;
 
 use crate::alert::{AlertDraft, Severity};
@@ -99,6 +99,7 @@ pub struct Engine {
     watermark: Option<DateTime<Utc>>,
     artifacts: u64,
     rate_limited: u64,
+    future: u64,
 }
 
 #[derive(Default)]
@@ -136,6 +137,7 @@ impl Engine {
             watermark: None,
             artifacts: 0,
             rate_limited: 0,
+            future: 0,
         }
     }
 
@@ -177,6 +179,11 @@ impl Engine {
     /// Readings suspected as artifacts and alerts held back by the rate limit, so far.
     pub fn suppressed(&self) -> (u64, u64) {
         (self.artifacts, self.rate_limited)
+    }
+
+    /// Readings measured in the future by the engine's clock, so far: not believed.
+    pub fn from_the_future(&self) -> u64 {
+        self.future
     }
 
     /// Feeds one committed batch, received at `now`: every reading through its rules, then
@@ -324,6 +331,14 @@ impl Engine {
         signals: &mut Vec<Signal>,
     ) -> bool {
         let t = reading.measured_at;
+        // A device whose clock runs ahead would time its alerts in the future and, once its
+        // clock is right again, have its true readings taken for replays. Ingest refuses
+        // such readings against the wall clock; this is the same rule on the engine's clock
+        // (which, in an accelerated simulation, ingest does not know).
+        if t > now + MAX_FUTURE {
+            self.future += 1;
+            return false;
+        }
         let offline_min = Duration::minutes(self.rules(source.patient).device.offline_min_minutes);
         let device = self.device(source);
         let sensor_fault = device.sensor_fault;

@@ -471,3 +471,25 @@ fn resting_heart_rate_above_the_patients_own_baseline() {
     assert_eq!(keys(&signals), ["raise resting_hr_baseline low"]);
     assert_eq!(e.take_finished_days().len(), 9);
 }
+
+#[test]
+fn a_reading_from_the_future_is_not_believed() {
+    let mut e = engine();
+    // A watch whose clock runs three hours ahead reports a desaturation "at" 03:00 when the
+    // engine's clock says midnight.
+    let ahead: Vec<_> = series(Metric::Spo2, 3 * 3600, 60, &[85.0; 5])
+        .into_iter()
+        .flat_map(|r| {
+            e.observe(
+                at(r.measured_at.timestamp() - 1_800_000_000 - 3 * 3600),
+                &[(source(WATCH), r)],
+            )
+        })
+        .collect();
+    assert!(ahead.is_empty());
+    assert_eq!(e.from_the_future(), 5);
+    // Its clock set right, its true readings count from their own time.
+    let signals = feed(&mut e, WATCH, &series(Metric::Spo2, 600, 60, &[85.0; 3]));
+    assert_eq!(keys(&signals), ["raise spo2_low high"]);
+    assert_eq!(raised(&signals)[0].triggered_at, at(720));
+}

@@ -23,8 +23,9 @@ pub enum Raised {
     /// counted, and nobody was notified.
     Recurred(Alert),
     /// As `Recurred`, but more severe than before: the alert took the draft's severity,
-    /// message and evidence (keeping the earlier evidence under `earlier`), and the care
-    /// team was notified again.
+    /// message and evidence (keeping the earlier evidence under `earlier`, and the time of
+    /// the reading that made it more severe under `upgraded_at`), and the care team was
+    /// notified again.
     Upgraded(Alert),
 }
 
@@ -144,7 +145,9 @@ pub async fn raise(pool: &PgPool, draft: &AlertDraft) -> Result<Raised, sqlx::Er
                 message = CASE WHEN EXCLUDED.severity > alerts.severity
                                THEN EXCLUDED.message ELSE alerts.message END,
                 evidence = CASE WHEN EXCLUDED.severity > alerts.severity
-                                THEN EXCLUDED.evidence || jsonb_build_object('earlier', alerts.evidence)
+                                THEN EXCLUDED.evidence || jsonb_build_object(
+                                         'earlier', alerts.evidence,
+                                         'upgraded_at', EXCLUDED.triggered_at)
                                 ELSE alerts.evidence END
          RETURNING *",
     )
@@ -481,6 +484,7 @@ pub async fn daily_stats_since(
 #[cfg(test)]
 mod tests {
     use chrono::Duration as ChronoDuration;
+    use chrono::SubsecRound;
     use healthsync_core::catalog::Metric;
     use healthsync_core::test_support::{test_db, test_patient};
     use healthsync_core::users::{self, Email, NewUser, Role, UserStatus};
@@ -590,6 +594,13 @@ mod tests {
         };
         assert_eq!(recurred.id, alert.id);
         assert_eq!(recurred.occurrences, 2);
+        assert_eq!(
+            recurred.evidence["upgraded_at"]
+                .as_str()
+                .map(|t| t.parse::<DateTime<Utc>>().unwrap()),
+            Some(again.triggered_at.trunc_subsecs(6)),
+            "microseconds, as PostgreSQL keeps them"
+        );
         assert_eq!(recurred.cleared_at, None);
         assert_eq!(recurred.severity, Severity::High);
         // A less severe recurrence does not lower it.

@@ -87,6 +87,9 @@ impl BySeverity {
 pub struct KindRow {
     pub kind: EventKind,
     pub events: usize,
+    /// Events no device measured (see [`Observation::Unobserved`]).
+    pub unobserved: usize,
+    /// Observed critical events.
     pub critical: usize,
     pub detected: usize,
     pub critical_detected: usize,
@@ -103,6 +106,7 @@ impl KindRow {
         Self {
             kind,
             events: 0,
+            unobserved: 0,
             critical: 0,
             detected: 0,
             critical_detected: 0,
@@ -128,6 +132,8 @@ pub struct Evaluation {
     pub unexplained: BySeverity,
     /// False alerts by the rule that raised them.
     pub false_by_rule: BTreeMap<String, BySeverity>,
+    /// The critical events no alert detected.
+    pub missed_critical: Vec<GroundTruthEvent>,
     /// Detection latencies of the detected critical events, milliseconds, ascending.
     pub critical_latencies_ms: Vec<u64>,
     /// The same, from the events' observable onsets, ascending.
@@ -252,13 +258,25 @@ pub fn evaluate(truth: &[GroundTruthEvent], alerts: &[RaisedAlert], period: Peri
     evaluate_with_onsets(truth, alerts, period, &[])
 }
 
-/// [`evaluate`], with the observable onset of `truth[i]` in `onsets[i]` where known; an
-/// event without one counts its onset latency from its start.
+/// What the observing device saw of an event.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Observation {
+    /// Not looked at: the event counts, its onset latency from its start.
+    Unknown,
+    /// The observing device delivered no reading of the metric during the event (its
+    /// battery was empty, it was off the wrist): nothing could have detected it, so it is
+    /// left out of the sensitivities and counted apart.
+    Unobserved,
+    /// Readings arrived; `onset` is the first that guidance calls abnormal, if one was.
+    Observed { onset: Option<DateTime<Utc>> },
+}
+
+/// [`evaluate`], with what the observing device saw of `truth[i]` in `observations[i]`.
 pub fn evaluate_with_onsets(
     truth: &[GroundTruthEvent],
     alerts: &[RaisedAlert],
     period: Period,
-    onsets: &[Option<DateTime<Utc>>],
+    observations: &[Observation],
 ) -> Evaluation {
     let mut alerts_of: HashMap<UserId, Vec<&RaisedAlert>> = HashMap::new();
     for alert in alerts {
@@ -272,6 +290,7 @@ pub fn evaluate_with_onsets(
     let mut rows: BTreeMap<EventKind, KindRow> = BTreeMap::new();
     let mut critical_latencies_ms = Vec::new();
     let mut critical_onset_latencies_ms = Vec::new();
+    let mut missed_critical = Vec::new();
     for (i, event) in truth.iter().enumerate() {
         if !period.contains(event.start) {
             continue;
@@ -281,6 +300,11 @@ pub fn evaluate_with_onsets(
             .or_insert_with(|| KindRow::new(event.kind));
         let critical = is_critical(event);
         row.events += 1;
+        let observation = observations.get(i).copied().unwrap_or(Observation::Unknown);
+        if observation == Observation::Unobserved {
+            row.unobserved += 1;
+            continue;
+        }
         row.critical += usize::from(critical);
         let first = alerts_of
             .get(&event.patient)
@@ -289,10 +313,16 @@ pub fn evaluate_with_onsets(
             .filter(|alert| detects(alert, event))
             .map(|alert| alert.fired_at)
             .min();
+        if first.is_none() && critical {
+            missed_critical.push(event.clone());
+        }
         if let Some(fired_at) = first {
             // Never negative: detection requires fired_at ≥ start.
             let latency = (fired_at - event.start).num_milliseconds() as u64;
-            let onset = onsets.get(i).copied().flatten().unwrap_or(event.start);
+            let onset = match observation {
+                Observation::Observed { onset: Some(onset) } => onset,
+                _ => event.start,
+            };
             // An alert may come before the onset reading: a NEWS2 total, another device.
             let from_onset = (fired_at - onset).num_milliseconds().max(0) as u64;
             row.detected += 1;
@@ -343,6 +373,7 @@ pub fn evaluate_with_onsets(
         rows,
         unexplained,
         false_by_rule,
+        missed_critical,
         critical_latencies_ms,
         critical_onset_latencies_ms,
     }
@@ -450,7 +481,7 @@ fn table_line(f: &mut fmt::Formatter<'_>, cells: [&str; 11], false_alerts: &str)
     ] = cells;
     writeln!(
         f,
-        "{kind:<20} {class:<9} {events:>6} {critical:>8} {detected:>8} {sens:>11} \
+        "{kind:<20} {class:<9} {events:>16} {critical:>8} {detected:>8} {sens:>11} \
          {crit_sens:>11} {median:>9} {p95:>9} {onset_median:>9} {onset_p95:>9}  {false_alerts}"
     )
 }
@@ -477,14 +508,18 @@ impl fmt::Display for Evaluation {
                 EventClass::NonEvent => "non-event",
             };
             let sensitivity = if row.detectable() {
-                pct(ratio(row.detected, row.events))
+                pct(ratio(row.detected, row.events - row.unobserved))
             } else {
                 "—".into()
             };
             let cells = [
                 row.kind.as_str(),
                 class,
-                &row.events.to_string(),
+                &if row.unobserved > 0 {
+                    format!("{} ({} unobs.)", row.events, row.unobserved)
+                } else {
+                    row.events.to_string()
+                },
                 &row.critical.to_string(),
                 &row.detected.to_string(),
                 &sensitivity,
@@ -536,6 +571,17 @@ impl fmt::Display for Evaluation {
             latency(&self.critical_onset_latencies_ms, 50.0),
             latency(&self.critical_onset_latencies_ms, 95.0),
         )?;
+        for event in &self.missed_critical {
+            writeln!(
+                f,
+                "missed: {} of {} from {} for {}, {}",
+                event.kind.as_str(),
+                event.patient_label,
+                event.start.format("%Y-%m-%d %H:%M:%S"),
+                human((event.end - event.start).num_milliseconds().max(0) as u64),
+                event.detail
+            )?;
+        }
         writeln!(f)?;
         for goal in self.goals() {
             let verdict = if goal.met { "met" } else { "NOT met" };
@@ -872,7 +918,14 @@ mod tests {
         ];
         // Patient 1 first read abnormal at minute 108; patient 2's alert (a NEWS2 total,
         // say) came before any single abnormal reading: 0, not negative.
-        let onsets = [Some(at(108)), Some(at(106))];
+        let onsets = [
+            Observation::Observed {
+                onset: Some(at(108)),
+            },
+            Observation::Observed {
+                onset: Some(at(106)),
+            },
+        ];
         let e = evaluate_with_onsets(&truth, &alerts, day(2), &onsets);
         assert_eq!(
             row(&e, EventKind::Desaturation).latencies_ms,
@@ -913,5 +966,20 @@ mod tests {
             onset(EventKind::Fever).unwrap().metric,
             Metric::BodyTemperature
         );
+    }
+
+    #[test]
+    fn an_unobserved_event_is_left_out_of_the_sensitivity() {
+        let truth = vec![desaturation(1, 100, 140), desaturation(2, 100, 140)];
+        let alerts = vec![alert(1, "spo2_low", Some(Metric::Spo2), 110)];
+        let observations = [
+            Observation::Observed { onset: None },
+            Observation::Unobserved,
+        ];
+        let e = evaluate_with_onsets(&truth, &alerts, day(2), &observations);
+        let row = row(&e, EventKind::Desaturation);
+        assert_eq!((row.events, row.unobserved, row.critical), (2, 1, 1));
+        assert_eq!(e.critical_sensitivity(), Some(100.0));
+        assert!(e.to_string().contains("2 (1 unobs.)"), "{e}");
     }
 }

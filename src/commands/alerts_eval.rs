@@ -21,7 +21,7 @@ use healthsync_analytics::store::{self, LifecycleError};
 use healthsync_core::catalog::Metric;
 use healthsync_core::ids::{DeviceId, UserId};
 use healthsync_core::users::{self, Email, NewUser, Role, UserStatus};
-use healthsync_sim::evaluation::{self, Period, RaisedAlert};
+use healthsync_sim::evaluation::{self, Observation, Period, RaisedAlert};
 use healthsync_sim::fleet::{self, FleetOptions};
 use healthsync_sim::profiles::Profiles;
 use healthsync_sim::provision::{self, PlannedPatient};
@@ -44,6 +44,10 @@ pub struct EvalArgs {
     /// Also write the report (Markdown) to this file.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Keep the scratch directory (database, ground truth) for a closer look; its path is
+    /// printed. The database can be started again with `healthsync db start --data-dir`.
+    #[arg(long)]
+    keep: bool,
 }
 
 /// An evaluation scenario file.
@@ -203,15 +207,18 @@ pub async fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     );
     let alerts = fired_alerts(&pool).await?;
     let truth = read_truth(&truth_path)?;
-    let onsets = onsets(&pool, &truth).await?;
+    let observations = observations(&pool, &truth).await?;
     let by_rule = by_rule(&pool).await?;
-    let _scratch = platform.stop().await?;
+    let scratch = platform.stop().await?;
+    if args.keep {
+        eprintln!("kept {}", scratch.keep().display());
+    }
     let period = Period {
         from: played.simulated_from,
         to: played.simulated_to,
         patients: roster.patients.len(),
     };
-    let evaluation = evaluation::evaluate_with_onsets(&truth, &alerts, period, &onsets);
+    let evaluation = evaluation::evaluate_with_onsets(&truth, &alerts, period, &observations);
     let header = format!(
         "healthsync analytics eval --scenario {} --seed {}\n\
          {} patients, {:.1} simulated days at {}x, event rate x{}; {} readings stored, {} alerts; \
@@ -256,7 +263,8 @@ async fn resolve_cleared(alerts: Alerts, clinician: UserId) {
     }
 }
 
-/// Every alert as first raised, at the simulated time of the reading that fired it.
+/// Every alert as first raised, at the simulated time of the reading that fired it, and
+/// again where it became more severe (the care team was told again then).
 async fn fired_alerts(pool: &sqlx::PgPool) -> anyhow::Result<Vec<RaisedAlert>> {
     type Row = (
         UserId,
@@ -265,38 +273,47 @@ async fn fired_alerts(pool: &sqlx::PgPool) -> anyhow::Result<Vec<RaisedAlert>> {
         Option<Metric>,
         Severity,
         DateTime<Utc>,
+        Option<DateTime<Utc>>,
     );
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT patient_id, device_id, rule, metric, severity, triggered_at
+        "SELECT patient_id, device_id, rule, metric, severity, triggered_at,
+                (evidence->>'upgraded_at')::timestamptz
            FROM alerts ORDER BY triggered_at",
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(patient, device, rule, metric, severity, fired_at)| RaisedAlert {
-                patient,
-                device,
-                rule,
-                metric,
-                severity: severity.as_str().to_owned(),
-                fired_at,
+        .flat_map(
+            |(patient, device, rule, metric, severity, fired_at, upgraded_at)| {
+                let alert = RaisedAlert {
+                    patient,
+                    device,
+                    rule,
+                    metric,
+                    severity: severity.as_str().to_owned(),
+                    fired_at,
+                };
+                let upgrade = upgraded_at.map(|fired_at| RaisedAlert {
+                    fired_at,
+                    ..alert.clone()
+                });
+                std::iter::once(alert).chain(upgrade)
             },
         )
         .collect())
 }
 
-/// Each clinical event's observable onset: the first reading of its observing device within
-/// the event that guidance calls abnormal.
-async fn onsets(
+/// What each clinical event's observing device delivered during it: nothing, or readings
+/// and the first one guidance calls abnormal (its observable onset).
+async fn observations(
     pool: &sqlx::PgPool,
     truth: &[GroundTruthEvent],
-) -> anyhow::Result<Vec<Option<DateTime<Utc>>>> {
-    let mut onsets = Vec::with_capacity(truth.len());
+) -> anyhow::Result<Vec<Observation>> {
+    let mut observations = Vec::with_capacity(truth.len());
     for event in truth {
         let (Some(onset), Some(device)) = (evaluation::onset(event.kind), event.device) else {
-            onsets.push(None);
+            observations.push(Observation::Unknown);
             continue;
         };
         let readings: Vec<(DateTime<Utc>, f64, Option<f64>)> = sqlx::query_as(
@@ -310,14 +327,17 @@ async fn onsets(
         .bind(event.end)
         .fetch_all(pool)
         .await?;
-        onsets.push(
-            readings
+        observations.push(if readings.is_empty() {
+            Observation::Unobserved
+        } else {
+            let first = readings
                 .into_iter()
                 .find(|&(_, v, v2)| (onset.abnormal)(v, v2))
-                .map(|(t, _, _)| t),
-        );
+                .map(|(t, _, _)| t);
+            Observation::Observed { onset: first }
+        });
     }
-    Ok(onsets)
+    Ok(observations)
 }
 
 /// How many alerts each rule raised, by severity.
