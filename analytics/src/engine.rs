@@ -28,7 +28,7 @@ use crate::alert::{AlertDraft, Severity};
 use crate::baseline::{self, Change, DailyValue, RestingHeartRate};
 use crate::condition::{Condition, Confirm, Evidence, Level, Transition};
 use crate::news2::{self, Vitals};
-use crate::rules::{RuleSet, ThresholdRule, Vital};
+use crate::rules::{RuleSet, ThresholdRule};
 use crate::window::{Sample, Window};
 
 /// Who sent a reading.
@@ -339,38 +339,11 @@ impl Engine {
             self.future += 1;
             return false;
         }
-        let offline_min = Duration::minutes(self.rules(source.patient).device.offline_min_minutes);
-        let device = self.device(source);
-        let sensor_fault = device.sensor_fault;
-        if device.last_t.is_none_or(|last| t > last) {
-            if let Some(last) = device.last_t {
-                let gap = (t - last).num_milliseconds() as f64 / 1000.0;
-                if gap < 3600.0 {
-                    device.cadence = Some(device.cadence.map_or(gap, |c| 0.9 * c + 0.1 * gap));
-                }
-            }
-            device.last_t = Some(t);
-            device.live = now - t < offline_min;
-        }
-        let fresh = now - t < offline_min;
-        let was_offline = std::mem::take(&mut device.offline);
-        if fresh {
-            let newest = t.min(now);
-            self.watermark = Some(self.watermark.map_or(newest, |w| w.max(newest)));
-        }
-        if was_offline {
-            self.clear(
-                source.patient,
-                format!("device_offline:{}", source.device),
-                true,
-                signals,
-            );
-        }
+        let sensor_fault = self.track_device(now, source, t, signals);
         // A wrist's skin temperature is not a body temperature any rule is written for.
         if reading.metric == Metric::BodyTemperature && source.kind == DeviceKind::Smartwatch {
             return false;
         }
-        let rules = self.rules(source.patient);
         let patient = self.patients.entry(source.patient).or_default();
         let window = patient
             .windows
@@ -388,49 +361,99 @@ impl Engine {
             self.artifacts += 1;
             return false;
         }
-        match reading.metric {
-            Metric::Steps | Metric::BodyWeight => return true,
-            Metric::HeartRate if !source.spot() => {
-                let active = patient.active(t);
-                if let Some(outcome) =
-                    patient
-                        .resting_hr
-                        .add(t, reading.value, active, &rules.baseline)
-                {
-                    self.finished_days.push((source.patient, outcome.day));
-                    match outcome.change {
-                        Some(Change::Rise(baseline)) => {
-                            let draft = baseline::draft(
-                                source.patient,
-                                &outcome.day,
-                                &baseline,
-                                &rules.baseline,
-                            );
-                            self.raise(draft, signals);
-                        }
-                        Some(Change::Normal) => {
-                            self.clear(source.patient, baseline::KEY.into(), false, signals)
-                        }
-                        None => {}
-                    }
-                }
-            }
-            _ => {}
-        }
+        let rules = self.rules(source.patient);
         let evidence = Evidence {
             t,
             device: source.device,
             value: reading.value,
             value2: reading.value2,
         };
-        let patient = self
-            .patients
-            .get_mut(&source.patient)
-            .expect("inserted above");
+        match reading.metric {
+            Metric::Steps | Metric::BodyWeight => return true,
+            Metric::HeartRate if !source.spot() => {
+                self.resting_heart_rate(source.patient, t, reading.value, &rules, signals);
+            }
+            Metric::BloodGlucose if rules.glucose_trend.enabled => {
+                self.glucose_trend(source, evidence, &rules, signals);
+            }
+            _ => {}
+        }
+        self.thresholds(source, reading, evidence, &rules, signals);
+        true
+    }
+
+    /// Keeps the device's cadence, liveness and the data's watermark; a device that was
+    /// offline is back. Returns whether it reports a sensor fault.
+    fn track_device(
+        &mut self,
+        now: DateTime<Utc>,
+        source: Source,
+        t: DateTime<Utc>,
+        signals: &mut Vec<Signal>,
+    ) -> bool {
+        let offline_min = Duration::minutes(self.rules(source.patient).device.offline_min_minutes);
+        let fresh = now - t < offline_min;
+        let device = self.device(source);
+        if device.last_t.is_none_or(|last| t > last) {
+            if let Some(last) = device.last_t {
+                let gap = (t - last).num_milliseconds() as f64 / 1000.0;
+                if gap < 3600.0 {
+                    device.cadence = Some(device.cadence.map_or(gap, |c| 0.9 * c + 0.1 * gap));
+                }
+            }
+            device.last_t = Some(t);
+            device.live = fresh;
+        }
+        let sensor_fault = device.sensor_fault;
+        let was_offline = std::mem::take(&mut device.offline);
+        if fresh {
+            let newest = t.min(now);
+            self.watermark = Some(self.watermark.map_or(newest, |w| w.max(newest)));
+        }
+        if was_offline {
+            let key = format!("device_offline:{}", source.device);
+            self.clear(source.patient, key, true, signals);
+        }
+        sensor_fault
+    }
+
+    fn resting_heart_rate(
+        &mut self,
+        patient_id: UserId,
+        t: DateTime<Utc>,
+        value: f64,
+        rules: &RuleSet,
+        signals: &mut Vec<Signal>,
+    ) {
+        let patient = self.patients.entry(patient_id).or_default();
         let active = patient.active(t);
+        let Some(outcome) = patient.resting_hr.add(t, value, active, &rules.baseline) else {
+            return;
+        };
+        self.finished_days.push((patient_id, outcome.day));
+        match outcome.change {
+            Some(Change::Rise(baseline)) => {
+                let draft = baseline::draft(patient_id, &outcome.day, &baseline, &rules.baseline);
+                self.raise(draft, signals);
+            }
+            Some(Change::Normal) => self.clear(patient_id, baseline::KEY.into(), false, signals),
+            None => {}
+        }
+    }
+
+    fn thresholds(
+        &mut self,
+        source: Source,
+        reading: &Reading,
+        evidence: Evidence,
+        rules: &RuleSet,
+        signals: &mut Vec<Signal>,
+    ) {
+        let patient = self.patients.entry(source.patient).or_default();
+        let active = patient.active(reading.measured_at);
         let mut transitions = Vec::new();
         for rule in rules.thresholds.iter().filter(|r| r.enabled) {
-            if !applies(rule.vital, reading.metric) {
+            if rule.vital.metric() != reading.metric {
                 continue;
             }
             let level = if rule.name == "heart_rate_high" && active {
@@ -445,58 +468,10 @@ impl Engine {
             if let Some(transition) =
                 condition.update(level, source.spot(), evidence, &rule.confirm)
             {
-                transitions.push((rule, transition, active));
+                transitions.push((rule, transition));
             }
         }
-        if reading.metric == Metric::BloodGlucose && rules.glucose_trend.enabled {
-            let rule = &rules.glucose_trend;
-            let window = &patient.windows[&Metric::BloodGlucose];
-            let trend = window.trend(t, Duration::minutes(rule.window_minutes), rule.min_samples);
-            let level = match trend {
-                Some(trend)
-                    if trend.per_minute <= rule.falling_per_minute
-                        && trend.projected(rule.horizon_minutes) <= rule.projected_below =>
-                {
-                    Level::Abnormal(Severity::Medium)
-                }
-                Some(trend) if trend.per_minute <= rule.falling_per_minute / 2.0 => {
-                    Level::Borderline
-                }
-                _ => Level::Normal,
-            };
-            let condition = patient
-                .conditions
-                .entry(("glucose_falling", source.device))
-                .or_default();
-            if let Some(transition) = condition.update(level, false, evidence, &Confirm::IMMEDIATE)
-            {
-                let found = Finding {
-                    rule: "glucose_falling",
-                    title: "Glucose falling fast",
-                    metric: Some(Metric::BloodGlucose),
-                    message: match trend {
-                        Some(trend) => format!(
-                            "Glucose {:.0} mg/dL falling {:.1} mg/dL/min; {:.0} mg/dL expected in {:.0} min",
-                            trend.now,
-                            -trend.per_minute,
-                            trend.projected(rule.horizon_minutes),
-                            rule.horizon_minutes
-                        ),
-                        None => String::new(),
-                    },
-                    detail: json!({"rule": rule, "trend": trend.map(|t| json!({
-                        "per_minute": t.per_minute, "now": t.now, "samples": t.samples}))}),
-                };
-                self.transition(
-                    source.patient,
-                    Some(source.device),
-                    found,
-                    transition,
-                    signals,
-                );
-            }
-        }
-        for (rule, transition, active) in transitions {
+        for (rule, transition) in transitions {
             let found = Finding {
                 rule: rule.name,
                 title: rule.title,
@@ -512,7 +487,62 @@ impl Engine {
                 signals,
             );
         }
-        true
+    }
+
+    fn glucose_trend(
+        &mut self,
+        source: Source,
+        evidence: Evidence,
+        rules: &RuleSet,
+        signals: &mut Vec<Signal>,
+    ) {
+        let rule = &rules.glucose_trend;
+        let patient = self.patients.entry(source.patient).or_default();
+        let Some(window) = patient.windows.get(&Metric::BloodGlucose) else {
+            return;
+        };
+        let within = Duration::minutes(rule.window_minutes);
+        let trend = window.trend(evidence.t, within, rule.min_samples);
+        let level = match trend {
+            Some(trend)
+                if trend.per_minute <= rule.falling_per_minute
+                    && trend.projected(rule.horizon_minutes) <= rule.projected_below =>
+            {
+                Level::Abnormal(Severity::Medium)
+            }
+            Some(trend) if trend.per_minute <= rule.falling_per_minute / 2.0 => Level::Borderline,
+            _ => Level::Normal,
+        };
+        let condition = patient
+            .conditions
+            .entry(("glucose_falling", source.device))
+            .or_default();
+        let Some(transition) = condition.update(level, false, evidence, &Confirm::IMMEDIATE) else {
+            return;
+        };
+        let found = Finding {
+            rule: "glucose_falling",
+            title: "Glucose falling fast",
+            metric: Some(Metric::BloodGlucose),
+            message: trend.map_or_else(String::new, |trend| {
+                format!(
+                    "Glucose {:.0} mg/dL falling {:.1} mg/dL/min; {:.0} mg/dL expected in {:.0} min",
+                    trend.now,
+                    -trend.per_minute,
+                    trend.projected(rule.horizon_minutes),
+                    rule.horizon_minutes
+                )
+            }),
+            detail: json!({"rule": rule, "trend": trend.map(|t| json!({
+                "per_minute": t.per_minute, "now": t.now, "samples": t.samples}))}),
+        };
+        self.transition(
+            source.patient,
+            Some(source.device),
+            found,
+            transition,
+            signals,
+        );
     }
 
     fn score_news2(&mut self, patient_id: UserId, t: DateTime<Utc>, signals: &mut Vec<Signal>) {
@@ -699,10 +729,6 @@ fn is_news2_parameter(metric: Metric) -> bool {
             | Metric::BodyTemperature
             | Metric::BloodPressure
     )
-}
-
-fn applies(vital: Vital, metric: Metric) -> bool {
-    vital.metric() == metric
 }
 
 /// During exercise a fast heart is expected: only a rate above the exercise ceiling counts,
