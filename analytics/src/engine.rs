@@ -339,7 +339,8 @@ impl Engine {
             self.future += 1;
             return false;
         }
-        let sensor_fault = self.track_device(now, source, t, signals);
+        let rules = self.rules(source.patient);
+        let sensor_fault = self.track_device(now, source, t, &rules, signals);
         // A wrist's skin temperature is not a body temperature any rule is written for.
         if reading.metric == Metric::BodyTemperature && source.kind == DeviceKind::Smartwatch {
             return false;
@@ -361,7 +362,6 @@ impl Engine {
             self.artifacts += 1;
             return false;
         }
-        let rules = self.rules(source.patient);
         let evidence = Evidence {
             t,
             device: source.device,
@@ -389,9 +389,10 @@ impl Engine {
         now: DateTime<Utc>,
         source: Source,
         t: DateTime<Utc>,
+        rules: &RuleSet,
         signals: &mut Vec<Signal>,
     ) -> bool {
-        let offline_min = Duration::minutes(self.rules(source.patient).device.offline_min_minutes);
+        let offline_min = Duration::minutes(rules.device.offline_min_minutes);
         let fresh = now - t < offline_min;
         let device = self.device(source);
         if device.last_t.is_none_or(|last| t > last) {

@@ -1,6 +1,6 @@
 //! A bounded window of one patient's recent readings of one metric, and the statistics the
-//! detectors take from it (latest value, median, least-squares slope) — computed with
-//! `ndarray` over the window's values.
+//! detectors take from it: latest value, median, and a least-squares slope (with
+//! `ndarray`).
 
 use std::collections::VecDeque;
 
@@ -91,16 +91,15 @@ impl Window {
         device: Option<DeviceId>,
         min_samples: usize,
     ) -> Option<f64> {
-        let values: Array1<f64> = self
+        let mut sorted: Vec<f64> = self
             .recent(until, within)
             .filter(|s| device.is_none_or(|d| s.device == d))
             .take(MEDIAN_SAMPLES)
             .map(|s| s.value)
             .collect();
-        if values.len() < min_samples.max(1) {
+        if sorted.len() < min_samples.max(1) {
             return None;
         }
-        let mut sorted = values.to_vec();
         sorted.sort_by(f64::total_cmp);
         let mid = sorted.len() / 2;
         Some(if sorted.len().is_multiple_of(2) {

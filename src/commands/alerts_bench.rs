@@ -20,6 +20,7 @@ use healthsync_analytics::alert::AlertChange;
 use healthsync_analytics::service::Clock;
 use healthsync_core::catalog::Metric;
 use healthsync_core::ids::{DeviceId, UserId};
+use healthsync_sim::broker_bench::wire::percentile;
 use healthsync_sim::firmware::{self, Command, Counters, Login, WireReading};
 use healthsync_sim::load::{self, LoadOptions};
 use healthsync_sim::models::Model;
@@ -28,6 +29,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
 use super::alerts::AlertEngine;
+use super::bench::write_report;
 use super::inprocess::Platform;
 
 #[derive(Args)]
@@ -184,19 +186,16 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<ExitCode> {
 
     let committed_at = committed_at.lock().expect("commit times").clone();
     let raised_at = raised_at.lock().expect("alert times").clone();
-    let mut latencies: Vec<f64> = committed_at
+    let mut latencies_us: Vec<u64> = committed_at
         .iter()
         .filter_map(|(patient, committed)| {
             let raised = raised_at.get(patient)?;
-            Some(raised.saturating_duration_since(*committed).as_secs_f64() * 1000.0)
+            Some(raised.saturating_duration_since(*committed).as_micros() as u64)
         })
         .collect();
-    latencies.sort_by(f64::total_cmp);
-    let missing = args.alerts - latencies.len();
-    let pick = |p: f64| -> f64 {
-        let rank = ((p / 100.0) * latencies.len() as f64).ceil().max(1.0) as usize;
-        latencies.get(rank - 1).copied().unwrap_or(f64::NAN)
-    };
+    latencies_us.sort_unstable();
+    let missing = args.alerts - latencies_us.len();
+    let pick = |p: f64| percentile(&latencies_us, p).map_or(f64::NAN, |us| us as f64 / 1000.0);
     let report = format!(
         "healthsync bench alerts --background-rate {:.0} --devices {} --alerts {} --duration {}s\n\
          background load: {:.0} readings/s acked, ack p99 {:.0} ms\n\
@@ -212,11 +211,11 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<ExitCode> {
         background.ack_latency_ms.p99,
         committed_at.len(),
         args.alerts,
-        latencies.len(),
+        latencies_us.len(),
         pick(50.0),
         pick(95.0),
         pick(99.0),
-        latencies.last().copied().unwrap_or(f64::NAN),
+        pick(100.0),
         if missing == 0 && pick(99.0) <= 500.0 {
             "met"
         } else {
@@ -225,8 +224,7 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<ExitCode> {
     );
     print!("{report}");
     if let Some(path) = &args.report {
-        std::fs::write(path, format!("```\n{report}```\n"))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        write_report(path, &format!("```\n{report}```\n"))?;
     }
     Ok(if missing == 0 {
         ExitCode::SUCCESS

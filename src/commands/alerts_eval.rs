@@ -30,6 +30,7 @@ use indicatif::ProgressBar;
 use serde::Deserialize;
 
 use super::alerts::AlertEngine;
+use super::bench::write_report;
 use super::inprocess::Platform;
 
 #[derive(Args)]
@@ -235,8 +236,10 @@ pub async fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     );
     println!("{header}\n{evaluation}\n{by_rule}");
     if let Some(path) = &args.report {
-        std::fs::write(path, format!("```\n{header}\n{evaluation}\n{by_rule}```\n"))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        write_report(
+            path,
+            &format!("```\n{header}\n{evaluation}\n{by_rule}```\n"),
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -102,7 +102,7 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn write_report(path: &std::path::Path, markdown: &str) -> anyhow::Result<()> {
+pub(super) fn write_report(path: &std::path::Path, markdown: &str) -> anyhow::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
