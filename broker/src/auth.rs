@@ -91,6 +91,9 @@ pub struct Authenticator {
     /// refusal), with how many such connections rumqttd has not yet run its auth hook for.
     admitted: Mutex<HashMap<String, u32>>,
     miss_lookups: Mutex<(Instant, u32)>,
+    /// Held from a reload's query to its write: a full reload that read the table before
+    /// a rotation must not overwrite the newer key a notification wrote meanwhile.
+    reloading: tokio::sync::Mutex<()>,
 }
 
 /// The mirror's answer before any database look-up.
@@ -117,6 +120,7 @@ impl Authenticator {
             failures: Mutex::default(),
             admitted: Mutex::default(),
             miss_lookups: Mutex::new((Instant::now(), 0)),
+            reloading: tokio::sync::Mutex::default(),
         });
         auth.reload_all().await?;
         Ok(auth)
@@ -124,6 +128,7 @@ impl Authenticator {
 
     /// Replaces the mirror with the database's current credentials.
     pub async fn reload_all(&self) -> Result<(), sqlx::Error> {
+        let _reloading = self.reloading.lock().await;
         let devices: Vec<(DeviceId, bool, Vec<u8>)> =
             sqlx::query_as("SELECT id, status = 'active', api_key_hash FROM devices")
                 .fetch_all(&self.pool)
@@ -149,6 +154,7 @@ impl Authenticator {
 
     /// Refreshes one principal after a change notification.
     pub async fn reload(&self, client_id: &str) -> Result<(), sqlx::Error> {
+        let _reloading = self.reloading.lock().await;
         let stored: Option<(bool, Vec<u8>)> = match Principal::parse(client_id) {
             Some(Principal::Device(id)) => {
                 sqlx::query_as("SELECT status = 'active', api_key_hash FROM devices WHERE id = $1")

@@ -70,7 +70,7 @@ async fn listen(pool: PgPool, auth: Arc<Authenticator>, tracker: Tracker, kicker
                             .map(|prefix| (device, prefix))
                             .into_iter()
                             .collect();
-                        drop_stale_sessions(&pool, &sessions, &kicker).await;
+                        drop_stale_sessions(&pool, &auth, &sessions, &kicker).await;
                     }
                 }
                 Err(e) => {
@@ -98,13 +98,18 @@ async fn sweep(pool: PgPool, auth: Arc<Authenticator>, tracker: Tracker, kicker:
         {
             tracing::warn!(%e, "cannot reload credentials");
         }
-        drop_stale_sessions(&pool, &tracker.online(), &kicker).await;
+        drop_stale_sessions(&pool, &auth, &tracker.online(), &kicker).await;
     }
 }
 
 /// Drops the sessions (device, key prefix it authenticated with) whose device is revoked
 /// or whose key is no longer the device's key.
-async fn drop_stale_sessions(pool: &PgPool, sessions: &[(DeviceId, String)], kicker: &Kicker) {
+async fn drop_stale_sessions(
+    pool: &PgPool,
+    auth: &Authenticator,
+    sessions: &[(DeviceId, String)],
+    kicker: &Kicker,
+) {
     if sessions.is_empty() {
         return;
     }
@@ -122,7 +127,14 @@ async fn drop_stale_sessions(pool: &PgPool, sessions: &[(DeviceId, String)], kic
     match stale {
         Ok(stale) => {
             for id in stale {
-                kicker.kick(DeviceId(id)).await;
+                // The sweep can see a change before its notification arrives: the mirror
+                // is refreshed first, or the kicked device would reconnect with its old key.
+                let device = DeviceId(id);
+                if let Err(e) = auth.reload(&device.to_string()).await {
+                    tracing::warn!(%e, %device, "cannot refresh credentials; kick postponed");
+                    continue;
+                }
+                kicker.kick(device).await;
             }
         }
         Err(e) => tracing::warn!(%e, "cannot check sessions against key changes"),
