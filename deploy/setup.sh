@@ -16,6 +16,13 @@
 #                 The system service the package would start is kept stopped and disabled.
 #   openssl       the OpenSSL command line, which the broker's TLS test uses to make a
 #                 throwaway certificate.
+#   python_tools  a Python virtual environment at $VENV_DIR, made with Debian's
+#                 /usr/bin/python3 (`python3-venv` is installed if its venv module is
+#                 missing), holding schemathesis (pinned, from PyPI): the tests run it
+#                 against the API's OpenAPI document. A marker file in the venv records
+#                 the pinned requirement, so changing the pin rebuilds the venv.
+#   chromium      Debian's chromium browser: the tests check web pages (the API docs
+#                 page) in headless Chromium.
 #
 # Behaviour: idempotent and safe to rerun. Each prerequisite is one step: a `*_present`
 # check (cheap: file tests only, no network) and a `*_install` function. When everything is
@@ -35,6 +42,7 @@
 #                              derived from the system's apt sources)
 #   HEALTHSYNC_SETUP_STATE     state dir (default /var/cache/healthsync-setup)
 #   HEALTHSYNC_SETUP_VERBOSE   1 = show apt/build output on the terminal
+#   HEALTHSYNC_VENV            Python venv for the test tools (default $STATE_DIR/venv)
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
@@ -48,6 +56,10 @@ readonly DEBIAN_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 readonly STATE_DIR="${HEALTHSYNC_SETUP_STATE:-/var/cache/healthsync-setup}"
 readonly PRIVATE_APT="${STATE_DIR}/apt"
 readonly LOCK_FILE=/tmp/healthsync-setup.lock
+readonly SYSTEM_PYTHON=/usr/bin/python3   # Debian's python3, the one python3-venv serves
+readonly VENV_DIR="${HEALTHSYNC_VENV:-${STATE_DIR}/venv}"
+readonly VENV_REQUIREMENTS="schemathesis==4.32.5"   # what the venv's pip installs
+readonly VENV_MARKER="${VENV_DIR}/.healthsync-requirements"
 
 # ---------------------------------------------------------------------------------------
 # helpers
@@ -359,12 +371,46 @@ openssl_present() { command -v openssl >/dev/null 2>&1; }
 openssl_install() { apt_install openssl; }
 
 # ---------------------------------------------------------------------------------------
+# 5. Python venv with schemathesis: the tests run it against the API's OpenAPI document.
+
+python_tools_present() {
+    [ -x "$VENV_DIR/bin/python" ] && [ -x "$VENV_DIR/bin/schemathesis" ] && [ -f "$VENV_MARKER" ] ||
+        return 1
+    local recorded
+    recorded="$(<"$VENV_MARKER")"
+    [ "$recorded" = "$VENV_REQUIREMENTS" ]
+}
+
+python_tools_install() {
+    # Debian's python3 ships `venv` without `ensurepip` (so without pip) unless
+    # python3-venv is installed.
+    if [ ! -x "$SYSTEM_PYTHON" ] || ! "$SYSTEM_PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        apt_install python3-venv
+    fi
+    priv mkdir -p "$(dirname "$VENV_DIR")"
+    # a fresh venv each time: nothing from an older pin or a broken venv is left behind
+    log "python venv at $VENV_DIR"
+    run priv "$SYSTEM_PYTHON" -m venv --clear "$VENV_DIR"
+    log "pip install $VENV_REQUIREMENTS"
+    run priv "$VENV_DIR/bin/pip" install --no-input --disable-pip-version-check "$VENV_REQUIREMENTS"
+    printf '%s\n' "$VENV_REQUIREMENTS" | priv tee "$VENV_MARKER" >/dev/null
+}
+
+# ---------------------------------------------------------------------------------------
+# 6. Chromium: the tests check web pages in headless Chromium.
+
+chromium_present() { [ -x /usr/bin/chromium ]; }
+chromium_install() { apt_install chromium; }
+
+# ---------------------------------------------------------------------------------------
 
 main() {
     step postgresql15 "PostgreSQL ${PG_MAJOR} server" postgresql15_present postgresql15_install
     step timescaledb "TimescaleDB Apache-2 for PostgreSQL ${PG_MAJOR}" timescaledb_present timescaledb_install
     step mosquitto "Mosquitto broker and clients" mosquitto_present mosquitto_install
     step openssl "OpenSSL command line" openssl_present openssl_install
+    step python_tools "Python venv with ${VENV_REQUIREMENTS}" python_tools_present python_tools_install
+    step chromium "Chromium browser for headless page checks" chromium_present chromium_install
     log "all prerequisites present"
 }
 

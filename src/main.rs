@@ -68,6 +68,8 @@ enum Command {
     },
     /// Print the effective configuration (secrets redacted).
     Config,
+    /// Print the API's OpenAPI 3.1 document (as served at /api/openapi.json).
+    Openapi,
     /// Manage user accounts.
     User {
         #[command(subcommand)]
@@ -215,6 +217,10 @@ fn main() -> ExitCode {
             },
             Command::Config => {
                 print!("{}", settings.to_redacted_toml());
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Openapi => {
+                println!("{}", healthsync_api::openapi_document().to_pretty_json()?);
                 Ok(ExitCode::SUCCESS)
             }
             Command::User {

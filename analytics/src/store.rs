@@ -410,6 +410,20 @@ pub async fn assign_care_team(
     Ok(())
 }
 
+/// Takes a clinician off a patient's care team; false when they were not on it.
+pub async fn remove_from_care_team(
+    pool: &PgPool,
+    patient: UserId,
+    clinician: UserId,
+) -> Result<bool, sqlx::Error> {
+    let removed = sqlx::query("DELETE FROM care_team WHERE patient_id = $1 AND clinician_id = $2")
+        .bind(patient)
+        .bind(clinician)
+        .execute(pool)
+        .await?;
+    Ok(removed.rows_affected() > 0)
+}
+
 /// Every patient's rule overrides (JSON as stored; the caller validates the shape).
 pub async fn rule_overrides(
     pool: &PgPool,

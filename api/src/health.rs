@@ -75,7 +75,7 @@ mod tests {
     #[tokio::test]
     async fn ready_when_migrated_and_not_after_a_migration_is_lost() {
         let db = test_db().await;
-        let app = router(AppState::new(db.pool.clone()));
+        let app = router(AppState::new(db.pool.clone(), crate::test_auth()));
         let (status, body) = get(app.clone(), "/readyz").await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["storage"]["kind"], "timescaledb");
@@ -94,7 +94,7 @@ mod tests {
     #[tokio::test]
     async fn not_ready_while_a_component_is_down() {
         let db = test_db().await;
-        let mut state = AppState::new(db.pool.clone());
+        let mut state = AppState::new(db.pool.clone(), crate::test_auth());
         state.probes.push(("broker", std::sync::Arc::new(|| false)));
         let (status, body) = get(router(state), "/readyz").await;
         assert_eq!(status, 503, "{body}");
@@ -107,7 +107,7 @@ mod tests {
     async fn not_ready_when_the_database_is_gone() {
         let db = test_db().await;
         let pool = db.pool.clone();
-        let app = router(AppState::new(pool.clone()));
+        let app = router(AppState::new(pool.clone(), crate::test_auth()));
         db.drop_database().await;
         let (status, body) = get(app, "/readyz").await;
         assert_eq!(status, 503);

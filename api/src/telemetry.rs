@@ -5,42 +5,58 @@
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
 use healthsync_core::devices::{self, DeviceStatus};
 use healthsync_core::ids::DeviceId;
 use healthsync_core::telemetry::Ack;
 use healthsync_ingest::{IngestError, Outcome};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, Json};
 
 /// The same limit as the broker's default payload limit.
 const MAX_BODY: usize = 64 * 1024;
 const BAD_CREDENTIALS: &str = "missing or invalid X-Device-Id / X-Api-Key";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/telemetry", post(ingest))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ingest))
         .layer(DefaultBodyLimit::max(MAX_BODY))
 }
 
+/// Store a wire format v1 message (`{"seq", "readings": [...], "battery"?}`) from a
+/// device; the answer comes after the accepted readings are committed.
+#[utoipa::path(post, path = "/api/telemetry", tag = "telemetry",
+    params(
+        ("x-device-id" = String, Header, description = "The device's id"),
+        ("x-api-key" = String, Header, description = "The device's API key"),
+    ),
+    request_body(content = Object, content_type = "application/json",
+        description = "A telemetry message in wire format v1"),
+    responses(
+        (status = 200, description = "Stored; rejected readings are listed by index", body = Ack),
+        (status = 400, description = "Not a wire format v1 message", body = crate::error::ErrorBody),
+        (status = 401, description = "Unknown device, wrong key or revoked device", body = crate::error::ErrorBody),
+        (status = 413, description = "Body over 64 KiB"),
+        (status = 503, description = "Ingest overloaded or not running here; see Retry-After", body = crate::error::ErrorBody),
+    ))]
 async fn ingest(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Ack>, ApiError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let device: DeviceId = header("x-device-id")
+        .and_then(|id| id.parse().ok())
+        .ok_or(ApiError::Unauthorized(BAD_CREDENTIALS))?;
+    let key = header("x-api-key").ok_or(ApiError::Unauthorized(BAD_CREDENTIALS))?;
     let (Some(ingest), Some(hasher)) = (&state.ingest, &state.hasher) else {
         return Err(ApiError::Unavailable {
             message: "ingest is not running in this process".into(),
             retry_after: 30,
         });
     };
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let device: DeviceId = header("x-device-id")
-        .and_then(|id| id.parse().ok())
-        .ok_or(ApiError::Unauthorized(BAD_CREDENTIALS))?;
-    let key = header("x-api-key").ok_or(ApiError::Unauthorized(BAD_CREDENTIALS))?;
     let credential = devices::credential(&state.pool, device)
         .await
         .map_err(ApiError::internal)?
@@ -115,7 +131,7 @@ mod tests {
             .await
             .unwrap();
 
-        let mut state = AppState::new(db.pool.clone());
+        let mut state = AppState::new(db.pool.clone(), crate::test_auth());
         let app_without_ingest = router(state.clone());
         state.ingest = Some(pipeline.handle.clone());
         state.hasher = Some(hasher);

@@ -10,9 +10,11 @@ use std::fmt;
 use std::path::Path;
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::secrets::{self, SecretError};
 
 const KEY_TAG: &str = "hsk_";
 const ID_BYTES: usize = 6;
@@ -26,8 +28,6 @@ const KEY_LEN: usize = KEY_TAG.len() + ID_CHARS + 1 + SECRET_CHARS;
 pub enum KeyError {
     #[error("the system random number generator failed")]
     Random,
-    #[error("server secret {path}: {detail}")]
-    Secret { path: String, detail: String },
 }
 
 /// A freshly issued key: the only moment its full text exists outside the device.
@@ -82,49 +82,9 @@ impl KeyHasher {
 
     /// The server secret from configuration (base64) if given, else the one kept in
     /// `<data_dir>/secrets/api-key-hmac`, created on first use with mode 0600.
-    pub fn load(configured: Option<&str>, data_dir: &Path) -> Result<Self, KeyError> {
-        if let Some(b64) = configured {
-            let secret = STANDARD.decode(b64.trim()).map_err(|e| KeyError::Secret {
-                path: "secrets.api_key_hmac".into(),
-                detail: format!("not base64: {e}"),
-            })?;
-            if secret.len() < 32 {
-                return Err(KeyError::Secret {
-                    path: "secrets.api_key_hmac".into(),
-                    detail: "must be at least 32 bytes".into(),
-                });
-            }
-            return Ok(Self::new(&secret));
-        }
-        let path = data_dir.join("secrets").join("api-key-hmac");
-        let secret_err = |detail: String| KeyError::Secret {
-            path: path.display().to_string(),
-            detail,
-        };
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let secret = STANDARD
-                    .decode(text.trim())
-                    .map_err(|e| secret_err(format!("not base64: {e}")))?;
-                Ok(Self::new(&secret))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut secret = [0u8; 32];
-                SystemRandom::new()
-                    .fill(&mut secret)
-                    .map_err(|_| KeyError::Random)?;
-                write_private(&path, STANDARD.encode(secret).as_bytes())
-                    .map_err(|e| secret_err(e.to_string()))?;
-                // Two processes may have raced to create it: whichever file won is the
-                // secret everyone uses.
-                let text = std::fs::read_to_string(&path).map_err(|e| secret_err(e.to_string()))?;
-                let secret = STANDARD
-                    .decode(text.trim())
-                    .map_err(|e| secret_err(format!("not base64: {e}")))?;
-                Ok(Self::new(&secret))
-            }
-            Err(e) => Err(secret_err(e.to_string())),
-        }
+    pub fn load(configured: Option<&str>, data_dir: &Path) -> Result<Self, SecretError> {
+        let secret = secrets::load(configured, "secrets.api_key_hmac", data_dir, "api-key-hmac")?;
+        Ok(Self::new(&secret))
     }
 
     pub fn issue(&self) -> Result<IssuedKey, KeyError> {
@@ -151,31 +111,6 @@ impl KeyHasher {
     /// Constant-time check of a presented key against a stored hash.
     pub fn verify(&self, presented: &str, stored_hash: &[u8]) -> bool {
         hmac::verify(&self.key, presented.as_bytes(), stored_hash).is_ok()
-    }
-}
-
-/// Creates `path` (and its directory) readable by its owner only; fails if it exists.
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-    if let Some(dir) = path.parent() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
-    }
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(mut file) => {
-            file.write_all(contents)?;
-            file.sync_all()
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
     }
 }
 
@@ -213,21 +148,11 @@ mod tests {
     }
 
     #[test]
-    fn the_server_secret_is_created_once_and_private() {
-        use std::os::unix::fs::PermissionsExt;
+    fn the_server_secret_is_kept_in_the_data_dir() {
         let dir = tempfile::tempdir().unwrap();
-        let first = KeyHasher::load(None, dir.path()).unwrap();
-        let issued = first.issue().unwrap();
+        let issued = KeyHasher::load(None, dir.path()).unwrap().issue().unwrap();
+        assert!(dir.path().join("secrets/api-key-hmac").is_file());
         let again = KeyHasher::load(None, dir.path()).unwrap();
         assert!(again.verify(&issued.key, &issued.hash));
-        let mode = std::fs::metadata(dir.path().join("secrets/api-key-hmac"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-
-        let configured = KeyHasher::load(Some(&STANDARD.encode([1u8; 32])), dir.path()).unwrap();
-        assert!(!configured.verify(&issued.key, &issued.hash));
-        assert!(KeyHasher::load(Some("c2hvcnQ="), dir.path()).is_err());
     }
 }

@@ -43,6 +43,7 @@ pub struct Settings {
     pub broker: BrokerSettings,
     pub ingest: IngestSettings,
     pub analytics: AnalyticsSettings,
+    pub api: ApiSettings,
     pub secrets: SecretSettings,
     pub log: LogSettings,
 }
@@ -93,6 +94,41 @@ impl Default for AnalyticsSettings {
     }
 }
 
+/// The HTTP API: sessions, lockout, CORS and rate limits.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiSettings {
+    /// Lifetime of an access token (a JWT, not revocable by itself: kept short).
+    pub access_token_minutes: u32,
+    /// Lifetime of a refresh token; each use replaces it with a new one.
+    pub refresh_token_days: u32,
+    /// Consecutive failed logins that lock an account ...
+    pub lockout_failures: u32,
+    /// ... for this long.
+    pub lockout_minutes: u32,
+    /// Origins allowed to call the API from a browser (`*` for any). Empty: same origin
+    /// only, the default, since the dashboard is served by the API itself.
+    pub cors_origins: Vec<String>,
+    /// Requests per minute per client address, for the whole API.
+    pub rate_limit_per_minute: u32,
+    /// Requests per minute per client address to register, log in and refresh.
+    pub auth_rate_limit_per_minute: u32,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            access_token_minutes: 15,
+            refresh_token_days: 30,
+            lockout_failures: 5,
+            lockout_minutes: 15,
+            cors_origins: Vec::new(),
+            rate_limit_per_minute: 1200,
+            auth_rate_limit_per_minute: 30,
+        }
+    }
+}
+
 /// The embedded MQTT broker. Its plain listener is `mqtt_addr` (MQTT 3.1.1 and 5 on one
 /// port).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -122,6 +158,9 @@ pub struct SecretSettings {
     /// Base64 key (≥ 32 bytes) for hashing API keys. Absent: generated once and kept in
     /// `<data_dir>/secrets/api-key-hmac`. Processes sharing a database must share it.
     pub api_key_hmac: Option<String>,
+    /// Base64 key (≥ 32 bytes) that signs access tokens. Absent: generated once and kept
+    /// in `<data_dir>/secrets/jwt-hmac`. API replicas must share it.
+    pub jwt_hmac: Option<String>,
 }
 
 impl Default for BrokerSettings {
@@ -176,6 +215,7 @@ impl Default for Settings {
             broker: BrokerSettings::default(),
             ingest: IngestSettings::default(),
             analytics: AnalyticsSettings::default(),
+            api: ApiSettings::default(),
             secrets: SecretSettings::default(),
             log: LogSettings::default(),
         }
@@ -236,6 +276,8 @@ impl Settings {
             config::Environment::default()
                 .separator("__")
                 .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("api.cors_origins")
                 .source(Some(healthsync_env(env))),
         );
         if let Some(dir) = &overrides.data_dir {
@@ -271,6 +313,21 @@ impl Settings {
                 "broker.tls_addr needs broker.tls_cert and broker.tls_key".into(),
             ));
         }
+        let api = &self.api;
+        for (key, value) in [
+            ("api.access_token_minutes", api.access_token_minutes),
+            ("api.refresh_token_days", api.refresh_token_days),
+            ("api.lockout_failures", api.lockout_failures),
+            ("api.rate_limit_per_minute", api.rate_limit_per_minute),
+            (
+                "api.auth_rate_limit_per_minute",
+                api.auth_rate_limit_per_minute,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Rule(format!("{key} must be at least 1")));
+            }
+        }
         for (key, value) in [
             ("broker.max_payload_bytes", broker.max_payload_bytes),
             ("broker.max_connections", broker.max_connections),
@@ -295,8 +352,10 @@ impl Settings {
     pub fn to_redacted_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database.url = shown.database.url.as_deref().map(redact_url_password);
-        if shown.secrets.api_key_hmac.is_some() {
-            shown.secrets.api_key_hmac = Some("***".into());
+        for secret in [&mut shown.secrets.api_key_hmac, &mut shown.secrets.jwt_hmac] {
+            if secret.is_some() {
+                *secret = Some("***".into());
+            }
         }
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
     }
@@ -423,6 +482,30 @@ mod tests {
     }
 
     #[test]
+    fn cors_origins_are_a_comma_separated_list_in_the_environment() {
+        let s = Settings::load_from(
+            None,
+            env(&[(
+                "HEALTHSYNC_API__CORS_ORIGINS",
+                "https://a.example,https://b.example",
+            )]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.api.cors_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        let err = Settings::load_from(
+            None,
+            env(&[("HEALTHSYNC_API__LOCKOUT_FAILURES", "0")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("api.lockout_failures"), "{err}");
+    }
+
+    #[test]
     fn missing_explicit_file_is_an_error() {
         let err = Settings::load_from(
             Some(Path::new("/nonexistent/healthsync.toml")),
@@ -450,12 +533,14 @@ mod tests {
             },
             secrets: SecretSettings {
                 api_key_hmac: Some("c2VjcmV0LWhtYWMta2V5".into()),
+                jwt_hmac: Some("and0LXNpZ25pbmcta2V5".into()),
             },
             ..Settings::default()
         };
         let shown = s.to_redacted_toml();
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(!shown.contains("c2VjcmV0LWhtYWMta2V5"), "{shown}");
+        assert!(!shown.contains("and0LXNpZ25pbmcta2V5"), "{shown}");
         assert!(shown.contains("app:***@db/hs"), "{shown}");
     }
 }

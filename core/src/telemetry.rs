@@ -274,6 +274,7 @@ fn within(value: f64, quantity: &Quantity) -> Result<(), RejectReason> {
 /// The device's acknowledgement: sent on `devices/{id}/ack` (or as the HTTP answer) after
 /// the accepted readings are committed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ack {
     pub seq: u64,
     pub accepted: usize,
@@ -281,6 +282,7 @@ pub struct Ack {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AckRejection {
     pub index: usize,
     pub reason: String,

@@ -20,6 +20,8 @@ pub enum UserError {
     },
     #[error("a user with this email already exists")]
     DuplicateEmail,
+    #[error("a user with this phone number already exists")]
+    DuplicatePhone,
     #[error("password hashing failed: {0}")]
     Hash(String),
     #[error("database error: {0}")]
@@ -34,6 +36,7 @@ fn invalid(field: &'static str, message: &'static str) -> UserError {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
 #[serde(try_from = "String", into = "String")]
 #[sqlx(transparent)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 pub struct Email(String);
 
 impl Email {
@@ -80,9 +83,54 @@ impl fmt::Display for Email {
     }
 }
 
+/// A phone number in international form: an optional `+` and 7 to 15 digits; spaces,
+/// dashes, dots and parentheses are dropped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(try_from = "String", into = "String")]
+#[sqlx(transparent)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(raw: &str) -> Result<Self, UserError> {
+        let kept: String = raw
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+            .collect();
+        let digits = kept.strip_prefix('+').unwrap_or(&kept);
+        if (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(kept))
+        } else {
+            Err(invalid(
+                "phone",
+                "must be 7 to 15 digits, optionally starting with +",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Phone {
+    type Error = UserError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Phone> for String {
+    fn from(phone: Phone) -> Self {
+        phone.0
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
 #[sqlx(type_name = "user_role", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     Patient,
     Clinician,
@@ -104,6 +152,7 @@ impl std::str::FromStr for Role {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
 #[sqlx(type_name = "user_status", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum UserStatus {
     Active,
     PendingApproval,
@@ -116,7 +165,7 @@ pub struct User {
     pub email: Email,
     pub first_name: String,
     pub last_name: String,
-    pub phone: Option<String>,
+    pub phone: Option<Phone>,
     pub role: Role,
     pub status: UserStatus,
     pub created_at: DateTime<Utc>,
@@ -127,7 +176,7 @@ pub struct NewUser {
     pub email: Email,
     pub first_name: String,
     pub last_name: String,
-    pub phone: Option<String>,
+    pub phone: Option<Phone>,
     pub role: Role,
     pub status: UserStatus,
     pub password: Option<String>,
@@ -137,7 +186,7 @@ const MIN_PASSWORD: usize = 8;
 const MAX_PASSWORD: usize = 256;
 const MAX_NAME: usize = 100;
 
-fn check_name(field: &'static str, value: &str) -> Result<String, UserError> {
+pub fn check_name(field: &'static str, value: &str) -> Result<String, UserError> {
     let value = value.trim();
     if value.is_empty() {
         return Err(invalid(field, "must not be empty"));
@@ -204,12 +253,7 @@ pub async fn create(pool: &PgPool, new: NewUser) -> Result<User, UserError> {
     .bind(password_hash)
     .fetch_one(&mut *tx)
     .await
-    .map_err(
-        |e| match e.as_database_error().and_then(|d| d.constraint()) {
-            Some("users_email_key") => UserError::DuplicateEmail,
-            _ => UserError::Db(e),
-        },
-    )?;
+    .map_err(classify)?;
     if user.role == Role::Patient {
         sqlx::query("INSERT INTO patients (user_id) VALUES ($1)")
             .bind(user.id)
@@ -218,6 +262,15 @@ pub async fn create(pool: &PgPool, new: NewUser) -> Result<User, UserError> {
     }
     tx.commit().await?;
     Ok(user)
+}
+
+/// A database error on `users`, with unique-key violations named.
+pub fn classify(e: sqlx::Error) -> UserError {
+    match e.as_database_error().and_then(|d| d.constraint()) {
+        Some("users_email_key") => UserError::DuplicateEmail,
+        Some("users_phone_key") => UserError::DuplicatePhone,
+        _ => UserError::Db(e),
+    }
 }
 
 pub async fn find_by_email(pool: &PgPool, email: &Email) -> Result<Option<User>, UserError> {
@@ -251,6 +304,25 @@ mod tests {
             "ada@.org",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn phones_are_normalised_and_checked() {
+        assert_eq!(
+            Phone::parse(" +44 (20) 7946-0958 ").unwrap().as_str(),
+            "+442079460958"
+        );
+        assert_eq!(Phone::parse("5550100").unwrap().as_str(), "5550100");
+        for bad in [
+            "",
+            "+",
+            "123456",
+            "1234567890123456",
+            "555-CALL-NOW",
+            "++4420794609",
+        ] {
+            assert!(Phone::parse(bad).is_err(), "{bad:?}");
         }
     }
 

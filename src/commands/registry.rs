@@ -11,7 +11,7 @@ use healthsync_core::db::Database;
 use healthsync_core::devices::{self, DeviceKind, NewDevice};
 use healthsync_core::ids::DeviceId;
 use healthsync_core::services::{self, ServiceRole};
-use healthsync_core::users::{self, Email, NewUser, Role, UserStatus};
+use healthsync_core::users::{self, Email, NewUser, Phone, Role, UserStatus};
 use serde_json::json;
 
 /// Runs `work` on the opened database and closes it (stopping the embedded cluster if this
@@ -66,7 +66,7 @@ pub async fn user_add(settings: &Settings, args: UserAdd) -> anyhow::Result<Exit
         } else {
             last_name.trim().to_owned()
         },
-        phone: args.phone,
+        phone: args.phone.as_deref().map(Phone::parse).transpose()?,
         role: args.role,
         status: UserStatus::Active,
         password: args.password,

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use healthsync_api::AppState;
+use healthsync_api::{AppState, AuthState};
 
 use super::alerts::AlertEngine;
 use super::demo::Demo;
@@ -13,6 +13,7 @@ use healthsync_broker::Broker;
 use healthsync_core::api_keys::KeyHasher;
 use healthsync_core::config::Settings;
 use healthsync_core::db::Database;
+use healthsync_core::secrets;
 use healthsync_ingest::{Pipeline, Source, retention};
 use metrics_exporter_prometheus::PrometheusBuilder;
 use tokio::net::TcpListener;
@@ -25,6 +26,12 @@ pub async fn run(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
     let db = Database::open(&settings).await?;
     tracing::info!(storage = ?db.storage, "database ready");
     let hasher = KeyHasher::load(settings.secrets.api_key_hmac.as_deref(), &settings.data_dir)?;
+    let jwt_secret = secrets::load(
+        settings.secrets.jwt_hmac.as_deref(),
+        "secrets.jwt_hmac",
+        &settings.data_dir,
+        "jwt-hmac",
+    )?;
     let broker = Broker::start(
         settings.mqtt_addr,
         &settings.broker,
@@ -65,7 +72,7 @@ pub async fn run(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
     };
     println!("press Ctrl-C to stop");
 
-    let mut state = AppState::new(db.pool.clone());
+    let mut state = AppState::new(db.pool.clone(), AuthState::new(&settings.api, &jwt_secret));
     state.probes.push(("broker", Arc::new(broker.probe())));
     state.metrics = Some(metrics);
     state.ingest = Some(ingest.handle.clone());

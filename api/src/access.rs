@@ -1,0 +1,165 @@
+//! The one authorization decision, made by every handler before it touches data:
+//! a patient sees only their own record, a clinician only the patients on their care
+//! team, an admin administers users and may read any patient — and every access to
+//! patient data, allowed or denied, is written to the audit log.
+
+use healthsync_core::audit::{self, Entry, Outcome};
+use healthsync_core::ids::UserId;
+use healthsync_core::users::Role;
+
+use crate::AppState;
+use crate::auth::caller::Caller;
+use crate::error::ApiError;
+
+/// What a caller wants to do.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// Read or change their own account.
+    OwnAccount { write: bool },
+    /// Read or change one patient's data; `resource` names which (for the audit log).
+    Patient {
+        patient: UserId,
+        write: bool,
+        resource: &'static str,
+    },
+    /// List the patients the caller may see.
+    ListPatients,
+    /// Administer users, care teams or the audit log.
+    Administer {
+        action: &'static str,
+        resource: &'static str,
+        target: Option<String>,
+    },
+}
+
+/// The decision for `role`, given whether the caller is the patient concerned and
+/// whether they are on that patient's care team.
+fn allowed(role: Role, action: &Action, is_self: bool, on_care_team: bool) -> bool {
+    match (action, role) {
+        (Action::OwnAccount { .. }, _) => true,
+        (Action::Patient { .. }, Role::Admin) => true,
+        (Action::Patient { .. }, Role::Patient) => is_self,
+        (Action::Patient { .. }, Role::Clinician) => on_care_team,
+        (Action::ListPatients, role) => role != Role::Patient,
+        (Action::Administer { .. }, role) => role == Role::Admin,
+    }
+}
+
+/// Allows or refuses `action` for `caller`, recording it in the audit log when it
+/// concerns patient data or changes an account.
+pub async fn authorize(state: &AppState, caller: &Caller, action: Action) -> Result<(), ApiError> {
+    let patient = match &action {
+        Action::Patient { patient, .. } => Some(*patient),
+        Action::OwnAccount { .. } if caller.role == Role::Patient => Some(caller.user_id),
+        _ => None,
+    };
+    let on_care_team = match (&action, caller.role) {
+        (Action::Patient { patient, .. }, Role::Clinician) => sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM care_team WHERE patient_id = $1 AND clinician_id = $2)",
+        )
+        .bind(patient)
+        .bind(caller.user_id)
+        .fetch_one(&state.pool)
+        .await?,
+        _ => false,
+    };
+    let ok = allowed(
+        caller.role,
+        &action,
+        patient == Some(caller.user_id),
+        on_care_team,
+    );
+    let (verb, resource, resource_id) = match &action {
+        Action::OwnAccount { write } => (
+            if *write { "update" } else { "read" },
+            "account",
+            Some(caller.user_id.to_string()),
+        ),
+        Action::Patient {
+            patient,
+            write,
+            resource,
+        } => (
+            if *write { "update" } else { "read" },
+            *resource,
+            Some(patient.to_string()),
+        ),
+        Action::ListPatients => ("list", "patients", None),
+        Action::Administer {
+            action,
+            resource,
+            target,
+        } => (*action, *resource, target.clone()),
+    };
+    // Reads of non-patient data by an admin (user lists) are not patient data; denials
+    // and every change are always worth a row.
+    let audited = patient.is_some()
+        || !ok
+        || matches!(action, Action::ListPatients)
+        || !matches!(verb, "read" | "list");
+    if audited {
+        audit::record(
+            &state.pool,
+            Entry {
+                actor: Some((caller.user_id, caller.role)),
+                action: verb,
+                resource,
+                resource_id,
+                patient_id: patient,
+                outcome: if ok {
+                    Outcome::Allowed
+                } else {
+                    Outcome::Denied
+                },
+                ip: caller.client.ip_text(),
+            },
+        )
+        .await?;
+    }
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("not allowed for this account"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_decision_table() {
+        let read = Action::Patient {
+            patient: UserId::new(),
+            write: false,
+            resource: "patient_profile",
+        };
+        let admin = Action::Administer {
+            action: "update",
+            resource: "user",
+            target: None,
+        };
+        // (role, action, is self, on care team) -> allowed
+        let cases = [
+            (Role::Patient, &read, true, false, true),
+            (Role::Patient, &read, false, false, false),
+            (Role::Patient, &read, false, true, false),
+            (Role::Clinician, &read, false, true, true),
+            (Role::Clinician, &read, false, false, false),
+            (Role::Admin, &read, false, false, true),
+            (Role::Patient, &Action::ListPatients, true, false, false),
+            (Role::Clinician, &Action::ListPatients, false, false, true),
+            (Role::Admin, &Action::ListPatients, false, false, true),
+            (Role::Patient, &admin, true, false, false),
+            (Role::Clinician, &admin, false, true, false),
+            (Role::Admin, &admin, false, false, true),
+        ];
+        for (role, action, is_self, team, expected) in cases {
+            assert_eq!(
+                allowed(role, action, is_self, team),
+                expected,
+                "{role:?} {action:?} self={is_self} team={team}"
+            );
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! What the API's integration tests share: the real router on a fresh database, a
+//! request helper, and a cast of users (two patients, a clinician on patient A's care
+//! team, one who is not, a clinician awaiting approval, an admin).
+#![allow(dead_code)] // each test crate uses its own subset
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request};
+use healthsync_api::auth::caller::ClientMeta;
+use healthsync_api::auth::sessions;
+use healthsync_api::{AppState, AuthState, router};
+use healthsync_core::config::ApiSettings;
+use healthsync_core::ids::UserId;
+use healthsync_core::test_support::{TestDb, test_db};
+use healthsync_core::users::{self, Role, UserStatus};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tokio::sync::OnceCell;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct Api {
+    pub db: TestDb,
+    pub state: AppState,
+    pub app: Router,
+}
+
+pub fn settings() -> ApiSettings {
+    ApiSettings {
+        // One client address for every in-process request: no limit gets in the way.
+        rate_limit_per_minute: 1_000_000,
+        auth_rate_limit_per_minute: 1_000_000,
+        ..ApiSettings::default()
+    }
+}
+
+impl Api {
+    pub async fn start() -> Self {
+        Self::with_settings(settings()).await
+    }
+
+    pub async fn with_settings(settings: ApiSettings) -> Self {
+        let db = test_db().await;
+        let state = AppState::new(db.pool.clone(), AuthState::new(&settings, &[42; 32]));
+        let app = router(state.clone());
+        Self { db, state, app }
+    }
+
+    /// Sends one request; the answer's status and JSON body (`Null` when empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => request
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.call(Method::PUT, path, token, Some(body)).await
+    }
+
+    /// A user with [`PASSWORD`], inserted directly (one shared argon2 hash keeps the
+    /// tests quick).
+    pub async fn user(&self, role: Role, status: UserStatus) -> Person {
+        static HASH: OnceCell<String> = OnceCell::const_new();
+        let hash = HASH
+            .get_or_init(|| async { users::hash_password(PASSWORD.into()).await.unwrap() })
+            .await;
+        let id = UserId::new();
+        let email = format!("{role:?}-{}@example.org", Uuid::new_v4().simple()).to_lowercase();
+        sqlx::query(
+            "INSERT INTO users (id, email, first_name, last_name, role, status, password_hash)
+             VALUES ($1, $2, 'Test', $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(&email)
+        .bind(format!("{role:?}"))
+        .bind(role)
+        .bind(status)
+        .bind(hash)
+        .execute(&self.db.pool)
+        .await
+        .unwrap();
+        if role == Role::Patient {
+            sqlx::query("INSERT INTO patients (user_id) VALUES ($1)")
+                .bind(id)
+                .execute(&self.db.pool)
+                .await
+                .unwrap();
+        }
+        Person { id, email }
+    }
+
+    /// A logged-in session for `person`, as a login would start it.
+    pub async fn session(&self, person: &Person) -> sessions::TokenPair {
+        sessions::start(&self.state, person.id, &ClientMeta::default())
+            .await
+            .unwrap()
+    }
+
+    pub async fn care_team(&self, patient: &Person, clinician: &Person) {
+        sqlx::query("INSERT INTO care_team (patient_id, clinician_id) VALUES ($1, $2)")
+            .bind(patient.id)
+            .bind(clinician.id)
+            .execute(&self.db.pool)
+            .await
+            .unwrap();
+    }
+
+    pub async fn cast(&self) -> Cast {
+        let cast = Cast {
+            patient_a: self.user(Role::Patient, UserStatus::Active).await,
+            patient_b: self.user(Role::Patient, UserStatus::Active).await,
+            clinician_of_a: self.user(Role::Clinician, UserStatus::Active).await,
+            other_clinician: self.user(Role::Clinician, UserStatus::Active).await,
+            pending_clinician: self
+                .user(Role::Clinician, UserStatus::PendingApproval)
+                .await,
+            admin: self.user(Role::Admin, UserStatus::Active).await,
+        };
+        self.care_team(&cast.patient_a, &cast.clinician_of_a).await;
+        cast
+    }
+
+    pub async fn audit_rows(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM audit_log")
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub id: UserId,
+    pub email: String,
+}
+
+pub struct Cast {
+    pub patient_a: Person,
+    pub patient_b: Person,
+    pub clinician_of_a: Person,
+    pub other_clinician: Person,
+    pub pending_clinician: Person,
+    pub admin: Person,
+}
