@@ -33,7 +33,7 @@ pub struct PatientSummary {
     first_name: String,
     last_name: String,
     date_of_birth: Option<NaiveDate>,
-    sex: Option<String>,
+    sex: Option<Sex>,
 }
 
 /// The patients the caller may see: a clinician's care-team patients, or every patient
@@ -73,8 +73,10 @@ async fn list_patients(
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmergencyContact {
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     phone: Phone,
+    #[schema(min_length = 1, max_length = 100)]
     relationship: Option<String>,
 }
 
@@ -93,8 +95,7 @@ pub struct PatientProfile {
     last_name: String,
     phone: Option<Phone>,
     date_of_birth: Option<NaiveDate>,
-    /// `female`, `male`, `other` or `unknown`.
-    sex: Option<String>,
+    sex: Option<Sex>,
     height_cm: Option<f32>,
     conditions: Vec<String>,
     medications: Vec<String>,
@@ -112,7 +113,7 @@ async fn load_profile(state: &AppState, id: UserId) -> Result<PatientProfile, Ap
         last_name: String,
         phone: Option<Phone>,
         date_of_birth: Option<NaiveDate>,
-        sex: Option<String>,
+        sex: Option<Sex>,
         height_cm: Option<f32>,
         conditions: Vec<String>,
         medications: Vec<String>,
@@ -192,17 +193,32 @@ async fn get_patient(
     Ok(Json(load_profile(&state, id).await?))
 }
 
+/// Sex as recorded in a profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum Sex {
+    Female,
+    Male,
+    Other,
+    Unknown,
+}
+
 /// Changes to a profile; absent fields stay as they are.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatientUpdate {
+    /// Between 1900-01-01 and today.
     date_of_birth: Option<NaiveDate>,
-    /// `female`, `male`, `other` or `unknown`.
-    sex: Option<String>,
+    sex: Option<Sex>,
     #[schema(minimum = 30, maximum = 272)]
     height_cm: Option<f32>,
+    /// Up to 50 entries of 1 to 200 characters each, like the other lists.
+    #[schema(max_items = 50)]
     conditions: Option<Vec<String>>,
+    #[schema(max_items = 50)]
     medications: Option<Vec<String>>,
+    #[schema(max_items = 50)]
     allergies: Option<Vec<String>>,
     emergency_contact: Option<EmergencyContact>,
 }
@@ -246,14 +262,6 @@ impl PatientUpdate {
                     "must be between 1900-01-01 and today",
                 ));
             }
-        }
-        if let Some(sex) = &self.sex
-            && !matches!(sex.as_str(), "female" | "male" | "other" | "unknown")
-        {
-            return Err(ApiError::invalid(
-                "sex",
-                "must be female, male, other or unknown",
-            ));
         }
         if let Some(height) = self.height_cm
             && !(30.0..=272.0).contains(&height)

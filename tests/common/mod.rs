@@ -79,6 +79,11 @@ impl Up {
     }
 
     pub fn start_with(data: &Path, extra: &[&str]) -> Up {
+        Up::start_with_env(data, extra, &[])
+    }
+
+    /// Starts with extra arguments and environment variables (configuration keys).
+    pub fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Up {
         let port = free_port();
         let log = data.with_file_name(format!("up-{port}.log"));
         let out = std::fs::File::create(&log).unwrap();
@@ -88,6 +93,7 @@ impl Up {
             .arg("--data-dir")
             .arg(data)
             .env_remove("HEALTHSYNC_DATABASE__URL")
+            .envs(env.iter().copied())
             .stdout(out.try_clone().unwrap())
             .stderr(out)
             .stdin(Stdio::null())

@@ -79,15 +79,18 @@ pub(crate) async fn load_user(state: &AppState, id: UserId) -> Result<Option<Use
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
-    #[schema(example = "ada@example.org")]
+    #[schema(example = "ada@example.org", format = Email, max_length = 254)]
     email: String,
     /// 8 to 256 characters.
+    #[schema(min_length = 8, max_length = 256)]
     password: String,
+    #[schema(min_length = 1, max_length = 100)]
     first_name: String,
+    #[schema(min_length = 1, max_length = 100)]
     last_name: String,
     /// `patient` (active at once) or `clinician` (waits for an admin's approval).
     role: Role,
-    #[schema(example = "+442079460958")]
+    #[schema(example = "+442079460958", pattern = r"^\+?[0-9 ().-]{7,24}$")]
     phone: Option<String>,
 }
 
@@ -163,8 +166,9 @@ async fn register(
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Email or phone number.
-    #[schema(example = "ada@example.org")]
+    #[schema(example = "ada@example.org", max_length = 254)]
     identifier: String,
+    #[schema(max_length = 256)]
     password: String,
 }
 
@@ -411,8 +415,11 @@ fn explicit<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileUpdate {
+    #[schema(min_length = 1, max_length = 100)]
     first_name: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
     last_name: Option<String>,
+    #[schema(format = Email, max_length = 254)]
     email: Option<String>,
     /// A number, or `null` to remove it. Absent: unchanged.
     #[serde(default, deserialize_with = "explicit")]
@@ -480,8 +487,10 @@ async fn update_profile(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
+    #[schema(max_length = 256)]
     current_password: String,
     /// 8 to 256 characters.
+    #[schema(min_length = 8, max_length = 256)]
     new_password: String,
 }
 

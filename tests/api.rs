@@ -1,0 +1,226 @@
+//! The API of a running `healthsync up`, from outside: Schemathesis (from PyPI, installed
+//! by deploy/setup.sh) fuzzes every operation of `/api/openapi.json` with an admin's
+//! token and must find no server error and no response outside the document; the docs
+//! page at `/api/docs` renders every operation in headless Chromium with nothing loaded
+//! from elsewhere.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::{Up, data_dir, free_port, healthsync, stdout};
+use nix::sys::signal::Signal;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "a long enough password";
+
+fn start(data: &std::path::Path) -> Up {
+    Up::start_with_env(
+        data,
+        &["--mqtt-addr", &format!("127.0.0.1:{}", free_port())],
+        // Schemathesis sends thousands of requests from one address.
+        &[
+            ("HEALTHSYNC_API__RATE_LIMIT_PER_MINUTE", "10000000"),
+            ("HEALTHSYNC_API__AUTH_RATE_LIMIT_PER_MINUTE", "10000000"),
+        ],
+    )
+}
+
+fn add_user(data: &std::path::Path, email: &str, role: &str) -> String {
+    let out = healthsync(
+        data,
+        &[
+            "user",
+            "add",
+            "--email",
+            email,
+            "--name",
+            "Test Person",
+            "--role",
+            role,
+            "--password",
+            PASSWORD,
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let created: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    created["user_id"].as_str().unwrap().to_owned()
+}
+
+fn post(url: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut request = reqwest::Client::new().post(url).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    })
+}
+
+fn venv() -> PathBuf {
+    std::env::var_os("HEALTHSYNC_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/cache/healthsync-setup/venv"))
+}
+
+#[test]
+fn schemathesis_finds_no_server_error_and_no_response_outside_the_document() {
+    let (dir, data) = data_dir();
+    let up = start(&data);
+    let base = format!("http://127.0.0.1:{}", up.port);
+    add_user(&data, "admin@example.org", "admin");
+    let patient = add_user(&data, "patient@example.org", "patient");
+    let clinician = add_user(&data, "clinician@example.org", "clinician");
+    let (status, _) = post(
+        &format!("{base}/api/auth/register"),
+        None,
+        json!({"email": "pending@example.org", "password": PASSWORD, "first_name": "Pending",
+               "last_name": "Clinician", "role": "clinician"}),
+    );
+    assert_eq!(status, 201);
+    let pending = common::psql(
+        &data,
+        "SELECT id FROM users WHERE email = 'pending@example.org'",
+    );
+    let (status, session) = post(
+        &format!("{base}/api/auth/login"),
+        None,
+        json!({"identifier": "admin@example.org", "password": PASSWORD}),
+    );
+    assert_eq!(status, 200, "{session}");
+    let token = session["access"].as_str().unwrap();
+    let (status, _) = post(
+        &format!("{base}/api/admin/care-team"),
+        Some(token),
+        json!({"patient_id": patient, "clinician_id": clinician}),
+    );
+    assert_eq!(status, 201);
+
+    // Real identifiers where paths need them, so the fuzzing reaches past the 404s.
+    let config = dir.path().join("schemathesis.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[[operations]]
+include-path-regex = "^/api/patients/"
+parameters = {{ id = "{patient}" }}
+
+[[operations]]
+include-path-regex = "^/api/admin/users/.+/approve$"
+parameters = {{ id = "{pending}" }}
+
+[[operations]]
+include-path-regex = "^/api/admin/users/.+/(role|disable|enable)$"
+parameters = {{ id = "{clinician}" }}
+
+[[operations]]
+include-path-regex = "^/api/admin/care-team/"
+parameters = {{ patient_id = "{patient}", clinician_id = "{clinician}" }}
+"#
+        ),
+    )
+    .unwrap();
+    let schemathesis = venv().join("bin/schemathesis");
+    let out = Command::new(&schemathesis)
+        .arg("--config-file")
+        .arg(&config)
+        .args(["run", &format!("{base}/api/openapi.json")])
+        .args(["--header", &format!("Authorization: Bearer {token}")])
+        .args([
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,\
+             response_headers_conformance,response_schema_conformance,negative_data_rejection",
+        ])
+        .args([
+            "--max-examples",
+            "30",
+            "--workers",
+            "2",
+            "--seed",
+            "20261122",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (run deploy/setup.sh)", schemathesis.display()));
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{report}");
+    assert!(out.status.success(), "schemathesis failed:\n{report}");
+    assert!(
+        report.contains("Operations:       20 selected / 20 total"),
+        "{report}"
+    );
+    let log = up.stop_with(Signal::SIGTERM);
+    assert!(!log.contains("internal error"), "{log}");
+}
+
+#[test]
+fn the_docs_page_renders_every_operation_offline() {
+    let (dir, data) = data_dir();
+    let up = start(&data);
+    let base = format!("http://127.0.0.1:{}", up.port);
+    let (status, page) = common::http_get(&format!("{base}/api/docs")).unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "the page refers to another server"
+    );
+    let (_, document) = common::http_get(&format!("{base}/api/openapi.json")).unwrap();
+    let document: Value = serde_json::from_str(&document).unwrap();
+    let operations: usize = document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+
+    let profile = dir.path().join("chromium");
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--virtual-time-budget=10000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", &format!("{base}/api/docs")])
+        .output()
+        .expect("chromium (run deploy/setup.sh)");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.contains(r#"data-rendered="true""#),
+        "not rendered:\n{dom}"
+    );
+    assert_eq!(
+        dom.matches(r#"class="operation""#).count(),
+        operations,
+        "one element per documented operation"
+    );
+    for path in [
+        "/api/auth/login",
+        "/api/patients/{id}",
+        "/api/admin/audit/verify",
+    ] {
+        assert!(
+            dom.contains(&format!(r#"data-path="{path}""#)),
+            "{path} missing"
+        );
+    }
+    up.stop_with(Signal::SIGTERM);
+}
