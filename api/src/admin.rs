@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::access::{Action, authorize};
 use crate::auth::caller::Caller;
 use crate::auth::sessions::{self, Revocation};
-use crate::auth::{USER_COLUMNS, UserView, load_user};
+use crate::auth::{USER_COLUMNS, load_user};
 use crate::error::{ApiError, Json, Path, Query};
 use crate::pagination::{Page, PageParams};
 
@@ -71,14 +71,14 @@ pub struct UserFilter {
     security(("bearer" = [])),
     params(UserFilter),
     responses(
-        (status = 200, description = "One page of users", body = Page<UserView>),
+        (status = 200, description = "One page of users", body = Page<User>),
         (status = 400, description = "Invalid filter", body = crate::error::ErrorBody),
     ))]
 async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
     Query(filter): Query<UserFilter>,
-) -> Result<Json<Page<UserView>>, ApiError> {
+) -> Result<Json<Page<User>>, ApiError> {
     let (limit, offset) = PageParams {
         limit: filter.limit,
         offset: filter.offset,
@@ -98,9 +98,7 @@ async fn list_users(
     .bind(offset)
     .fetch_all(&state.pool)
     .await?;
-    Ok(Json(
-        Page::from_rows(rows, limit, offset).map(UserView::from),
-    ))
+    Ok(Json(Page::from_rows(rows, limit, offset)))
 }
 
 async fn target_user(state: &AppState, id: UserId) -> Result<User, ApiError> {
@@ -125,7 +123,7 @@ fn not_yourself(caller: &Caller, id: UserId) -> Result<(), ApiError> {
     security(("bearer" = [])),
     params(("id" = UserId, Path, description = "The user to approve")),
     responses(
-        (status = 200, description = "Approved", body = UserView),
+        (status = 200, description = "Approved", body = User),
         (status = 400, description = "Malformed id", body = crate::error::ErrorBody),
         (status = 404, description = "No such user", body = crate::error::ErrorBody),
         (status = 409, description = "Not awaiting approval", body = crate::error::ErrorBody),
@@ -134,7 +132,7 @@ async fn approve_user(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<UserId>,
-) -> Result<Json<UserView>, ApiError> {
+) -> Result<Json<User>, ApiError> {
     administer(&state, &caller, "approve", "user", Some(id.to_string())).await?;
     let user = target_user(&state, id).await?;
     if user.status != UserStatus::PendingApproval {
@@ -150,7 +148,7 @@ async fn set_status(
     state: &AppState,
     id: UserId,
     status: UserStatus,
-) -> Result<Json<UserView>, ApiError> {
+) -> Result<Json<User>, ApiError> {
     let mut tx = state.pool.begin().await?;
     let user: User = sqlx::query_as(&format!(
         "UPDATE users SET status = $2, updated_at = now() WHERE id = $1 RETURNING {USER_COLUMNS}"
@@ -163,7 +161,7 @@ async fn set_status(
         sessions::revoke_all(&mut tx, id, None, Revocation::AccountDisabled).await?;
     }
     tx.commit().await?;
-    Ok(Json(user.into()))
+    Ok(Json(user))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -179,7 +177,7 @@ pub struct RoleChange {
     params(("id" = UserId, Path, description = "The user")),
     request_body = RoleChange,
     responses(
-        (status = 200, description = "Role changed", body = UserView),
+        (status = 200, description = "Role changed", body = User),
         (status = 400, description = "Invalid role or id", body = crate::error::ErrorBody),
         (status = 404, description = "No such user", body = crate::error::ErrorBody),
         (status = 409, description = "An admin's own role", body = crate::error::ErrorBody),
@@ -189,7 +187,7 @@ async fn change_role(
     caller: Caller,
     Path(id): Path<UserId>,
     Json(change): Json<RoleChange>,
-) -> Result<Json<UserView>, ApiError> {
+) -> Result<Json<User>, ApiError> {
     administer(&state, &caller, "change_role", "user", Some(id.to_string())).await?;
     not_yourself(&caller, id)?;
     target_user(&state, id).await?;
@@ -216,7 +214,7 @@ async fn change_role(
         .await?;
     }
     tx.commit().await?;
-    Ok(Json(user.into()))
+    Ok(Json(user))
 }
 
 /// Disable an account: it can no longer log in, and its tokens stop working at once.
@@ -224,7 +222,7 @@ async fn change_role(
     security(("bearer" = [])),
     params(("id" = UserId, Path, description = "The user")),
     responses(
-        (status = 200, description = "Disabled", body = UserView),
+        (status = 200, description = "Disabled", body = User),
         (status = 400, description = "Malformed id", body = crate::error::ErrorBody),
         (status = 404, description = "No such user", body = crate::error::ErrorBody),
         (status = 409, description = "An admin's own account", body = crate::error::ErrorBody),
@@ -233,7 +231,7 @@ async fn disable_user(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<UserId>,
-) -> Result<Json<UserView>, ApiError> {
+) -> Result<Json<User>, ApiError> {
     administer(&state, &caller, "disable", "user", Some(id.to_string())).await?;
     not_yourself(&caller, id)?;
     target_user(&state, id).await?;
@@ -245,7 +243,7 @@ async fn disable_user(
     security(("bearer" = [])),
     params(("id" = UserId, Path, description = "The user")),
     responses(
-        (status = 200, description = "Enabled", body = UserView),
+        (status = 200, description = "Enabled", body = User),
         (status = 400, description = "Malformed id", body = crate::error::ErrorBody),
         (status = 404, description = "No such user", body = crate::error::ErrorBody),
         (status = 409, description = "An admin's own account", body = crate::error::ErrorBody),
@@ -254,7 +252,7 @@ async fn enable_user(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<UserId>,
-) -> Result<Json<UserView>, ApiError> {
+) -> Result<Json<User>, ApiError> {
     administer(&state, &caller, "enable", "user", Some(id.to_string())).await?;
     not_yourself(&caller, id)?;
     target_user(&state, id).await?;

@@ -54,13 +54,6 @@ impl<T> Page<T> {
             next_offset: more.then_some(offset + limit),
         }
     }
-
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            next_offset: self.next_offset,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -80,14 +80,14 @@ pub struct EmergencyContact {
     relationship: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
 pub struct CareTeamMember {
     id: UserId,
     first_name: String,
     last_name: String,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
 pub struct PatientProfile {
     id: UserId,
     email: Email,
@@ -100,29 +100,16 @@ pub struct PatientProfile {
     conditions: Vec<String>,
     medications: Vec<String>,
     allergies: Vec<String>,
+    #[sqlx(json(nullable))]
     emergency_contact: Option<EmergencyContact>,
+    #[sqlx(skip)]
     care_team: Vec<CareTeamMember>,
     updated_at: DateTime<Utc>,
 }
 
 async fn load_profile(state: &AppState, id: UserId) -> Result<PatientProfile, ApiError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        email: Email,
-        first_name: String,
-        last_name: String,
-        phone: Option<Phone>,
-        date_of_birth: Option<NaiveDate>,
-        sex: Option<Sex>,
-        height_cm: Option<f32>,
-        conditions: Vec<String>,
-        medications: Vec<String>,
-        allergies: Vec<String>,
-        emergency_contact: Option<sqlx::types::Json<EmergencyContact>>,
-        updated_at: DateTime<Utc>,
-    }
-    let row: Row = sqlx::query_as(
-        "SELECT u.email, u.first_name, u.last_name, u.phone, p.date_of_birth, p.sex,
+    let mut profile: PatientProfile = sqlx::query_as(
+        "SELECT u.id, u.email, u.first_name, u.last_name, u.phone, p.date_of_birth, p.sex,
                 p.height_cm, p.conditions, p.medications, p.allergies, p.emergency_contact,
                 p.updated_at
          FROM patients p JOIN users u ON u.id = p.user_id
@@ -132,7 +119,7 @@ async fn load_profile(state: &AppState, id: UserId) -> Result<PatientProfile, Ap
     .fetch_optional(&state.pool)
     .await?
     .ok_or(ApiError::NotFound("patient"))?;
-    let care_team: Vec<(UserId, String, String)> = sqlx::query_as(
+    profile.care_team = sqlx::query_as(
         "SELECT u.id, u.first_name, u.last_name
          FROM care_team c JOIN users u ON u.id = c.clinician_id
          WHERE c.patient_id = $1 AND u.status = 'active'
@@ -141,29 +128,7 @@ async fn load_profile(state: &AppState, id: UserId) -> Result<PatientProfile, Ap
     .bind(id)
     .fetch_all(&state.pool)
     .await?;
-    Ok(PatientProfile {
-        id,
-        email: row.email,
-        first_name: row.first_name,
-        last_name: row.last_name,
-        phone: row.phone,
-        date_of_birth: row.date_of_birth,
-        sex: row.sex,
-        height_cm: row.height_cm,
-        conditions: row.conditions,
-        medications: row.medications,
-        allergies: row.allergies,
-        emergency_contact: row.emergency_contact.map(|j| j.0),
-        care_team: care_team
-            .into_iter()
-            .map(|(id, first_name, last_name)| CareTeamMember {
-                id,
-                first_name,
-                last_name,
-            })
-            .collect(),
-        updated_at: row.updated_at,
-    })
+    Ok(profile)
 }
 
 /// One patient's profile.

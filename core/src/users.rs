@@ -159,7 +159,9 @@ pub enum UserStatus {
     Disabled,
 }
 
+/// A user account, as stored and as the API shows it.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: UserId,
     pub email: Email,
@@ -168,6 +170,8 @@ pub struct User {
     pub phone: Option<Phone>,
     pub role: Role,
     pub status: UserStatus,
+    /// Named as in the HealthyPhysio API the dashboard was first written against.
+    #[serde(rename = "date_joined")]
     pub created_at: DateTime<Utc>,
 }
 

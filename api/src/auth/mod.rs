@@ -36,34 +36,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
 }
 
-/// A user account as the API shows it.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct UserView {
-    pub id: UserId,
-    pub email: Email,
-    pub first_name: String,
-    pub last_name: String,
-    pub phone: Option<Phone>,
-    pub role: Role,
-    pub status: UserStatus,
-    pub date_joined: DateTime<Utc>,
-}
-
-impl From<User> for UserView {
-    fn from(u: User) -> Self {
-        Self {
-            id: u.id,
-            email: u.email,
-            first_name: u.first_name,
-            last_name: u.last_name,
-            phone: u.phone,
-            role: u.role,
-            status: u.status,
-            date_joined: u.created_at,
-        }
-    }
-}
-
 pub(crate) const USER_COLUMNS: &str =
     "id, email, first_name, last_name, phone, role, status, created_at";
 
@@ -97,7 +69,7 @@ pub struct RegisterRequest {
 #[derive(Serialize, ToSchema)]
 pub struct Registered {
     message: String,
-    user: UserView,
+    user: User,
 }
 
 /// Create an account. Patients can log in at once; clinicians once an admin approved them.
@@ -157,7 +129,7 @@ async fn register(
         StatusCode::CREATED,
         Json(Registered {
             message: message.into(),
-            user: user.into(),
+            user,
         }),
     ))
 }
@@ -176,7 +148,7 @@ pub struct LoginRequest {
 pub struct LoginResponse {
     access: String,
     refresh: String,
-    user: UserView,
+    user: User,
 }
 
 #[derive(sqlx::FromRow)]
@@ -328,7 +300,7 @@ async fn login(
     Ok(Json(LoginResponse {
         access: tokens.access,
         refresh: tokens.refresh,
-        user: user.into(),
+        user,
     }))
 }
 
@@ -388,11 +360,8 @@ async fn logout(
 /// The caller's own account.
 #[utoipa::path(get, path = "/api/auth/profile", tag = "auth",
     security(("bearer" = [])),
-    responses((status = 200, description = "The caller's account", body = UserView)))]
-async fn profile(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<UserView>, ApiError> {
+    responses((status = 200, description = "The caller's account", body = User)))]
+async fn profile(State(state): State<AppState>, caller: Caller) -> Result<Json<User>, ApiError> {
     crate::access::authorize(
         &state,
         &caller,
@@ -402,7 +371,7 @@ async fn profile(
     let user = load_user(&state, caller.user_id)
         .await?
         .ok_or(ApiError::NotFound("user"))?;
-    Ok(Json(user.into()))
+    Ok(Json(user))
 }
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
@@ -432,7 +401,7 @@ pub struct ProfileUpdate {
     security(("bearer" = [])),
     request_body = ProfileUpdate,
     responses(
-        (status = 200, description = "The updated account", body = UserView),
+        (status = 200, description = "The updated account", body = User),
         (status = 400, description = "Invalid field", body = crate::error::ErrorBody),
         (status = 409, description = "Email or phone already registered", body = crate::error::ErrorBody),
     ))]
@@ -440,7 +409,7 @@ async fn update_profile(
     State(state): State<AppState>,
     caller: Caller,
     Json(req): Json<ProfileUpdate>,
-) -> Result<Json<UserView>, ApiError> {
+) -> Result<Json<User>, ApiError> {
     let first_name = req
         .first_name
         .as_deref()
@@ -481,7 +450,7 @@ async fn update_profile(
     .fetch_one(&state.pool)
     .await
     .map_err(users::classify)?;
-    Ok(Json(user.into()))
+    Ok(Json(user))
 }
 
 #[derive(Deserialize, ToSchema)]
