@@ -22,6 +22,13 @@ pub enum Action {
         write: bool,
         resource: &'static str,
     },
+    /// Register, rename, re-key or revoke a patient's device: the patient or an admin
+    /// (clinicians read devices, they do not hold their keys).
+    ManageDevice {
+        patient: UserId,
+        /// The device, when it exists already.
+        device: Option<String>,
+    },
     /// List the patients the caller may see.
     ListPatients,
     /// Administer users, care teams or the audit log.
@@ -40,6 +47,9 @@ fn allowed(role: Role, action: &Action, is_self: bool, on_care_team: bool) -> bo
         (Action::Patient { .. }, Role::Admin) => true,
         (Action::Patient { .. }, Role::Patient) => is_self,
         (Action::Patient { .. }, Role::Clinician) => on_care_team,
+        (Action::ManageDevice { .. }, Role::Admin) => true,
+        (Action::ManageDevice { .. }, Role::Patient) => is_self,
+        (Action::ManageDevice { .. }, Role::Clinician) => false,
         (Action::ListPatients, role) => role != Role::Patient,
         (Action::Administer { .. }, role) => role == Role::Admin,
     }
@@ -49,7 +59,7 @@ fn allowed(role: Role, action: &Action, is_self: bool, on_care_team: bool) -> bo
 /// concerns patient data or changes an account.
 pub async fn authorize(state: &AppState, caller: &Caller, action: Action) -> Result<(), ApiError> {
     let patient = match &action {
-        Action::Patient { patient, .. } => Some(*patient),
+        Action::Patient { patient, .. } | Action::ManageDevice { patient, .. } => Some(*patient),
         Action::OwnAccount { .. } if caller.role == Role::Patient => Some(caller.user_id),
         _ => None,
     };
@@ -84,6 +94,7 @@ pub async fn authorize(state: &AppState, caller: &Caller, action: Action) -> Res
             *resource,
             Some(patient.to_string()),
         ),
+        Action::ManageDevice { device, .. } => ("update", "device", device.clone()),
         Action::ListPatients => ("list", "patients", None),
         Action::Administer {
             action,
@@ -134,6 +145,10 @@ mod tests {
             write: false,
             resource: "patient_profile",
         };
+        let device = Action::ManageDevice {
+            patient: UserId::new(),
+            device: None,
+        };
         let admin = Action::Administer {
             action: "update",
             resource: "user",
@@ -147,6 +162,10 @@ mod tests {
             (Role::Clinician, &read, false, true, true),
             (Role::Clinician, &read, false, false, false),
             (Role::Admin, &read, false, false, true),
+            (Role::Patient, &device, true, false, true),
+            (Role::Patient, &device, false, false, false),
+            (Role::Clinician, &device, false, true, false),
+            (Role::Admin, &device, false, false, true),
             (Role::Patient, &Action::ListPatients, true, false, false),
             (Role::Clinician, &Action::ListPatients, false, false, true),
             (Role::Admin, &Action::ListPatients, false, false, true),

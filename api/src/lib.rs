@@ -3,7 +3,8 @@
 //!
 //! - [`auth`]: accounts, sessions (JWT access tokens, rotating refresh tokens), lockout.
 //! - [`access`]: the one authorization decision every handler asks, with its audit row.
-//! - `patients`, `admin`: patient profiles; users, care teams and the audit log.
+//! - `patients`, `devices`, `admin`: patient profiles; devices and their keys and health;
+//!   users, care teams and the audit log.
 //! - `telemetry`: HTTP ingestion for devices; `health`, `metrics`: probes and Prometheus.
 //! - [`openapi`]: the OpenAPI 3.1 document generated from the handlers, and its docs page.
 //! - [`error`]: the one error type and the extractors that answer with it;
@@ -12,6 +13,7 @@
 pub mod access;
 mod admin;
 pub mod auth;
+mod devices;
 pub mod error;
 mod health;
 mod metrics;
@@ -110,6 +112,7 @@ fn documented() -> (Router<AppState>, OpenApi) {
     let (routes, doc) = OpenApiRouter::with_openapi(openapi::generated())
         .merge(auth::router())
         .merge(patients::router())
+        .merge(devices::router())
         .merge(admin::router())
         .merge(telemetry::router())
         .split_for_parts();

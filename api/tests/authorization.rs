@@ -44,6 +44,8 @@ const SIGNED_IN: &[Who] = &[
 const CLINICIANS_AND_ADMINS: &[Who] = &[Who::ClinicianOfA, Who::OtherClinician, Who::Admin];
 const PATIENT_A_AND_CARERS: &[Who] = &[Who::PatientA, Who::ClinicianOfA, Who::Admin];
 const ADMIN: &[Who] = &[Who::Admin];
+/// Who holds a device's keys: its patient and admins.
+const PATIENT_A_AND_ADMIN: &[Who] = &[Who::PatientA, Who::Admin];
 /// Devices authenticate with their own keys; no user token opens the route.
 const NOBODY: &[Who] = &[];
 
@@ -153,6 +155,54 @@ fn matrix() -> Vec<Entry> {
                 let body = json!({"allergies": ["penicillin"]});
                 (format!("/api/patients/{}", cast.patient_a.id), Some(body))
             },
+        },
+        Entry {
+            method: M::POST,
+            path: "/api/devices",
+            allowed: PATIENT_A_AND_ADMIN,
+            request: |cast, _| {
+                let body = json!({"kind": "scale", "patient_id": cast.patient_a.id});
+                ("/api/devices".into(), Some(body))
+            },
+        },
+        Entry {
+            method: M::GET,
+            path: "/api/devices",
+            allowed: SIGNED_IN,
+            request: |_, _| ("/api/devices".into(), None),
+        },
+        Entry {
+            method: M::GET,
+            path: "/api/devices/{id}",
+            allowed: PATIENT_A_AND_CARERS,
+            request: |cast, _| (format!("/api/devices/{}", cast.device_a), None),
+        },
+        Entry {
+            method: M::PUT,
+            path: "/api/devices/{id}",
+            allowed: PATIENT_A_AND_ADMIN,
+            request: |cast, _| {
+                let body = json!({"name": "Left wrist"});
+                (format!("/api/devices/{}", cast.device_a), Some(body))
+            },
+        },
+        Entry {
+            method: M::DELETE,
+            path: "/api/devices/{id}",
+            allowed: PATIENT_A_AND_ADMIN,
+            request: |cast, _| (format!("/api/devices/{}", cast.device_a), None),
+        },
+        Entry {
+            method: M::POST,
+            path: "/api/devices/{id}/rotate-key",
+            allowed: PATIENT_A_AND_ADMIN,
+            request: |cast, _| (format!("/api/devices/{}/rotate-key", cast.device_a), None),
+        },
+        Entry {
+            method: M::GET,
+            path: "/api/devices/{id}/health",
+            allowed: PATIENT_A_AND_CARERS,
+            request: |cast, _| (format!("/api/devices/{}/health", cast.device_a), None),
         },
         Entry {
             method: M::GET,

@@ -41,6 +41,7 @@ pub enum DeviceError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[sqlx(type_name = "device_kind", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DeviceKind {
     Smartwatch,
     BpMonitor,
@@ -109,6 +110,7 @@ impl FromStr for DeviceKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
 #[sqlx(type_name = "device_status", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DeviceStatus {
     Active,
     Revoked,
@@ -116,6 +118,7 @@ pub enum DeviceStatus {
 
 /// A device as operators and owners see it (never its key hash).
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Device {
     pub id: DeviceId,
     pub patient_id: UserId,
@@ -133,7 +136,7 @@ pub struct Device {
     pub battery: Option<f32>,
 }
 
-const DEVICE_COLUMNS: &str = "id, patient_id, kind, display_name, manufacturer, model, \
+pub const DEVICE_COLUMNS: &str = "id, patient_id, kind, display_name, manufacturer, model, \
      firmware_version, status, api_key_prefix, online, created_at, last_seen_at, battery";
 
 /// A device to register.
@@ -282,6 +285,31 @@ pub async fn notify_credentials_changed(
         .execute(tx)
         .await?;
     Ok(())
+}
+
+pub async fn get(pool: &PgPool, id: DeviceId) -> Result<Option<Device>, sqlx::Error> {
+    sqlx::query_as::<_, Device>(&format!(
+        "SELECT {DEVICE_COLUMNS} FROM devices WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Gives a device a new display name.
+pub async fn rename(pool: &PgPool, id: DeviceId, name: String) -> Result<Device, DeviceError> {
+    let name = optional_text("name", Some(name))?.ok_or(DeviceError::Invalid {
+        field: "name",
+        message: "must not be empty".into(),
+    })?;
+    sqlx::query_as::<_, Device>(&format!(
+        "UPDATE devices SET display_name = $2 WHERE id = $1 RETURNING {DEVICE_COLUMNS}"
+    ))
+    .bind(id)
+    .bind(name)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(DeviceError::NotFound(id))
 }
 
 /// All devices, newest first.

@@ -9,8 +9,10 @@ use axum::http::{Method, Request};
 use healthsync_api::auth::caller::ClientMeta;
 use healthsync_api::auth::sessions;
 use healthsync_api::{AppState, AuthState, router};
+use healthsync_core::api_keys::KeyHasher;
 use healthsync_core::config::ApiSettings;
-use healthsync_core::ids::UserId;
+use healthsync_core::devices::{self, DeviceKind, NewDevice};
+use healthsync_core::ids::{DeviceId, UserId};
 use healthsync_core::test_support::{TestDb, test_db};
 use healthsync_core::users::{self, Role, UserStatus};
 use http_body_util::BodyExt;
@@ -43,7 +45,8 @@ impl Api {
 
     pub async fn with_settings(settings: ApiSettings) -> Self {
         let db = test_db().await;
-        let state = AppState::new(db.pool.clone(), AuthState::new(&settings, &[42; 32]));
+        let mut state = AppState::new(db.pool.clone(), AuthState::new(&settings, &[42; 32]));
+        state.hasher = Some(KeyHasher::new(&[43; 32]));
         let app = router(state.clone());
         Self { db, state, app }
     }
@@ -137,7 +140,7 @@ impl Api {
     }
 
     pub async fn cast(&self) -> Cast {
-        let cast = Cast {
+        let mut cast = Cast {
             patient_a: self.user(Role::Patient, UserStatus::Active).await,
             patient_b: self.user(Role::Patient, UserStatus::Active).await,
             clinician_of_a: self.user(Role::Clinician, UserStatus::Active).await,
@@ -146,9 +149,28 @@ impl Api {
                 .user(Role::Clinician, UserStatus::PendingApproval)
                 .await,
             admin: self.user(Role::Admin, UserStatus::Active).await,
+            device_a: DeviceId::new(),
         };
         self.care_team(&cast.patient_a, &cast.clinician_of_a).await;
+        cast.device_a = self.device(&cast.patient_a).await;
         cast
+    }
+
+    /// A smartwatch registered for `patient`.
+    pub async fn device(&self, patient: &Person) -> DeviceId {
+        let new = NewDevice {
+            patient_id: patient.id,
+            kind: DeviceKind::Smartwatch,
+            display_name: None,
+            manufacturer: None,
+            model: None,
+            firmware_version: None,
+        };
+        devices::register(&self.db.pool, self.state.hasher.as_ref().unwrap(), new)
+            .await
+            .unwrap()
+            .device
+            .id
     }
 
     pub async fn audit_rows(&self) -> i64 {
@@ -172,4 +194,6 @@ pub struct Cast {
     pub other_clinician: Person,
     pub pending_clinician: Person,
     pub admin: Person,
+    /// Patient A's smartwatch.
+    pub device_a: DeviceId,
 }
