@@ -337,8 +337,11 @@ pub struct AuditQuery {
     actor_id: Option<UserId>,
     patient_id: Option<UserId>,
     /// `read`, `list`, `create`, `update`, `delete`, `approve`, ...
+    #[param(pattern = "^[a-z_]{1,40}$")]
     action: Option<String>,
-    /// `patient_profile`, `patients`, `account`, `user`, `care_team`, `audit_log`, ...
+    /// `patient_profile`, `patients`, `account`, `user`, `device`, `vitals`, `care_team`,
+    /// `audit_log`, ...
+    #[param(pattern = "^[a-z_]{1,40}$")]
     resource: Option<String>,
     outcome: Option<Outcome>,
     /// Rows at or after this time.
@@ -369,6 +372,14 @@ async fn list_audit(
         offset: query.offset,
     }
     .checked()?;
+    for (field, value) in [("action", &query.action), ("resource", &query.resource)] {
+        let well_formed = |v: &str| {
+            (1..=40).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        };
+        if value.as_deref().is_some_and(|v| !well_formed(v)) {
+            return Err(ApiError::invalid(field, "lower-case letters and _ only"));
+        }
+    }
     administer(&state, &caller, "read", "audit_log", None).await?;
     let filter = audit::Filter {
         actor_id: query.actor_id,

@@ -4,7 +4,7 @@
 //! - [`auth`]: accounts, sessions (JWT access tokens, rotating refresh tokens), lockout.
 //! - [`access`]: the one authorization decision every handler asks, with its audit row.
 //! - `patients`, `devices`, `admin`: patient profiles; devices and their keys and health;
-//!   users, care teams and the audit log.
+//!   users, care teams and the audit log; `vitals`: a patient's readings over time.
 //! - `telemetry`: HTTP ingestion for devices; `health`, `metrics`: probes and Prometheus.
 //! - [`openapi`]: the OpenAPI 3.1 document generated from the handlers, and its docs page.
 //! - [`error`]: the one error type and the extractors that answer with it;
@@ -22,6 +22,7 @@ mod pagination;
 mod patients;
 mod rate_limit;
 mod telemetry;
+mod vitals;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -113,6 +114,7 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .merge(auth::router())
         .merge(patients::router())
         .merge(devices::router())
+        .merge(vitals::router())
         .merge(admin::router())
         .merge(telemetry::router())
         .split_for_parts();

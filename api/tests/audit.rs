@@ -75,6 +75,12 @@ async fn reading_a_profile_is_audited_and_tampering_is_found() {
         ]
     );
     let read_row = page["items"][1]["id"].as_i64().unwrap();
+    for bad in ["action=%00", "resource=Patient", "outcome=maybe"] {
+        let (status, body) = api
+            .get(&format!("/api/admin/audit?{bad}"), Some(&admin.access))
+            .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
 
     let (_, report) = api
         .get("/api/admin/audit/verify", Some(&admin.access))

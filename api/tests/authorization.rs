@@ -157,6 +157,26 @@ fn matrix() -> Vec<Entry> {
             },
         },
         Entry {
+            method: M::GET,
+            path: "/api/patients/{id}/metrics",
+            allowed: PATIENT_A_AND_CARERS,
+            request: |cast, _| {
+                let path = format!("/api/patients/{}/metrics?bucket=5m", cast.patient_a.id);
+                (path, None)
+            },
+        },
+        Entry {
+            method: M::GET,
+            path: "/api/patients/{id}/metrics/latest",
+            allowed: PATIENT_A_AND_CARERS,
+            request: |cast, _| {
+                (
+                    format!("/api/patients/{}/metrics/latest", cast.patient_a.id),
+                    None,
+                )
+            },
+        },
+        Entry {
             method: M::POST,
             path: "/api/devices",
             allowed: PATIENT_A_AND_ADMIN,

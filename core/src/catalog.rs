@@ -19,6 +19,7 @@ use crate::devices::DeviceKind;
 )]
 #[sqlx(type_name = "metric", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Metric {
     HeartRate,
     RespiratoryRate,

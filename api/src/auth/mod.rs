@@ -199,7 +199,15 @@ async fn login(
     client: ClientMeta,
     Json(req): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let identifier: String = req.identifier.trim().chars().take(254).collect();
+    // Kept in the login record as given, minus what text columns cannot hold (NUL) or
+    // logs should not (control characters).
+    let identifier: String = req
+        .identifier
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(254)
+        .collect();
     let column_value = if identifier.contains('@') {
         Email::parse(&identifier)
             .ok()
