@@ -14,6 +14,7 @@ use uuid::Uuid;
 )]
 #[sqlx(type_name = "alert_severity", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Severity {
     Low,
     Medium,
@@ -33,6 +34,7 @@ impl Severity {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[sqlx(type_name = "alert_status", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AlertStatus {
     Open,
     Acknowledged,
@@ -66,6 +68,7 @@ pub struct AlertDraft {
 
 /// A stored alert.
 #[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alert {
     pub id: Uuid,
     pub patient_id: UserId,

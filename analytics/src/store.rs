@@ -78,6 +78,7 @@ pub struct AlertFilter {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     pub id: i64,
     pub user_id: UserId,

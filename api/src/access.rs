@@ -29,6 +29,14 @@ pub enum Action {
         /// The device, when it exists already.
         device: Option<String>,
     },
+    /// Clinical work on a patient's alerts (acknowledge, resolve, set alert rules): the
+    /// clinicians of the patient's care team only.
+    Care {
+        patient: UserId,
+        action: &'static str,
+        resource: &'static str,
+        target: Option<String>,
+    },
     /// List the patients the caller may see.
     ListPatients,
     /// Administer users, care teams or the audit log.
@@ -50,6 +58,7 @@ fn allowed(role: Role, action: &Action, is_self: bool, on_care_team: bool) -> bo
         (Action::ManageDevice { .. }, Role::Admin) => true,
         (Action::ManageDevice { .. }, Role::Patient) => is_self,
         (Action::ManageDevice { .. }, Role::Clinician) => false,
+        (Action::Care { .. }, role) => role == Role::Clinician && on_care_team,
         (Action::ListPatients, role) => role != Role::Patient,
         (Action::Administer { .. }, role) => role == Role::Admin,
     }
@@ -59,12 +68,14 @@ fn allowed(role: Role, action: &Action, is_self: bool, on_care_team: bool) -> bo
 /// concerns patient data or changes an account.
 pub async fn authorize(state: &AppState, caller: &Caller, action: Action) -> Result<(), ApiError> {
     let patient = match &action {
-        Action::Patient { patient, .. } | Action::ManageDevice { patient, .. } => Some(*patient),
+        Action::Patient { patient, .. }
+        | Action::ManageDevice { patient, .. }
+        | Action::Care { patient, .. } => Some(*patient),
         Action::OwnAccount { .. } if caller.role == Role::Patient => Some(caller.user_id),
         _ => None,
     };
     let on_care_team = match (&action, caller.role) {
-        (Action::Patient { patient, .. }, Role::Clinician) => sqlx::query_scalar(
+        (Action::Patient { patient, .. } | Action::Care { patient, .. }, Role::Clinician) => sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM care_team WHERE patient_id = $1 AND clinician_id = $2)",
         )
         .bind(patient)
@@ -95,6 +106,12 @@ pub async fn authorize(state: &AppState, caller: &Caller, action: Action) -> Res
             Some(patient.to_string()),
         ),
         Action::ManageDevice { device, .. } => ("update", "device", device.clone()),
+        Action::Care {
+            action,
+            resource,
+            target,
+            ..
+        } => (*action, *resource, target.clone()),
         Action::ListPatients => ("list", "patients", None),
         Action::Administer {
             action,
@@ -149,6 +166,12 @@ mod tests {
             patient: UserId::new(),
             device: None,
         };
+        let care = Action::Care {
+            patient: UserId::new(),
+            action: "acknowledge",
+            resource: "alert",
+            target: None,
+        };
         let admin = Action::Administer {
             action: "update",
             resource: "user",
@@ -166,6 +189,10 @@ mod tests {
             (Role::Patient, &device, false, false, false),
             (Role::Clinician, &device, false, true, false),
             (Role::Admin, &device, false, false, true),
+            (Role::Clinician, &care, false, true, true),
+            (Role::Clinician, &care, false, false, false),
+            (Role::Patient, &care, true, false, false),
+            (Role::Admin, &care, false, false, false),
             (Role::Patient, &Action::ListPatients, true, false, false),
             (Role::Clinician, &Action::ListPatients, false, false, true),
             (Role::Admin, &Action::ListPatients, false, false, true),

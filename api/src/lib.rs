@@ -4,7 +4,8 @@
 //! - [`auth`]: accounts, sessions (JWT access tokens, rotating refresh tokens), lockout.
 //! - [`access`]: the one authorization decision every handler asks, with its audit row.
 //! - `patients`, `devices`, `admin`: patient profiles; devices and their keys and health;
-//!   users, care teams and the audit log; `vitals`: a patient's readings over time.
+//!   users, care teams and the audit log; `vitals`: a patient's readings over time;
+//!   `alerts`: alerts, their lifecycle and rules, notifications.
 //! - `telemetry`: HTTP ingestion for devices; `health`, `metrics`: probes and Prometheus.
 //! - [`openapi`]: the OpenAPI 3.1 document generated from the handlers, and its docs page.
 //! - [`error`]: the one error type and the extractors that answer with it;
@@ -12,6 +13,7 @@
 
 pub mod access;
 mod admin;
+mod alerts;
 pub mod auth;
 mod devices;
 pub mod error;
@@ -30,6 +32,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
+use healthsync_analytics::service::Alerts;
 use healthsync_core::api_keys::KeyHasher;
 use healthsync_core::config::ApiSettings;
 use healthsync_ingest::Ingest;
@@ -79,6 +82,9 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// The ingest pipeline and the key hasher, for HTTP ingestion.
     pub ingest: Option<Ingest>,
+    /// The alert engine's handle: acknowledging and resolving go through it, so live
+    /// views hear of every change.
+    pub alerts: Option<Alerts>,
     pub hasher: Option<KeyHasher>,
 }
 
@@ -90,6 +96,7 @@ impl AppState {
             probes: Vec::new(),
             metrics: None,
             ingest: None,
+            alerts: None,
             hasher: None,
         }
     }
@@ -115,6 +122,7 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .merge(patients::router())
         .merge(devices::router())
         .merge(vitals::router())
+        .merge(alerts::router())
         .merge(admin::router())
         .merge(telemetry::router())
         .split_for_parts();

@@ -31,6 +31,7 @@ const DOCS_PAGE: &str = include_str!("docs.html");
         (name = "auth", description = "Accounts, sessions and the caller's own profile"),
         (name = "patients", description = "Patient profiles, visible to the patient, their care team and admins"),
         (name = "vitals", description = "A patient's readings: raw, bucketed, latest"),
+        (name = "alerts", description = "Alerts, their lifecycle and rules; notifications"),
         (name = "devices", description = "Devices, their API keys and their health"),
         (name = "admin", description = "Users, care teams and the audit log (admins only)"),
         (name = "telemetry", description = "HTTP ingestion for devices that cannot speak MQTT"),

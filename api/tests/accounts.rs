@@ -157,7 +157,10 @@ async fn five_failures_lock_the_account_and_every_attempt_is_recorded() {
     // Found by Schemathesis: a NUL in the identifier once failed the login record (500).
     let (status, _) = login(&api, "nul\u{0}byte@example.org", PASSWORD).await;
     assert_eq!(status, 401);
-    assert_eq!(attempts(&api, "nulbyte@example.org").await, ["unknown_identifier"]);
+    assert_eq!(
+        attempts(&api, "nulbyte@example.org").await,
+        ["unknown_identifier"]
+    );
 
     // An unknown identifier gets the same answer as a wrong password, and is recorded.
     let (status, body) = login(&api, "nobody@example.org", PASSWORD).await;

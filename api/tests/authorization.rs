@@ -44,6 +44,10 @@ const SIGNED_IN: &[Who] = &[
 const CLINICIANS_AND_ADMINS: &[Who] = &[Who::ClinicianOfA, Who::OtherClinician, Who::Admin];
 const PATIENT_A_AND_CARERS: &[Who] = &[Who::PatientA, Who::ClinicianOfA, Who::Admin];
 const ADMIN: &[Who] = &[Who::Admin];
+/// Clinical work on alerts: the patient's care team.
+const CLINICIAN_OF_A: &[Who] = &[Who::ClinicianOfA];
+/// Whose notification it is (A's clinician's).
+const OWNER: &[Who] = &[Who::ClinicianOfA];
 /// Who holds a device's keys: its patient and admins.
 const PATIENT_A_AND_ADMIN: &[Who] = &[Who::PatientA, Who::Admin];
 /// Devices authenticate with their own keys; no user token opens the route.
@@ -172,6 +176,70 @@ fn matrix() -> Vec<Entry> {
             request: |cast, _| {
                 (
                     format!("/api/patients/{}/metrics/latest", cast.patient_a.id),
+                    None,
+                )
+            },
+        },
+        Entry {
+            method: M::GET,
+            path: "/api/alerts",
+            allowed: SIGNED_IN,
+            request: |_, _| ("/api/alerts?status=open".into(), None),
+        },
+        Entry {
+            method: M::GET,
+            path: "/api/alerts/{id}",
+            allowed: PATIENT_A_AND_CARERS,
+            request: |cast, _| (format!("/api/alerts/{}", cast.alert_a), None),
+        },
+        Entry {
+            method: M::POST,
+            path: "/api/alerts/{id}/acknowledge",
+            allowed: CLINICIAN_OF_A,
+            request: |cast, _| (format!("/api/alerts/{}/acknowledge", cast.alert_a), None),
+        },
+        Entry {
+            method: M::POST,
+            path: "/api/alerts/{id}/resolve",
+            allowed: CLINICIAN_OF_A,
+            request: |cast, _| {
+                let body = json!({"note": "called the patient"});
+                (format!("/api/alerts/{}/resolve", cast.alert_a), Some(body))
+            },
+        },
+        Entry {
+            method: M::GET,
+            path: "/api/patients/{id}/alert-rules",
+            allowed: PATIENT_A_AND_CARERS,
+            request: |cast, _| {
+                (
+                    format!("/api/patients/{}/alert-rules", cast.patient_a.id),
+                    None,
+                )
+            },
+        },
+        Entry {
+            method: M::PUT,
+            path: "/api/patients/{id}/alert-rules",
+            allowed: CLINICIAN_OF_A,
+            request: |cast, _| {
+                let path = format!("/api/patients/{}/alert-rules", cast.patient_a.id);
+                (path, Some(json!({})))
+            },
+        },
+        Entry {
+            method: M::GET,
+            path: "/api/notifications",
+            allowed: SIGNED_IN,
+            request: |_, _| ("/api/notifications".into(), None),
+        },
+        Entry {
+            method: M::POST,
+            path: "/api/notifications/{id}/read",
+            allowed: OWNER,
+            request: |cast, _| {
+                (
+                    format!("/api/notifications/{}/read", cast.notification_of_a),
                     None,
                 )
             },

@@ -76,6 +76,7 @@ pub async fn run(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
     state.probes.push(("broker", Arc::new(broker.probe())));
     state.metrics = Some(metrics);
     state.ingest = Some(ingest.handle.clone());
+    state.alerts = Some(alerts.analytics.alerts.clone());
     state.hasher = Some(hasher);
     let served = healthsync_api::serve(listener, state, shutdown_signal()).await;
     if let Some(demo) = demo {

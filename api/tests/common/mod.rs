@@ -6,11 +6,12 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request};
+use healthsync_analytics::service::{Analytics, Clock};
 use healthsync_api::auth::caller::ClientMeta;
 use healthsync_api::auth::sessions;
 use healthsync_api::{AppState, AuthState, router};
 use healthsync_core::api_keys::KeyHasher;
-use healthsync_core::config::ApiSettings;
+use healthsync_core::config::{AnalyticsSettings, ApiSettings};
 use healthsync_core::devices::{self, DeviceKind, NewDevice};
 use healthsync_core::ids::{DeviceId, UserId};
 use healthsync_core::test_support::{TestDb, test_db};
@@ -25,6 +26,8 @@ pub const PASSWORD: &str = "correct horse battery";
 
 pub struct Api {
     pub db: TestDb,
+    /// The alert engine, whose handle acknowledges and resolves.
+    pub analytics: Analytics,
     pub state: AppState,
     pub app: Router,
 }
@@ -47,8 +50,21 @@ impl Api {
         let db = test_db().await;
         let mut state = AppState::new(db.pool.clone(), AuthState::new(&settings, &[42; 32]));
         state.hasher = Some(KeyHasher::new(&[43; 32]));
+        let analytics = Analytics::start(
+            db.pool.clone(),
+            &AnalyticsSettings::default(),
+            Clock::wall(),
+        )
+        .await
+        .unwrap();
+        state.alerts = Some(analytics.alerts.clone());
         let app = router(state.clone());
-        Self { db, state, app }
+        Self {
+            db,
+            analytics,
+            state,
+            app,
+        }
     }
 
     /// Sends one request; the answer's status and JSON body (`Null` when empty).
@@ -150,9 +166,13 @@ impl Api {
                 .await,
             admin: self.user(Role::Admin, UserStatus::Active).await,
             device_a: DeviceId::new(),
+            alert_a: Uuid::nil(),
+            notification_of_a: 0,
         };
         self.care_team(&cast.patient_a, &cast.clinician_of_a).await;
         cast.device_a = self.device(&cast.patient_a).await;
+        cast.alert_a = self.alert(&cast.patient_a).await;
+        cast.notification_of_a = self.notification(&cast.clinician_of_a, cast.alert_a).await;
         cast
     }
 
@@ -171,6 +191,37 @@ impl Api {
             .unwrap()
             .device
             .id
+    }
+
+    /// An open high alert for `patient`, as the engine would store it.
+    pub async fn alert(&self, patient: &Person) -> Uuid {
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO alerts (id, patient_id, key, rule, metric, severity, title, message,
+                                 started_at, triggered_at, evidence)
+             VALUES ($1, $2, $3, 'spo2_low', 'spo2', 'high', 'SpO2 low', 'SpO2 86 %',
+                     now() - interval '2 minutes', now(), '{\"readings\": []}')",
+        )
+        .bind(id)
+        .bind(patient.id)
+        .bind(format!("spo2_low:{id}"))
+        .execute(&self.db.pool)
+        .await
+        .unwrap();
+        id
+    }
+
+    /// A notification about `alert` for `user`.
+    pub async fn notification(&self, user: &Person, alert: Uuid) -> i64 {
+        sqlx::query_scalar(
+            "INSERT INTO notifications (user_id, alert_id, kind, title, body)
+             VALUES ($1, $2, 'alert', 'SpO2 low', 'SpO2 86 %') RETURNING id",
+        )
+        .bind(user.id)
+        .bind(alert)
+        .fetch_one(&self.db.pool)
+        .await
+        .unwrap()
     }
 
     pub async fn audit_rows(&self) -> i64 {
@@ -196,4 +247,8 @@ pub struct Cast {
     pub admin: Person,
     /// Patient A's smartwatch.
     pub device_a: DeviceId,
+    /// An open high alert of patient A.
+    pub alert_a: Uuid,
+    /// The notification of that alert for A's clinician.
+    pub notification_of_a: i64,
 }
