@@ -106,6 +106,18 @@ fn schemathesis_finds_no_server_error_and_no_response_outside_the_document() {
     assert!(out.status.success(), "{out:?}");
     let device: Value = serde_json::from_str(&stdout(&out)).unwrap();
     let device = device["device_id"].as_str().unwrap().to_owned();
+    let alert = common::psql(
+        &data,
+        &format!(
+            "WITH raised AS (
+                 INSERT INTO alerts (id, patient_id, key, rule, metric, severity, title,
+                                     message, started_at, triggered_at, evidence)
+                 VALUES (gen_random_uuid(), '{patient}', 'spo2_low', 'spo2_low', 'spo2',
+                         'high', 'SpO2 low', 'SpO2 86 %', now(), now(), '{{}}')
+                 RETURNING id)
+             SELECT id FROM raised"
+        ),
+    );
     let (status, _) = post(
         &format!("{base}/api/auth/register"),
         None,
@@ -148,6 +160,14 @@ parameters = {{ id = "{pending}" }}
 [[operations]]
 include-path-regex = "^/api/admin/users/.+/(role|disable|enable)$"
 parameters = {{ id = "{clinician}" }}
+
+[[operations]]
+include-path-regex = "^/api/alerts/"
+parameters = {{ id = "{alert}" }}
+
+[[operations]]
+include-path-regex = "^/api/patients/.+/alert-rules$"
+parameters = {{ id = "{patient}" }}
 
 [[operations]]
 include-path-regex = "^/api/devices/"
