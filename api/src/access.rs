@@ -151,6 +151,63 @@ pub async fn authorize(state: &AppState, caller: &Caller, action: Action) -> Res
     }
 }
 
+/// What a missing record answers: 404 to an admin, who may see every record anyway; to
+/// anyone else the same refusal as someone else's record, so ids cannot be probed.
+pub fn missing(caller: &Caller, what: &'static str) -> ApiError {
+    match caller.role {
+        Role::Admin => ApiError::NotFound(what),
+        _ => ApiError::Forbidden("not allowed for this account"),
+    }
+}
+
+/// Whose records a list may show, decided and audited like any access: one patient's
+/// (the one asked for, or a patient caller's own), or every patient a clinician or admin
+/// may see.
+#[derive(Clone, Copy, Debug)]
+pub struct ListScope {
+    /// One patient, the caller allowed to read their `resource`.
+    pub patient: Option<UserId>,
+    /// No patient asked for: an admin sees all, a clinician their care team's.
+    pub all: bool,
+    pub clinician: UserId,
+}
+
+impl ListScope {
+    /// The condition on `alias.patient_id` for this scope, binding `$1` (patient), `$2`
+    /// (all) and `$3` (clinician).
+    pub fn sql(alias: &str) -> String {
+        format!(
+            "($1::uuid IS NULL OR {alias}.patient_id = $1)
+             AND ($2 OR $1::uuid IS NOT NULL
+                  OR EXISTS (SELECT 1 FROM care_team c
+                             WHERE c.patient_id = {alias}.patient_id AND c.clinician_id = $3))"
+        )
+    }
+}
+
+pub async fn list_scope(
+    state: &AppState,
+    caller: &Caller,
+    asked: Option<UserId>,
+    resource: &'static str,
+) -> Result<ListScope, ApiError> {
+    let patient = asked.or((caller.role == Role::Patient).then_some(caller.user_id));
+    let action = match patient {
+        Some(patient) => Action::Patient {
+            patient,
+            write: false,
+            resource,
+        },
+        None => Action::ListPatients,
+    };
+    authorize(state, caller, action).await?;
+    Ok(ListScope {
+        patient,
+        all: caller.role == Role::Admin,
+        clinician: caller.user_id,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

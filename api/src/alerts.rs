@@ -10,7 +10,6 @@ use healthsync_analytics::rules::{Overrides, RuleSet};
 use healthsync_analytics::service::Alerts;
 use healthsync_analytics::store::{self, LifecycleError, Notification};
 use healthsync_core::ids::UserId;
-use healthsync_core::users::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -18,7 +17,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::access::{Action, authorize};
+use crate::access::{Action, ListScope, authorize, list_scope, missing};
 use crate::auth::caller::Caller;
 use crate::error::{ApiError, Json, Path, Query};
 use crate::pagination::{Page, PageParams};
@@ -86,34 +85,19 @@ async fn list_alerts(
         offset: query.offset,
     }
     .checked()?;
-    let patient = query
-        .patient_id
-        .or((caller.role == Role::Patient).then_some(caller.user_id));
-    match patient {
-        Some(patient) => {
-            let read = Action::Patient {
-                patient,
-                write: false,
-                resource: "alerts",
-            };
-            authorize(&state, &caller, read).await?
-        }
-        None => authorize(&state, &caller, Action::ListPatients).await?,
-    }
-    let rows: Vec<Alert> = sqlx::query_as(
+    let scope = list_scope(&state, &caller, query.patient_id, "alerts").await?;
+    let rows: Vec<Alert> = sqlx::query_as(&format!(
         "SELECT * FROM alerts a
-         WHERE ($1::uuid IS NULL OR a.patient_id = $1)
-           AND ($2 OR $1::uuid IS NOT NULL
-                OR EXISTS (SELECT 1 FROM care_team c
-                           WHERE c.patient_id = a.patient_id AND c.clinician_id = $3))
+         WHERE {}
            AND ($4::alert_status IS NULL OR a.status = $4)
            AND ($5::alert_severity IS NULL OR a.severity = $5)
          ORDER BY a.raised_at DESC, a.id DESC
          LIMIT $6 OFFSET $7",
-    )
-    .bind(patient)
-    .bind(caller.role == Role::Admin)
-    .bind(caller.user_id)
+        ListScope::sql("a")
+    ))
+    .bind(scope.patient)
+    .bind(scope.all)
+    .bind(scope.clinician)
     .bind(query.status)
     .bind(query.severity)
     .bind(limit + 1)
@@ -123,12 +107,10 @@ async fn list_alerts(
     Ok(Json(Page::from_rows(rows, limit, offset)))
 }
 
-/// The alert, or a refusal that does not tell whether it exists.
 async fn found(state: &AppState, caller: &Caller, id: Uuid) -> Result<Alert, ApiError> {
-    store::get(&state.pool, id).await?.ok_or(match caller.role {
-        Role::Admin => ApiError::NotFound("alert"),
-        _ => ApiError::Forbidden("not allowed for this account"),
-    })
+    store::get(&state.pool, id)
+        .await?
+        .ok_or_else(|| missing(caller, "alert"))
 }
 
 /// One alert with its evidence.

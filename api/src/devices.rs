@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::access::{Action, authorize};
+use crate::access::{Action, ListScope, authorize, list_scope, missing};
 use crate::auth::caller::Caller;
 use crate::error::{ApiError, Json, Path, Query};
 use crate::pagination::{Page, PageParams};
@@ -43,46 +43,32 @@ impl From<DeviceError> for ApiError {
     }
 }
 
+async fn fetch(state: &AppState, caller: &Caller, id: DeviceId) -> Result<Device, ApiError> {
+    devices::get(&state.pool, id)
+        .await?
+        .ok_or_else(|| missing(caller, "device"))
+}
+
 /// The device, after the caller may manage it.
 async fn managed(state: &AppState, caller: &Caller, id: DeviceId) -> Result<Device, ApiError> {
-    let device = devices::get(&state.pool, id).await?;
-    // Someone else's device and no device at all look the same to a patient.
-    let Some(device) = device else {
-        return Err(match caller.role {
-            Role::Admin => ApiError::NotFound("device"),
-            _ => ApiError::Forbidden("not allowed for this account"),
-        });
+    let device = fetch(state, caller, id).await?;
+    let manage = Action::ManageDevice {
+        patient: device.patient_id,
+        device: Some(id.to_string()),
     };
-    authorize(
-        state,
-        caller,
-        Action::ManageDevice {
-            patient: device.patient_id,
-            device: Some(id.to_string()),
-        },
-    )
-    .await?;
+    authorize(state, caller, manage).await?;
     Ok(device)
 }
 
 /// The device, after the caller may read its patient's data.
 async fn readable(state: &AppState, caller: &Caller, id: DeviceId) -> Result<Device, ApiError> {
-    let Some(device) = devices::get(&state.pool, id).await? else {
-        return Err(match caller.role {
-            Role::Admin => ApiError::NotFound("device"),
-            _ => ApiError::Forbidden("not allowed for this account"),
-        });
+    let device = fetch(state, caller, id).await?;
+    let read = Action::Patient {
+        patient: device.patient_id,
+        write: false,
+        resource: "device",
     };
-    authorize(
-        state,
-        caller,
-        Action::Patient {
-            patient: device.patient_id,
-            write: false,
-            resource: "device",
-        },
-    )
-    .await?;
+    authorize(state, caller, read).await?;
     Ok(device)
 }
 
@@ -209,37 +195,17 @@ async fn list_devices(
         offset: query.offset,
     }
     .checked()?;
-    let patient = query
-        .patient_id
-        .or((caller.role == Role::Patient).then_some(caller.user_id));
-    match patient {
-        Some(patient) => {
-            authorize(
-                &state,
-                &caller,
-                Action::Patient {
-                    patient,
-                    write: false,
-                    resource: "devices",
-                },
-            )
-            .await?
-        }
-        None => authorize(&state, &caller, Action::ListPatients).await?,
-    }
+    let scope = list_scope(&state, &caller, query.patient_id, "devices").await?;
     let rows: Vec<Device> = sqlx::query_as(&format!(
-        "SELECT {} FROM devices d
-         WHERE ($1::uuid IS NULL OR d.patient_id = $1)
-           AND ($2 OR $1::uuid IS NOT NULL
-                OR EXISTS (SELECT 1 FROM care_team c
-                           WHERE c.patient_id = d.patient_id AND c.clinician_id = $3))
+        "SELECT {} FROM devices d WHERE {}
          ORDER BY d.created_at DESC, d.id
          LIMIT $4 OFFSET $5",
-        devices::DEVICE_COLUMNS
+        devices::DEVICE_COLUMNS,
+        ListScope::sql("d")
     ))
-    .bind(patient)
-    .bind(caller.role == Role::Admin)
-    .bind(caller.user_id)
+    .bind(scope.patient)
+    .bind(scope.all)
+    .bind(scope.clinician)
     .bind(limit + 1)
     .bind(offset)
     .fetch_all(&state.pool)
