@@ -9,11 +9,11 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{Up, data_dir, free_port, healthsync, stdout};
+use common::{
+    PASSWORD, Up, add_user, data_dir, free_port, healthsync, http_post_json as post, stdout,
+};
 use nix::sys::signal::Signal;
 use serde_json::{Value, json};
-
-const PASSWORD: &str = "a long enough password";
 
 fn start(data: &std::path::Path) -> Up {
     Up::start_with_env(
@@ -25,44 +25,6 @@ fn start(data: &std::path::Path) -> Up {
             ("HEALTHSYNC_API__AUTH_RATE_LIMIT_PER_MINUTE", "10000000"),
         ],
     )
-}
-
-fn add_user(data: &std::path::Path, email: &str, role: &str) -> String {
-    let out = healthsync(
-        data,
-        &[
-            "user",
-            "add",
-            "--email",
-            email,
-            "--name",
-            "Test Person",
-            "--role",
-            role,
-            "--password",
-            PASSWORD,
-            "--json",
-        ],
-    );
-    assert!(out.status.success(), "{out:?}");
-    let created: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    created["user_id"].as_str().unwrap().to_owned()
-}
-
-fn post(url: &str, token: Option<&str>, body: Value) -> (u16, Value) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let mut request = reqwest::Client::new().post(url).json(&body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    })
 }
 
 /// Operations in the served OpenAPI document.

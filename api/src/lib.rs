@@ -5,7 +5,7 @@
 //! - [`access`]: the one authorization decision every handler asks, with its audit row.
 //! - `patients`, `devices`, `admin`: patient profiles; devices and their keys and health;
 //!   users, care teams and the audit log; `vitals`: a patient's readings over time;
-//!   `alerts`: alerts, their lifecycle and rules, notifications.
+//!   `alerts`: alerts, their lifecycle and rules, notifications; `live`: the WebSocket.
 //! - `telemetry`: HTTP ingestion for devices; `health`, `metrics`: probes and Prometheus.
 //! - [`openapi`]: the OpenAPI 3.1 document generated from the handlers, and its docs page.
 //! - [`error`]: the one error type and the extractors that answer with it;
@@ -18,6 +18,7 @@ pub mod auth;
 mod devices;
 pub mod error;
 mod health;
+mod live;
 mod metrics;
 pub mod openapi;
 mod pagination;
@@ -165,6 +166,7 @@ pub fn router(state: AppState) -> Router {
     let (documented, doc) = documented();
     let mut api = documented
         .merge(openapi::router(&doc))
+        .merge(live::router())
         .fallback(no_such_route)
         .layer(axum::middleware::from_fn_with_state(
             limits,

@@ -205,3 +205,52 @@ pub fn wait_until(mut condition: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+pub const PASSWORD: &str = "a long enough password";
+
+/// A user with [`PASSWORD`], through the CLI; their id.
+pub fn add_user(data: &Path, email: &str, role: &str) -> String {
+    let out = healthsync(
+        data,
+        &[
+            "user",
+            "add",
+            "--email",
+            email,
+            "--name",
+            "Test Person",
+            "--role",
+            role,
+            "--password",
+            PASSWORD,
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let created: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    created["user_id"].as_str().unwrap().to_owned()
+}
+
+/// POSTs JSON (with a bearer token when given); the status and the JSON answer.
+pub fn http_post_json(
+    url: &str,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut request = reqwest::Client::new().post(url).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    })
+}

@@ -62,43 +62,68 @@ pub struct Caller {
     pub client: ClientMeta,
 }
 
-const NO_TOKEN: &str = "missing bearer access token";
+pub const NO_TOKEN: &str = "missing bearer access token";
 const BAD_TOKEN: &str = "invalid or expired access token";
 const ENDED: &str = "session ended or account not active";
+
+impl Caller {
+    /// The user behind an access token, if its session and account are still good.
+    pub async fn authenticate(
+        state: &AppState,
+        token: &str,
+        client: ClientMeta,
+    ) -> Result<Caller, ApiError> {
+        let claims = state
+            .auth
+            .signer
+            .verify(token.trim(), Utc::now())
+            .map_err(|_| ApiError::Unauthorized(BAD_TOKEN))?;
+        let caller = Caller {
+            user_id: UserId(claims.sub),
+            role: Role::Patient,
+            session_id: claims.sid,
+            client,
+        };
+        match caller.current_role(state).await? {
+            Some(role) => Ok(Caller { role, ..caller }),
+            None => Err(ApiError::Unauthorized(ENDED)),
+        }
+    }
+
+    /// The caller's role now, or `None` once the session or the account has ended (a
+    /// long-lived connection asks again from time to time).
+    pub async fn current_role(&self, state: &AppState) -> Result<Option<Role>, ApiError> {
+        let found: Option<(Role, UserStatus)> = sqlx::query_as(
+            "SELECT u.role, u.status
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL",
+        )
+        .bind(self.session_id)
+        .bind(self.user_id)
+        .fetch_optional(&state.pool)
+        .await?;
+        Ok(match found {
+            Some((role, UserStatus::Active)) => Some(role),
+            _ => None,
+        })
+    }
+}
+
+/// The bearer token of a request, if it has one.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
 
 #[axum::async_trait]
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthorized(NO_TOKEN))?;
-        let claims = state
-            .auth
-            .signer
-            .verify(token.trim(), Utc::now())
-            .map_err(|_| ApiError::Unauthorized(BAD_TOKEN))?;
-        let found: Option<(Role, UserStatus)> = sqlx::query_as(
-            "SELECT u.role, u.status
-             FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL",
-        )
-        .bind(claims.sid)
-        .bind(claims.sub)
-        .fetch_optional(&state.pool)
-        .await?;
-        match found {
-            Some((role, UserStatus::Active)) => Ok(Caller {
-                user_id: UserId(claims.sub),
-                role,
-                session_id: claims.sid,
-                client: ClientMeta::from_parts(parts),
-            }),
-            _ => Err(ApiError::Unauthorized(ENDED)),
-        }
+        let token = bearer(parts).ok_or(ApiError::Unauthorized(NO_TOKEN))?;
+        Caller::authenticate(state, token, ClientMeta::from_parts(parts)).await
     }
 }
