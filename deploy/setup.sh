@@ -18,8 +18,9 @@
 #                 throwaway certificate.
 #   python_tools  a Python virtual environment at $VENV_DIR, made with Debian's
 #                 /usr/bin/python3 (`python3-venv` is installed if its venv module is
-#                 missing), holding schemathesis (pinned, from PyPI): the tests run it
-#                 against the API's OpenAPI document. A marker file in the venv records
+#                 missing), holding schemathesis and fhir.resources (pinned, from PyPI):
+#                 the tests run schemathesis against the API's OpenAPI document and
+#                 validate the FHIR export with fhir.resources (R4). A marker file in the venv records
 #                 the pinned requirement, so changing the pin rebuilds the venv.
 #   chromium      Debian's chromium browser: the tests check web pages (the API docs
 #                 page) in headless Chromium.
@@ -58,7 +59,8 @@ readonly PRIVATE_APT="${STATE_DIR}/apt"
 readonly LOCK_FILE=/tmp/healthsync-setup.lock
 readonly SYSTEM_PYTHON=/usr/bin/python3   # Debian's python3, the one python3-venv serves
 readonly VENV_DIR="${HEALTHSYNC_VENV:-${STATE_DIR}/venv}"
-readonly VENV_REQUIREMENTS="schemathesis==4.32.5"   # what the venv's pip installs
+# fhir.resources 6.4.0 is the last release on FHIR R4 (4.0.1); it needs pydantic 1.
+readonly VENV_REQUIREMENTS="schemathesis==4.32.5 fhir.resources==6.4.0 pydantic==1.10.21"   # what the venv's pip installs
 readonly VENV_MARKER="${VENV_DIR}/.healthsync-requirements"
 
 # ---------------------------------------------------------------------------------------
@@ -371,7 +373,8 @@ openssl_present() { command -v openssl >/dev/null 2>&1; }
 openssl_install() { apt_install openssl; }
 
 # ---------------------------------------------------------------------------------------
-# 5. Python venv with schemathesis: the tests run it against the API's OpenAPI document.
+# 5. Python venv with schemathesis (fuzzing the API's OpenAPI document) and fhir.resources
+#    (validating the FHIR R4 export).
 
 python_tools_present() {
     [ -x "$VENV_DIR/bin/python" ] && [ -x "$VENV_DIR/bin/schemathesis" ] && [ -f "$VENV_MARKER" ] ||
@@ -392,7 +395,9 @@ python_tools_install() {
     log "python venv at $VENV_DIR"
     run priv "$SYSTEM_PYTHON" -m venv --clear "$VENV_DIR"
     log "pip install $VENV_REQUIREMENTS"
-    run priv "$VENV_DIR/bin/pip" install --no-input --disable-pip-version-check "$VENV_REQUIREMENTS"
+    local requirements
+    read -ra requirements <<<"$VENV_REQUIREMENTS"
+    run priv "$VENV_DIR/bin/pip" install --no-input --disable-pip-version-check "${requirements[@]}"
     printf '%s\n' "$VENV_REQUIREMENTS" | priv tee "$VENV_MARKER" >/dev/null
 }
 

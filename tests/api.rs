@@ -132,6 +132,10 @@ include-path-regex = "^/api/patients/.+/alert-rules$"
 parameters = {{ id = "{patient}" }}
 
 [[operations]]
+include-path-regex = "^/fhir/"
+parameters = {{ id = "{patient}", patient = "{patient}" }}
+
+[[operations]]
 include-path-regex = "^/api/devices/"
 parameters = {{ id = "{device}" }}
 

@@ -5,7 +5,8 @@
 //! - [`access`]: the one authorization decision every handler asks, with its audit row.
 //! - `patients`, `devices`, `admin`: patient profiles; devices and their keys and health;
 //!   users, care teams and the audit log; `vitals`: a patient's readings over time;
-//!   `alerts`: alerts, their lifecycle and rules, notifications; `live`: the WebSocket.
+//!   `alerts`: alerts, their lifecycle and rules, notifications; `live`: the WebSocket;
+//!   `fhir`: FHIR R4 Observation search and Patient.
 //! - `telemetry`: HTTP ingestion for devices; `health`, `metrics`: probes and Prometheus.
 //! - [`openapi`]: the OpenAPI 3.1 document generated from the handlers, and its docs page.
 //! - [`error`]: the one error type and the extractors that answer with it;
@@ -17,6 +18,7 @@ mod alerts;
 pub mod auth;
 mod devices;
 pub mod error;
+mod fhir;
 mod health;
 mod live;
 mod metrics;
@@ -124,6 +126,7 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .merge(devices::router())
         .merge(vitals::router())
         .merge(alerts::router())
+        .merge(fhir::router())
         .merge(admin::router())
         .merge(telemetry::router())
         .split_for_parts();

@@ -33,6 +33,7 @@ const DOCS_PAGE: &str = include_str!("docs.html");
         (name = "vitals", description = "A patient's readings: raw, bucketed, latest"),
         (name = "alerts", description = "Alerts, their lifecycle and rules; notifications"),
         (name = "devices", description = "Devices, their API keys and their health"),
+        (name = "fhir", description = "FHIR R4: vital-sign Observations and Patient"),
         (name = "admin", description = "Users, care teams and the audit log (admins only)"),
         (name = "telemetry", description = "HTTP ingestion for devices that cannot speak MQTT"),
     ),

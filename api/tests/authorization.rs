@@ -245,6 +245,23 @@ fn matrix() -> Vec<Entry> {
             },
         },
         Entry {
+            method: M::GET,
+            path: "/fhir/Observation",
+            allowed: PATIENT_A_AND_CARERS,
+            request: |cast, _| {
+                (
+                    format!("/fhir/Observation?patient={}", cast.patient_a.id),
+                    None,
+                )
+            },
+        },
+        Entry {
+            method: M::GET,
+            path: "/fhir/Patient/{id}",
+            allowed: PATIENT_A_AND_CARERS,
+            request: |cast, _| (format!("/fhir/Patient/{}", cast.patient_a.id), None),
+        },
+        Entry {
             method: M::POST,
             path: "/api/devices",
             allowed: PATIENT_A_AND_ADMIN,
