@@ -4,7 +4,8 @@
 //! - [`auth`]: accounts, sessions (JWT access tokens, rotating refresh tokens), lockout.
 //! - [`access`]: the one authorization decision every handler asks, with its audit row.
 //! - `patients`, `devices`, `admin`: patient profiles; devices and their keys and health;
-//!   users, care teams and the audit log; `vitals`: a patient's readings over time;
+//!   users, care teams and the audit log; `vitals`, `dashboard`: a patient's readings
+//!   over time and the dashboard that sums them up;
 //!   `alerts`: alerts, their lifecycle and rules, notifications; `live`: the WebSocket;
 //!   `fhir`: FHIR R4 Observation search and Patient.
 //! - `telemetry`: HTTP ingestion for devices; `health`, `metrics`: probes and Prometheus.
@@ -16,6 +17,7 @@ pub mod access;
 mod admin;
 mod alerts;
 pub mod auth;
+mod dashboard;
 mod devices;
 pub mod error;
 mod fhir;

@@ -26,9 +26,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(metrics))
         .routes(routes!(latest))
+        .routes(routes!(crate::dashboard::dashboard))
 }
 
-async fn may_read(state: &AppState, caller: &Caller, patient: UserId) -> Result<(), ApiError> {
+pub async fn may_read(state: &AppState, caller: &Caller, patient: UserId) -> Result<(), ApiError> {
     authorize(
         state,
         caller,
@@ -213,11 +214,11 @@ async fn metrics(
 
 #[derive(Serialize, ToSchema, sqlx::FromRow)]
 pub struct Latest {
-    metric: Metric,
-    t: DateTime<Utc>,
-    value: f64,
+    pub metric: Metric,
+    pub t: DateTime<Utc>,
+    pub value: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    value2: Option<f64>,
+    pub value2: Option<f64>,
     /// UCUM unit of `value` (and `value2`).
     #[sqlx(skip)]
     unit: String,
@@ -238,6 +239,11 @@ async fn latest(
     Path(patient): Path<UserId>,
 ) -> Result<Json<Vec<Latest>>, ApiError> {
     may_read(&state, &caller, patient).await?;
+    Ok(Json(latest_values(&state, patient).await?))
+}
+
+/// The latest reading of each metric the patient has, with its unit.
+pub async fn latest_values(state: &AppState, patient: UserId) -> Result<Vec<Latest>, ApiError> {
     // One index probe per metric instead of a scan of the patient's history.
     let mut rows: Vec<Latest> = sqlx::query_as(
         "SELECT m.metric, r.t, r.value, r.value2, r.device_id
@@ -256,7 +262,7 @@ async fn latest(
     for row in &mut rows {
         row.unit = row.metric.spec().value.unit.to_owned();
     }
-    Ok(Json(rows))
+    Ok(rows)
 }
 
 #[cfg(test)]

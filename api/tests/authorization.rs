@@ -246,6 +246,17 @@ fn matrix() -> Vec<Entry> {
         },
         Entry {
             method: M::GET,
+            path: "/api/patients/{id}/dashboard",
+            allowed: PATIENT_A_AND_CARERS,
+            request: |cast, _| {
+                (
+                    format!("/api/patients/{}/dashboard", cast.patient_a.id),
+                    None,
+                )
+            },
+        },
+        Entry {
+            method: M::GET,
             path: "/fhir/Observation",
             allowed: PATIENT_A_AND_CARERS,
             request: |cast, _| {

@@ -151,3 +151,55 @@ async fn the_latest_value_of_each_metric_with_its_unit() {
     );
     api.db.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_sums_up_latest_values_trend_news2_alerts_and_baseline() {
+    let api = Api::start().await;
+    let cast = api.cast().await;
+    let pool = &api.db.pool;
+    // Now: heart rate 118, SpO2 93, respiratory rate 22 (NEWS2 2 + 2 + 2 = 6 on scale 1).
+    sqlx::query(
+        "INSERT INTO readings (measured_at, device_id, patient_id, metric, value, seq)
+         VALUES (now() - interval '1 minute', $1, $2, 'heart_rate', 118, 1),
+                (now() - interval '1 minute', $1, $2, 'spo2', 93, 2),
+                (now() - interval '1 minute', $1, $2, 'respiratory_rate', 22, 3),
+                (now() - interval '2 days', $1, $2, 'heart_rate', 64, 4)",
+    )
+    .bind(cast.device_a)
+    .bind(cast.patient_a.id)
+    .execute(pool)
+    .await
+    .unwrap();
+    // 28 days of resting heart rate at 60, then 68 yesterday.
+    sqlx::query(
+        "INSERT INTO patient_daily_stats (patient_id, day, stat, value, samples)
+         SELECT $1, current_date - (i + 1), 'resting_hr', CASE WHEN i = 0 THEN 68 ELSE 60 END, 500
+         FROM generate_series(0, 28) AS i",
+    )
+    .bind(cast.patient_a.id)
+    .execute(pool)
+    .await
+    .unwrap();
+
+    let patient = api.session(&cast.patient_a).await;
+    let path = format!("/api/patients/{}/dashboard", cast.patient_a.id);
+    let (status, dashboard) = api.get(&path, Some(&patient.access)).await;
+    assert_eq!(status, 200, "{dashboard}");
+    assert_eq!(dashboard["latest"].as_array().unwrap().len(), 3);
+    assert_eq!(dashboard["news2"]["total"], 6, "{}", dashboard["news2"]);
+    assert_eq!(dashboard["news2"]["risk"], "medium");
+    assert_eq!(dashboard["open_alerts"][0]["id"], json!(cast.alert_a));
+    let heart_days = dashboard["trend_7d"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["metric"] == "heart_rate")
+        .count();
+    assert_eq!(heart_days, 2, "{}", dashboard["trend_7d"]);
+    assert_eq!(
+        dashboard["insights"],
+        json!([{"kind": "resting_heart_rate_above_baseline",
+                "text": "Resting heart rate 8 bpm above your 28-day baseline (60 bpm)"}])
+    );
+    api.db.drop_database().await;
+}

@@ -1,0 +1,204 @@
+//! A patient's dashboard in one answer: the latest value of each metric, a 7-day daily
+//! trend per metric, the NEWS2 score from the latest vitals, the unresolved alerts, and
+//! plain-language insights such as the resting heart rate against the patient's own
+//! 28-day baseline.
+
+use axum::extract::State;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use healthsync_analytics::alert::Alert;
+use healthsync_analytics::news2::{self, News2, Vitals};
+use healthsync_analytics::rules::{Overrides, RuleSet};
+use healthsync_core::catalog::Metric;
+use healthsync_core::ids::UserId;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::caller::Caller;
+use crate::error::{ApiError, Json, Path};
+use crate::vitals::{Latest, latest_values, may_read};
+
+const TREND_DAYS: i64 = 7;
+const BASELINE_DAYS: i64 = 28;
+/// Fewer baseline days than this and no comparison is made.
+const MIN_BASELINE_DAYS: i64 = 7;
+/// A resting heart rate this far from the baseline is worth saying.
+const NOTABLE_BPM: f64 = 5.0;
+
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
+pub struct TrendDay {
+    day: DateTime<Utc>,
+    metric: Metric,
+    count: i64,
+    min: f64,
+    max: f64,
+    avg: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    avg2: Option<f64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Insight {
+    /// Stable, for clients: `resting_heart_rate_above_baseline`, `…_below_baseline`,
+    /// `…_in_line_with_baseline`.
+    kind: String,
+    /// For people.
+    text: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Dashboard {
+    patient_id: UserId,
+    latest: Vec<Latest>,
+    /// Daily aggregates of the last 7 days, oldest first.
+    trend_7d: Vec<TrendDay>,
+    /// From the latest value of each parameter within the NEWS2 window (default an hour);
+    /// absent with fewer than 3 measured parameters.
+    #[schema(value_type = Option<Object>)]
+    news2: Option<News2>,
+    /// Unresolved alerts, newest first.
+    open_alerts: Vec<Alert>,
+    insights: Vec<Insight>,
+}
+
+/// The patient's dashboard.
+#[utoipa::path(get, path = "/api/patients/{id}/dashboard", tag = "vitals",
+    security(("bearer" = [])),
+    params(("id" = UserId, Path, description = "The patient")),
+    responses(
+        (status = 200, description = "The dashboard", body = Dashboard),
+        (status = 400, description = "Malformed id", body = crate::error::ErrorBody),
+    ))]
+pub async fn dashboard(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(patient): Path<UserId>,
+) -> Result<Json<Dashboard>, ApiError> {
+    may_read(&state, &caller, patient).await?;
+    let now = Utc::now();
+    let latest = latest_values(&state, patient).await?;
+    let trend_7d: Vec<TrendDay> = sqlx::query_as(
+        "SELECT time_bucket(interval '1 day', measured_at) AS day, metric, count(*) AS count,
+                min(value) AS min, max(value) AS max, avg(value) AS avg, avg(value2) AS avg2
+         FROM readings
+         WHERE patient_id = $1 AND measured_at >= $2 AND measured_at < $3
+         GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .bind(patient)
+    .bind(now - Duration::days(TREND_DAYS))
+    .bind(now)
+    .fetch_all(&state.pool)
+    .await?;
+    let open_alerts: Vec<Alert> = sqlx::query_as(
+        "SELECT * FROM alerts WHERE patient_id = $1 AND status <> 'resolved'
+         ORDER BY raised_at DESC LIMIT 50",
+    )
+    .bind(patient)
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(Json(Dashboard {
+        patient_id: patient,
+        news2: news2_now(&state, patient, &latest, now).await?,
+        latest,
+        trend_7d,
+        open_alerts,
+        insights: insights(&state, patient).await?,
+    }))
+}
+
+/// NEWS2 from the latest values, with the patient's rules (scale 2 where prescribed).
+/// Temperature counts only from thermometers: a watch measures wrist skin.
+async fn news2_now(
+    state: &AppState,
+    patient: UserId,
+    latest: &[Latest],
+    now: DateTime<Utc>,
+) -> Result<Option<News2>, ApiError> {
+    let overrides: Option<serde_json::Value> =
+        sqlx::query_scalar("SELECT rules FROM alert_rules WHERE patient_id = $1")
+            .bind(patient)
+            .fetch_optional(&state.pool)
+            .await?;
+    let defaults = RuleSet::default();
+    let rules = overrides
+        .and_then(|json| Overrides::from_json(&json).ok())
+        .and_then(|o| o.apply(&defaults).ok())
+        .unwrap_or(defaults);
+    let rule = &rules.news2;
+    let since = now - Duration::minutes(rule.window_minutes);
+    let recent = |metric: Metric| {
+        latest
+            .iter()
+            .find(|l| l.metric == metric && l.t >= since)
+            .map(|l| (l.value, l.value2))
+    };
+    let temperature: Option<f64> = sqlx::query_scalar(
+        "SELECT r.value FROM readings r JOIN devices d ON d.id = r.device_id
+         WHERE r.patient_id = $1 AND r.metric = 'body_temperature' AND d.kind = 'thermometer'
+           AND r.measured_at >= $2
+         ORDER BY r.measured_at DESC LIMIT 1",
+    )
+    .bind(patient)
+    .bind(since)
+    .fetch_optional(&state.pool)
+    .await?;
+    let vitals = Vitals {
+        respiratory_rate: recent(Metric::RespiratoryRate).map(|v| v.0),
+        spo2: recent(Metric::Spo2).map(|v| v.0),
+        systolic: recent(Metric::BloodPressure).map(|v| v.0),
+        heart_rate: recent(Metric::HeartRate).map(|v| v.0),
+        temperature,
+        ..Vitals::default()
+    };
+    let score = news2::score(&vitals, rule.scale);
+    Ok((score.measured() >= rule.min_parameters).then_some(score))
+}
+
+/// The resting heart rate of the latest day against the mean of the 28 days before it.
+async fn insights(state: &AppState, patient: UserId) -> Result<Vec<Insight>, ApiError> {
+    let days: Vec<(NaiveDate, f64)> = sqlx::query_as(
+        "SELECT day, value FROM patient_daily_stats
+         WHERE patient_id = $1 AND stat = 'resting_hr'
+         ORDER BY day DESC LIMIT $2",
+    )
+    .bind(patient)
+    .bind(BASELINE_DAYS + 1)
+    .fetch_all(&state.pool)
+    .await?;
+    let Some(((latest_day, latest), earlier)) = days.split_first() else {
+        return Ok(Vec::new());
+    };
+    let baseline: Vec<f64> = earlier
+        .iter()
+        .filter(|(day, _)| (*latest_day - *day).num_days() <= BASELINE_DAYS)
+        .map(|(_, v)| *v)
+        .collect();
+    if (baseline.len() as i64) < MIN_BASELINE_DAYS {
+        return Ok(Vec::new());
+    }
+    let mean = baseline.iter().sum::<f64>() / baseline.len() as f64;
+    let diff = latest - mean;
+    let (kind, text) = if diff >= NOTABLE_BPM {
+        (
+            "resting_heart_rate_above_baseline",
+            format!("Resting heart rate {diff:.0} bpm above your 28-day baseline ({mean:.0} bpm)"),
+        )
+    } else if diff <= -NOTABLE_BPM {
+        (
+            "resting_heart_rate_below_baseline",
+            format!(
+                "Resting heart rate {:.0} bpm below your 28-day baseline ({mean:.0} bpm)",
+                -diff
+            ),
+        )
+    } else {
+        (
+            "resting_heart_rate_in_line_with_baseline",
+            format!("Resting heart rate {latest:.0} bpm, in line with your 28-day baseline"),
+        )
+    };
+    Ok(vec![Insight {
+        kind: kind.to_owned(),
+        text,
+    }])
+}
