@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::caller::Caller;
 use crate::error::{ApiError, Json, Path};
-use crate::vitals::{Latest, latest_values, may_read};
+use crate::vitals::{Bucket, Latest, latest_values, may_read};
 
 const TREND_DAYS: i64 = 7;
 const BASELINE_DAYS: i64 = 28;
@@ -24,18 +24,6 @@ const BASELINE_DAYS: i64 = 28;
 const MIN_BASELINE_DAYS: i64 = 7;
 /// A resting heart rate this far from the baseline is worth saying.
 const NOTABLE_BPM: f64 = 5.0;
-
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
-pub struct TrendDay {
-    day: DateTime<Utc>,
-    metric: Metric,
-    count: i64,
-    min: f64,
-    max: f64,
-    avg: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    avg2: Option<f64>,
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct Insight {
@@ -51,7 +39,7 @@ pub struct Dashboard {
     patient_id: UserId,
     latest: Vec<Latest>,
     /// Daily aggregates of the last 7 days, oldest first.
-    trend_7d: Vec<TrendDay>,
+    trend_7d: Vec<Bucket>,
     /// From the latest value of each parameter within the NEWS2 window (default an hour);
     /// absent with fewer than 3 measured parameters.
     #[schema(value_type = Option<Object>)]
@@ -77,9 +65,10 @@ pub async fn dashboard(
     may_read(&state, &caller, patient).await?;
     let now = Utc::now();
     let latest = latest_values(&state, patient).await?;
-    let trend_7d: Vec<TrendDay> = sqlx::query_as(
-        "SELECT time_bucket(interval '1 day', measured_at) AS day, metric, count(*) AS count,
-                min(value) AS min, max(value) AS max, avg(value) AS avg, avg(value2) AS avg2
+    let trend_7d: Vec<Bucket> = sqlx::query_as(
+        "SELECT time_bucket(interval '1 day', measured_at) AS t, metric, count(*) AS count,
+                min(value) AS min, max(value) AS max, avg(value) AS avg,
+                min(value2) AS min2, max(value2) AS max2, avg(value2) AS avg2
          FROM readings
          WHERE patient_id = $1 AND measured_at >= $2 AND measured_at < $3
          GROUP BY 1, 2 ORDER BY 1, 2",

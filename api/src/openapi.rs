@@ -150,7 +150,8 @@ async fn docs() -> impl IntoResponse {
     )
 }
 
-/// The document as built from the handlers (before [`complete`]), for tests.
+/// The document's frame (info, tags, the bearer scheme) that the routers' operations are
+/// merged into.
 pub fn generated() -> OpenApi {
     ApiDoc::openapi()
 }

@@ -153,9 +153,9 @@ pub struct LoginResponse {
 
 #[derive(sqlx::FromRow)]
 struct LoginRow {
-    id: UserId,
+    #[sqlx(flatten)]
+    user: User,
     password_hash: Option<String>,
-    status: UserStatus,
     locked_until: Option<DateTime<Utc>>,
 }
 
@@ -217,17 +217,16 @@ async fn login(
             .ok()
             .map(|p| ("phone", p.as_str().to_owned()))
     };
-    let row: Option<LoginRow> = match &column_value {
-        Some((column, value)) => {
-            sqlx::query_as(&format!(
-                "SELECT id, password_hash, status, locked_until FROM users WHERE {column} = $1"
+    let row: Option<LoginRow> =
+        match &column_value {
+            Some((column, value)) => sqlx::query_as(&format!(
+                "SELECT {USER_COLUMNS}, password_hash, locked_until FROM users WHERE {column} = $1"
             ))
             .bind(value)
             .fetch_optional(&state.pool)
-            .await?
-        }
-        None => None,
-    };
+            .await?,
+            None => None,
+        };
     let record = |user: Option<UserId>, outcome: LoginOutcome| {
         let (pool, identifier, client) = (state.pool.clone(), identifier.clone(), client.clone());
         async move {
@@ -251,7 +250,7 @@ async fn login(
     };
     let now = Utc::now();
     if let Some(until) = row.locked_until.filter(|until| *until > now) {
-        record(Some(row.id), LoginOutcome::Locked).await?;
+        record(Some(row.user.id), LoginOutcome::Locked).await?;
         return Err(ApiError::Locked {
             retry_after: seconds_until(until, now),
         });
@@ -272,12 +271,12 @@ async fn login(
              WHERE id = $1
              RETURNING locked_until",
         )
-        .bind(row.id)
+        .bind(row.user.id)
         .bind(settings.lockout_failures as i32)
         .bind(settings.lockout_minutes as i32)
         .fetch_one(&state.pool)
         .await?;
-        record(Some(row.id), LoginOutcome::BadPassword).await?;
+        record(Some(row.user.id), LoginOutcome::BadPassword).await?;
         return Err(match locked_until {
             Some(until) => ApiError::Locked {
                 retry_after: seconds_until(until, now),
@@ -285,30 +284,27 @@ async fn login(
             None => ApiError::Unauthorized(INVALID_CREDENTIALS),
         });
     }
-    match row.status {
+    match row.user.status {
         UserStatus::Active => {}
         UserStatus::Disabled => {
-            record(Some(row.id), LoginOutcome::Disabled).await?;
+            record(Some(row.user.id), LoginOutcome::Disabled).await?;
             return Err(ApiError::Forbidden("account disabled"));
         }
         UserStatus::PendingApproval => {
-            record(Some(row.id), LoginOutcome::PendingApproval).await?;
+            record(Some(row.user.id), LoginOutcome::PendingApproval).await?;
             return Err(ApiError::Forbidden("account awaiting an admin's approval"));
         }
     }
     sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-        .bind(row.id)
+        .bind(row.user.id)
         .execute(&state.pool)
         .await?;
-    record(Some(row.id), LoginOutcome::Success).await?;
-    let tokens = sessions::start(&state, row.id, &client).await?;
-    let user = load_user(&state, row.id)
-        .await?
-        .ok_or(ApiError::Unauthorized(INVALID_CREDENTIALS))?;
+    record(Some(row.user.id), LoginOutcome::Success).await?;
+    let tokens = sessions::start(&state, row.user.id, &client).await?;
     Ok(Json(LoginResponse {
         access: tokens.access,
         refresh: tokens.refresh,
-        user,
+        user: row.user,
     }))
 }
 

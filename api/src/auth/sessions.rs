@@ -65,25 +65,32 @@ fn new_refresh_token() -> Result<String, ApiError> {
     Ok(format!("{REFRESH_TAG}{}", URL_SAFE_NO_PAD.encode(secret)))
 }
 
-async fn insert_refresh(
-    conn: &mut PgConnection,
+/// Adds the session's next refresh token, commits, and signs the access token to go
+/// with it.
+async fn issue(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     state: &AppState,
+    user: UserId,
     session: Uuid,
     now: DateTime<Utc>,
-) -> Result<String, ApiError> {
-    let token = new_refresh_token()?;
+) -> Result<TokenPair, ApiError> {
+    let refresh = new_refresh_token()?;
     let lifetime = chrono::Duration::days(i64::from(state.auth.settings.refresh_token_days));
     sqlx::query(
         "INSERT INTO refresh_tokens (token_hash, session_id, issued_at, expires_at)
          VALUES ($1, $2, $3, $4)",
     )
-    .bind(hash_refresh(&token))
+    .bind(hash_refresh(&refresh))
     .bind(session)
     .bind(now)
     .bind(now + lifetime)
-    .execute(conn)
+    .execute(&mut *tx)
     .await?;
-    Ok(token)
+    tx.commit().await?;
+    Ok(TokenPair {
+        access: state.auth.signer.sign(user.0, session, now),
+        refresh,
+    })
 }
 
 /// Starts a session for `user` (who has just proven who they are).
@@ -102,12 +109,7 @@ pub async fn start(
         .bind(&client.user_agent)
         .execute(&mut *tx)
         .await?;
-    let refresh = insert_refresh(&mut tx, state, session, now).await?;
-    tx.commit().await?;
-    Ok(TokenPair {
-        access: state.auth.signer.sign(user.0, session, now),
-        refresh,
-    })
+    issue(tx, state, user, session, now).await
 }
 
 /// A presented refresh token as stored, with its session and user.
@@ -171,12 +173,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> Result<TokenPair, Api
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    let refresh = insert_refresh(&mut tx, state, session, now).await?;
-    tx.commit().await?;
-    Ok(TokenPair {
-        access: state.auth.signer.sign(user.0, session, now),
-        refresh,
-    })
+    issue(tx, state, user, session, now).await
 }
 
 /// The session a refresh token belongs to, whatever its state.

@@ -51,10 +51,6 @@ impl TokenSigner {
         }
     }
 
-    pub fn lifetime(&self) -> chrono::Duration {
-        self.lifetime
-    }
-
     /// A token for `user` in `session`, valid from `now` for the configured lifetime.
     pub fn sign(&self, user: Uuid, session: Uuid, now: DateTime<Utc>) -> String {
         let claims = Claims {
