@@ -1,5 +1,5 @@
-//! A patient's dashboard in one answer: the latest value of each metric, a 7-day daily
-//! trend per metric, the NEWS2 score from the latest vitals, the unresolved alerts, and
+//! A patient's dashboard in one answer: the latest value of each metric, a daily trend per
+//! metric (7 days unless asked for up to 90), the NEWS2 score from the latest vitals, the unresolved alerts, and
 //! plain-language insights such as the resting heart rate against the patient's own
 //! 28-day baseline.
 
@@ -10,20 +10,30 @@ use healthsync_analytics::news2::{self, News2, Vitals};
 use healthsync_analytics::rules::{Overrides, RuleSet};
 use healthsync_core::catalog::Metric;
 use healthsync_core::ids::UserId;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::aggregates::{self, Window};
 use crate::auth::caller::Caller;
-use crate::error::{ApiError, Json, Path};
+use crate::error::{ApiError, Json, Path, Query};
 use crate::vitals::{Bucket, Latest, latest_values, may_read};
 
-const TREND_DAYS: i64 = 7;
+const DEFAULT_TREND_DAYS: u32 = 7;
+const MAX_TREND_DAYS: u32 = 90;
 const BASELINE_DAYS: i64 = 28;
 /// Fewer baseline days than this and no comparison is made.
 const MIN_BASELINE_DAYS: i64 = 7;
 /// A resting heart rate this far from the baseline is worth saying.
 const NOTABLE_BPM: f64 = 5.0;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DashboardQuery {
+    /// Days of daily trend, 1 to 90 (default 7).
+    #[param(minimum = 1, maximum = 90)]
+    days: Option<u32>,
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct Insight {
@@ -38,8 +48,10 @@ pub struct Insight {
 pub struct Dashboard {
     patient_id: UserId,
     latest: Vec<Latest>,
-    /// Daily aggregates of the last 7 days, oldest first.
-    trend_7d: Vec<Bucket>,
+    /// How many days `trend` covers.
+    trend_days: u32,
+    /// Daily aggregates (UTC days) of the last `trend_days` days, oldest first.
+    trend: Vec<Bucket>,
     /// From the latest value of each parameter within the NEWS2 window (default an hour);
     /// absent with fewer than 3 measured parameters.
     #[schema(value_type = Option<Object>)]
@@ -52,32 +64,27 @@ pub struct Dashboard {
 /// The patient's dashboard.
 #[utoipa::path(get, path = "/api/patients/{id}/dashboard", tag = "vitals",
     security(("bearer" = [])),
-    params(("id" = UserId, Path, description = "The patient")),
+    params(("id" = UserId, Path, description = "The patient"), DashboardQuery),
     responses(
         (status = 200, description = "The dashboard", body = Dashboard),
-        (status = 400, description = "Malformed id", body = crate::error::ErrorBody),
+        (status = 400, description = "Malformed id or days", body = crate::error::ErrorBody),
     ))]
 pub async fn dashboard(
     State(state): State<AppState>,
     caller: Caller,
     Path(patient): Path<UserId>,
+    Query(query): Query<DashboardQuery>,
 ) -> Result<Json<Dashboard>, ApiError> {
+    let trend_days = query.days.unwrap_or(DEFAULT_TREND_DAYS);
+    if !(1..=MAX_TREND_DAYS).contains(&trend_days) {
+        return Err(ApiError::invalid("days", "must be 1 to 90"));
+    }
     may_read(&state, &caller, patient).await?;
     let now = Utc::now();
     let latest = latest_values(&state, patient).await?;
-    let trend_7d: Vec<Bucket> = sqlx::query_as(
-        "SELECT time_bucket(interval '1 day', measured_at) AS t, metric, count(*) AS count,
-                min(value) AS min, max(value) AS max, avg(value) AS avg,
-                min(value2) AS min2, max(value2) AS max2, avg(value2) AS avg2
-         FROM readings
-         WHERE patient_id = $1 AND measured_at >= $2 AND measured_at < $3
-         GROUP BY 1, 2 ORDER BY 1, 2",
-    )
-    .bind(patient)
-    .bind(now - Duration::days(TREND_DAYS))
-    .bind(now)
-    .fetch_all(&state.pool)
-    .await?;
+    let window = Window::new(now - Duration::days(trend_days.into()), now);
+    let trend =
+        aggregates::buckets(&state.pool, patient, None, window, 86_400, i64::MAX, 0).await?;
     let open_alerts: Vec<Alert> = sqlx::query_as(
         "SELECT * FROM alerts WHERE patient_id = $1 AND status <> 'resolved'
          ORDER BY raised_at DESC LIMIT 50",
@@ -89,7 +96,8 @@ pub async fn dashboard(
         patient_id: patient,
         news2: news2_now(&state, patient, &latest, now).await?,
         latest,
-        trend_7d,
+        trend_days,
+        trend,
         open_alerts,
         insights: insights(&state, patient).await?,
     }))

@@ -34,7 +34,7 @@ impl From<DeviceError> for ApiError {
             DeviceError::NotFound(_) => ApiError::NotFound("device"),
             DeviceError::PatientNotFound(_) => ApiError::invalid("patient_id", e.to_string()),
             DeviceError::Invalid { field, message } => ApiError::invalid(field, message),
-            DeviceError::Revoked(_) => ApiError::Conflict {
+            DeviceError::Revoked(_) | DeviceError::ManualEntry(_) => ApiError::Conflict {
                 message: e.to_string(),
                 field: None,
             },

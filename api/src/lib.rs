@@ -4,8 +4,10 @@
 //! - [`auth`]: accounts, sessions (JWT access tokens, rotating refresh tokens), lockout.
 //! - [`access`]: the one authorization decision every handler asks, with its audit row.
 //! - `patients`, `devices`, `admin`: patient profiles; devices and their keys and health;
-//!   users, care teams and the audit log; `vitals`, `dashboard`: a patient's readings
-//!   over time and the dashboard that sums them up;
+//!   users, care teams and the audit log; `vitals`, `dashboard`, `report`: a patient's
+//!   readings over time, the dashboard and the weekly or monthly report that sum them up,
+//!   from `aggregates` (the five-minute rollup with raw ends); `manual_entry`: readings
+//!   recorded by hand;
 //!   `alerts`: alerts, their lifecycle and rules, notifications; `live`: the WebSocket;
 //!   `fhir`: FHIR R4 Observation search and Patient.
 //! - `telemetry`: HTTP ingestion for devices; `health`, `metrics`: probes and Prometheus.
@@ -15,6 +17,7 @@
 
 pub mod access;
 mod admin;
+mod aggregates;
 mod alerts;
 pub mod auth;
 mod dashboard;
@@ -23,11 +26,13 @@ pub mod error;
 mod fhir;
 mod health;
 mod live;
+mod manual_entry;
 mod metrics;
 pub mod openapi;
 mod pagination;
 mod patients;
 mod rate_limit;
+mod report;
 mod telemetry;
 mod vitals;
 

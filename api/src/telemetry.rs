@@ -52,10 +52,7 @@ async fn ingest(
         .ok_or(ApiError::Unauthorized(BAD_CREDENTIALS))?;
     let key = header("x-api-key").ok_or(ApiError::Unauthorized(BAD_CREDENTIALS))?;
     let (Some(ingest), Some(hasher)) = (&state.ingest, &state.hasher) else {
-        return Err(ApiError::Unavailable {
-            message: "ingest is not running in this process".into(),
-            retry_after: 30,
-        });
+        return Err(ingest_not_running());
     };
     let credential = devices::credential(&state.pool, device)
         .await
@@ -73,14 +70,29 @@ async fn ingest(
             field: None,
         }),
         Ok(Outcome::UnknownDevice) => Err(ApiError::Unauthorized(BAD_CREDENTIALS)),
-        Err(IngestError::Overloaded) => Err(ApiError::Unavailable {
+        Err(e) => Err(ingest_unavailable(e)),
+    }
+}
+
+/// For a process that runs the API without ingest.
+pub fn ingest_not_running() -> ApiError {
+    ApiError::Unavailable {
+        message: "ingest is not running in this process".into(),
+        retry_after: 30,
+    }
+}
+
+/// When ingest cannot take a submission.
+pub fn ingest_unavailable(e: IngestError) -> ApiError {
+    match e {
+        IngestError::Overloaded => ApiError::Unavailable {
             message: "ingest is overloaded".into(),
             retry_after: 1,
-        }),
-        Err(e) => Err(ApiError::Unavailable {
+        },
+        e => ApiError::Unavailable {
             message: e.to_string(),
             retry_after: 5,
-        }),
+        },
     }
 }
 

@@ -2,8 +2,14 @@
 //! max, mean and count per bucket; blood pressure as its systolic and diastolic pair),
 //! and the latest value of each metric.
 
+use std::fmt::Write;
+
+use axum::body::Body;
 use axum::extract::State;
-use chrono::{DateTime, Duration, Utc};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use futures_util::StreamExt;
 use healthsync_core::catalog::Metric;
 use healthsync_core::ids::{DeviceId, UserId};
 use serde::{Deserialize, Serialize};
@@ -13,6 +19,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::access::{Action, authorize};
+use crate::aggregates::{self, Window};
 use crate::auth::caller::Caller;
 use crate::error::{ApiError, Json, Path, Query};
 use crate::pagination::{Page, PageParams};
@@ -24,9 +31,11 @@ const MAX_BUCKET_SECS: i64 = 31 * 24 * 3600;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(metrics))
+        .routes(routes!(metrics, crate::manual_entry::record))
         .routes(routes!(latest))
+        .routes(routes!(export))
         .routes(routes!(crate::dashboard::dashboard))
+        .routes(routes!(crate::report::report))
 }
 
 pub async fn may_read(state: &AppState, caller: &Caller, patient: UserId) -> Result<(), ApiError> {
@@ -180,26 +189,16 @@ async fn metrics(
             }
         }
         Some(bucket_secs) => {
-            let rows: Vec<Bucket> = sqlx::query_as(
-                "SELECT time_bucket(make_interval(secs => $5), measured_at) AS t, metric,
-                        count(*) AS count, min(value) AS min, max(value) AS max,
-                        avg(value) AS avg, min(value2) AS min2, max(value2) AS max2,
-                        avg(value2) AS avg2
-                 FROM readings
-                 WHERE patient_id = $1 AND ($2::metric IS NULL OR metric = $2)
-                   AND measured_at >= $3 AND measured_at < $4
-                 GROUP BY 1, 2
-                 ORDER BY 1, 2
-                 LIMIT $6 OFFSET $7",
+            let window = Window::new(from, to);
+            let rows = aggregates::buckets(
+                &state.pool,
+                patient,
+                query.metric,
+                window,
+                bucket_secs,
+                limit + 1,
+                offset,
             )
-            .bind(patient)
-            .bind(query.metric)
-            .bind(from)
-            .bind(to)
-            .bind(bucket_secs as f64)
-            .bind(limit + 1)
-            .bind(offset)
-            .fetch_all(&state.pool)
             .await?;
             let page = Page::from_rows(rows, limit, offset);
             Series::Buckets {
@@ -210,6 +209,115 @@ async fn metrics(
         }
     };
     Ok(Json(series))
+}
+
+/// A longest window one export may span.
+const MAX_EXPORT_WINDOW: Duration = Duration::days(400);
+/// Rows are sent in chunks of about this many bytes.
+const EXPORT_CHUNK: usize = 64 * 1024;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// One metric; absent: all of them.
+    metric: Option<Metric>,
+    /// Start of the window, inclusive (default: 30 days before `to`).
+    from: Option<DateTime<Utc>>,
+    /// End of the window, exclusive (default: now). At most 400 days after `from`.
+    to: Option<DateTime<Utc>>,
+}
+
+/// The patient's readings in a window as CSV (`measured_at,metric,value,value2,unit,
+/// device_id`), oldest first, streamed as they are read.
+#[utoipa::path(get, path = "/api/patients/{id}/metrics/export.csv", tag = "vitals",
+    security(("bearer" = [])),
+    params(("id" = UserId, Path, description = "The patient"), ExportQuery),
+    responses(
+        (status = 200, description = "The readings as CSV", content_type = "text/csv", body = String),
+        (status = 400, description = "Invalid query", body = crate::error::ErrorBody),
+    ))]
+async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(patient): Path<UserId>,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let to = query.to.unwrap_or_else(Utc::now);
+    let from = query.from.unwrap_or(to - Duration::days(30));
+    if from >= to {
+        return Err(ApiError::invalid("from", "must be before to"));
+    }
+    if to - from > MAX_EXPORT_WINDOW {
+        return Err(ApiError::invalid(
+            "from",
+            "the window may span at most 400 days",
+        ));
+    }
+    may_read(&state, &caller, patient).await?;
+    // A month of 1 Hz readings is 2.6 million rows: they go out as they are read, never
+    // held whole. A client that goes away closes the channel, which ends the query.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<String, sqlx::Error>>(4);
+    let pool = state.pool.clone();
+    tokio::spawn(async move {
+        let mut rows = sqlx::query_as::<_, Point>(
+            "SELECT measured_at AS t, metric, value, value2, device_id FROM readings
+             WHERE patient_id = $1 AND ($2::metric IS NULL OR metric = $2)
+               AND measured_at >= $3 AND measured_at < $4
+             ORDER BY measured_at, metric, device_id",
+        )
+        .bind(patient)
+        .bind(query.metric)
+        .bind(from)
+        .bind(to)
+        .fetch(&pool);
+        let mut chunk = String::from("measured_at,metric,value,value2,unit,device_id\n");
+        while let Some(row) = rows.next().await {
+            match row {
+                Ok(p) => {
+                    let value2 = p.value2.map(|v| v.to_string()).unwrap_or_default();
+                    let _ = writeln!(
+                        chunk,
+                        "{},{},{},{value2},{},{}",
+                        p.t.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+                        p.metric,
+                        p.value,
+                        p.metric.spec().value.unit,
+                        p.device_id,
+                    );
+                    if chunk.len() >= EXPORT_CHUNK
+                        && sender.send(Ok(std::mem::take(&mut chunk))).await.is_err()
+                    {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(%e, "CSV export failed mid-stream");
+                    let _ = sender.send(Err(e)).await;
+                    return;
+                }
+            }
+        }
+        let _ = sender.send(Ok(chunk)).await;
+    });
+    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    });
+    let filename = format!(
+        "healthsync-{patient}-{}-{}.csv",
+        from.format("%Y%m%dT%H%M%SZ"),
+        to.format("%Y%m%dT%H%M%SZ")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
 }
 
 #[derive(Serialize, ToSchema, sqlx::FromRow)]

@@ -170,6 +170,41 @@ fn matrix() -> Vec<Entry> {
             },
         },
         Entry {
+            method: M::POST,
+            path: "/api/patients/{id}/metrics",
+            allowed: PATIENT_A_AND_CARERS,
+            request: |cast, _| {
+                let t = chrono::Utc::now().to_rfc3339();
+                let body = json!({"readings": [{"metric": "body_weight", "t": t, "v": 70}]});
+                (
+                    format!("/api/patients/{}/metrics", cast.patient_a.id),
+                    Some(body),
+                )
+            },
+        },
+        Entry {
+            method: M::GET,
+            path: "/api/patients/{id}/metrics/export.csv",
+            allowed: PATIENT_A_AND_CARERS,
+            request: |cast, _| {
+                (
+                    format!("/api/patients/{}/metrics/export.csv", cast.patient_a.id),
+                    None,
+                )
+            },
+        },
+        Entry {
+            method: M::GET,
+            path: "/api/patients/{id}/report",
+            allowed: PATIENT_A_AND_CARERS,
+            request: |cast, _| {
+                (
+                    format!("/api/patients/{}/report?period=month", cast.patient_a.id),
+                    None,
+                )
+            },
+        },
+        Entry {
             method: M::GET,
             path: "/api/patients/{id}/metrics/latest",
             allowed: PATIENT_A_AND_CARERS,

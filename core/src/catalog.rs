@@ -218,8 +218,9 @@ impl Metric {
         self.spec().name
     }
 
+    /// Whether a device of `kind` measures this metric; manual entry may record any.
     pub fn may_come_from(self, kind: DeviceKind) -> bool {
-        self.spec().device_kinds.contains(&kind)
+        kind == DeviceKind::Manual || self.spec().device_kinds.contains(&kind)
     }
 }
 

@@ -32,6 +32,8 @@ pub enum DeviceError {
     },
     #[error("device {0} is revoked")]
     Revoked(DeviceId),
+    #[error("device {0} holds manual entries: it has no key")]
+    ManualEntry(DeviceId),
     #[error(transparent)]
     Key(#[from] KeyError),
     #[error("database error: {0}")]
@@ -49,9 +51,14 @@ pub enum DeviceKind {
     Glucometer,
     Thermometer,
     Scale,
+    /// Not a device: what a patient or their clinician enters by hand through the API.
+    /// Each patient has one, made at their first manual entry; it may record any metric,
+    /// and it is never registered, given a key, or rotated.
+    Manual,
 }
 
 impl DeviceKind {
+    /// The kinds a device can be registered as (all but [`DeviceKind::Manual`]).
     pub const ALL: [DeviceKind; 6] = [
         DeviceKind::Smartwatch,
         DeviceKind::BpMonitor,
@@ -69,6 +76,7 @@ impl DeviceKind {
             DeviceKind::Glucometer => "glucometer",
             DeviceKind::Thermometer => "thermometer",
             DeviceKind::Scale => "scale",
+            DeviceKind::Manual => "manual",
         }
     }
 
@@ -81,6 +89,7 @@ impl DeviceKind {
             DeviceKind::Glucometer => "Glucometer",
             DeviceKind::Thermometer => "Thermometer",
             DeviceKind::Scale => "Scale",
+            DeviceKind::Manual => "Manual entries",
         }
     }
 }
@@ -190,6 +199,12 @@ pub async fn register(
     hasher: &KeyHasher,
     new: NewDevice,
 ) -> Result<DeviceWithKey, DeviceError> {
+    if new.kind == DeviceKind::Manual {
+        return Err(DeviceError::Invalid {
+            field: "kind",
+            message: "manual entries need no device: post them to the patient's metrics".into(),
+        });
+    }
     let display_name = optional_text("name", new.display_name)?
         .unwrap_or_else(|| new.kind.default_display_name().to_owned());
     let manufacturer = optional_text("manufacturer", new.manufacturer)?;
@@ -228,6 +243,49 @@ pub async fn register(
     })
 }
 
+/// The patient's manual-entry device, made on first use. Its key is issued and dropped at
+/// once: nothing can connect as it. The patient's row is locked while looking, so that two
+/// first entries at once make one device.
+pub async fn manual_entry_device(
+    pool: &PgPool,
+    hasher: &KeyHasher,
+    patient: UserId,
+) -> Result<DeviceId, DeviceError> {
+    let mut tx = pool.begin().await?;
+    let exists: Option<UserId> =
+        sqlx::query_scalar("SELECT user_id FROM patients WHERE user_id = $1 FOR UPDATE")
+            .bind(patient)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if exists.is_none() {
+        return Err(DeviceError::PatientNotFound(patient));
+    }
+    let found: Option<DeviceId> = sqlx::query_scalar(
+        "SELECT id FROM devices WHERE patient_id = $1 AND kind = 'manual' AND status = 'active'",
+    )
+    .bind(patient)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    let key = hasher.issue()?;
+    let id = DeviceId::new();
+    sqlx::query(
+        "INSERT INTO devices (id, patient_id, kind, display_name, api_key_prefix, api_key_hash)
+         VALUES ($1, $2, 'manual', $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(patient)
+    .bind(DeviceKind::Manual.default_display_name())
+    .bind(&key.prefix)
+    .bind(&key.hash)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
 /// Issues a new key; the old one stops working at once.
 pub async fn rotate_key(
     pool: &PgPool,
@@ -246,8 +304,12 @@ pub async fn rotate_key(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(DeviceError::NotFound(id))?;
+    // Refusals roll the update back: the transaction is dropped uncommitted.
     if device.status == DeviceStatus::Revoked {
         return Err(DeviceError::Revoked(id));
+    }
+    if device.kind == DeviceKind::Manual {
+        return Err(DeviceError::ManualEntry(id));
     }
     notify_credentials_changed(&mut tx, &id.to_string()).await?;
     tx.commit().await?;

@@ -197,6 +197,18 @@ pub struct Context {
     pub oldest: DateTime<Utc>,
 }
 
+impl Context {
+    /// Validation as of now, for a platform that keeps readings for `retention`.
+    pub fn now(device_kind: DeviceKind, retention: Duration) -> Context {
+        let now = Utc::now();
+        Context {
+            device_kind,
+            now,
+            oldest: now - retention,
+        }
+    }
+}
+
 /// Checks every reading; returns the accepted ones and the rejections, in message order.
 pub fn validate(readings: &[&RawValue], context: &Context) -> (Vec<Reading>, Vec<Rejection>) {
     let mut accepted = Vec::with_capacity(readings.len());

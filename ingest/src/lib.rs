@@ -25,6 +25,7 @@ pub mod message;
 pub mod remote;
 mod replies;
 pub mod retention;
+pub mod rollup;
 mod validate;
 mod writer;
 
@@ -35,7 +36,9 @@ use bytes::Bytes;
 use chrono::Utc;
 use healthsync_broker::Broker;
 use healthsync_core::config::IngestSettings;
+use healthsync_core::devices::DeviceKind;
 use healthsync_core::ids::DeviceId;
+use healthsync_core::telemetry::Context;
 use sqlx::PgPool;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -72,6 +75,7 @@ pub struct Ingest {
     incoming: mpsc::Sender<Incoming>,
     committed: broadcast::Sender<Arc<[CommittedReading]>>,
     statuses: broadcast::Sender<Arc<DeviceStatusEvent>>,
+    retention: chrono::Duration,
 }
 
 /// Where the pipeline takes device messages from, besides HTTP submissions.
@@ -147,6 +151,7 @@ impl Pipeline {
                 incoming: incoming_tx,
                 committed,
                 statuses,
+                retention,
             },
             source,
             stages,
@@ -177,6 +182,12 @@ impl Ingest {
     /// Device status reports as they are committed (as device events), one per report.
     pub fn statuses(&self) -> broadcast::Receiver<Arc<DeviceStatusEvent>> {
         self.statuses.subscribe()
+    }
+
+    /// What validation needs besides the reading, for a device of `kind`, now: callers
+    /// that check readings before submitting them (manual entry) check the same way.
+    pub fn context(&self, device_kind: DeviceKind) -> Context {
+        Context::now(device_kind, self.retention)
     }
 
     /// Runs one message (HTTP ingestion) through the pipeline and answers after commit.

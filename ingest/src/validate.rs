@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use healthsync_core::status::{self, StatusReport};
 use healthsync_core::telemetry::{self, Context};
 use tokio::sync::mpsc;
@@ -57,12 +57,7 @@ pub async fn run(
 fn check_telemetry(message: Incoming, info: DeviceInfo, retention: Duration) -> Checked {
     match telemetry::decode(&message.payload) {
         Ok(decoded) => {
-            let now = Utc::now();
-            let context = Context {
-                device_kind: info.kind,
-                now,
-                oldest: now - retention,
-            };
+            let context = Context::now(info.kind, retention);
             let (readings, rejections) = telemetry::validate(&decoded.readings, &context);
             Checked::Valid(Validated {
                 device: message.device,

@@ -24,6 +24,7 @@ use uuid::Uuid;
 use crate::binary_copy;
 use crate::message::{Checked, CommittedReading, DeviceStatusEvent, Outcome};
 use crate::replies::Replies;
+use crate::rollup;
 
 /// How the pipeline writes readings: the fastest idempotent method measured by
 /// `examples/writer_vs_copy.rs` (2 cores, batches of 5,000: COPY at 0.9–1.0× raw COPY,
@@ -242,10 +243,12 @@ async fn write(
 }
 
 /// One row of `readings`, as the writer inserts it.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, sqlx::FromRow)]
 pub struct ReadingRow {
     pub measured_at: DateTime<Utc>,
+    #[sqlx(rename = "device_id")]
     pub device: Uuid,
+    #[sqlx(rename = "patient_id")]
     pub patient: Uuid,
     pub metric: Metric,
     pub value: f64,
@@ -280,11 +283,15 @@ pub async fn begin_with_readings(
     if rows.is_empty() {
         return Ok((tx, 0));
     }
+    // Every method ends knowing which readings were new, and adds those to the rollup.
     let inserted = match method {
         WriteMethod::Unnest => insert_unnest(&mut tx, rows).await?,
         WriteMethod::StagedCopy => insert_staged(&mut tx, rows).await?,
         WriteMethod::Copy => match binary_copy::copy_readings(&mut tx, "readings", rows).await {
-            Ok(inserted) => inserted,
+            Ok(_) => {
+                rollup::add(&mut tx, rows).await?;
+                rows.len() as u64
+            }
             Err(e) if is_unique_violation(&e) => {
                 metrics::counter!("healthsync_ingest_copy_conflicts_total").increment(1);
                 tx.rollback().await?;
@@ -295,6 +302,13 @@ pub async fn begin_with_readings(
         },
     };
     Ok((tx, inserted))
+}
+
+/// Adds the readings an `INSERT … RETURNING` reports as new to the rollup; returns how
+/// many there were.
+async fn roll_up_returned(tx: &mut PgConnection, new: Vec<ReadingRow>) -> Result<u64, sqlx::Error> {
+    rollup::add(tx, &new).await?;
+    Ok(new.len() as u64)
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -312,12 +326,13 @@ async fn insert_unnest(tx: &mut PgConnection, rows: &[ReadingRow]) -> Result<u64
         r.value2.push(row.value2);
         r.seq.push(row.seq);
     }
-    Ok(sqlx::query(
+    let new = sqlx::query_as(
         "INSERT INTO readings (measured_at, device_id, patient_id, metric, value, value2, seq)
          SELECT t, d, p, m::metric, v, v2, s
          FROM unnest($1::timestamptz[], $2::uuid[], $3::uuid[], $4::text[],
                      $5::float8[], $6::float8[], $7::int8[]) AS r(t, d, p, m, v, v2, s)
-         ON CONFLICT DO NOTHING",
+         ON CONFLICT DO NOTHING
+         RETURNING measured_at, device_id, patient_id, metric, value, value2, seq",
     )
     .bind(&r.measured_at)
     .bind(&r.device)
@@ -326,9 +341,9 @@ async fn insert_unnest(tx: &mut PgConnection, rows: &[ReadingRow]) -> Result<u64
     .bind(&r.value)
     .bind(&r.value2)
     .bind(&r.seq)
-    .execute(tx)
-    .await?
-    .rows_affected())
+    .fetch_all(&mut *tx)
+    .await?;
+    roll_up_returned(tx, new).await
 }
 
 async fn insert_staged(tx: &mut PgConnection, rows: &[ReadingRow]) -> Result<u64, sqlx::Error> {
@@ -348,12 +363,13 @@ async fn insert_staged(tx: &mut PgConnection, rows: &[ReadingRow]) -> Result<u64
     .await?;
     binary_copy::copy_readings(tx, "readings_staging", rows).await?;
     let cols = binary_copy::COLUMNS;
-    Ok(sqlx::query(&format!(
-        "INSERT INTO readings ({cols}) SELECT {cols} FROM readings_staging ON CONFLICT DO NOTHING"
+    let new = sqlx::query_as(&format!(
+        "INSERT INTO readings ({cols}) SELECT {cols} FROM readings_staging ON CONFLICT DO NOTHING
+         RETURNING {cols}"
     ))
-    .execute(tx)
-    .await?
-    .rows_affected())
+    .fetch_all(&mut *tx)
+    .await?;
+    roll_up_returned(tx, new).await
 }
 
 #[derive(Default)]
@@ -458,19 +474,21 @@ mod tests {
 
     fn rows(n: usize) -> Vec<ReadingRow> {
         let device = Uuid::new_v4();
+        let patient = Uuid::new_v4();
         let start = Utc::now() - chrono::Duration::minutes(10);
         (0..n)
             .map(|i| ReadingRow {
-                measured_at: start + chrono::Duration::seconds(i as i64),
+                // Across a slot boundary in most runs, several readings per slot in all.
+                measured_at: start + chrono::Duration::seconds(40 * i as i64),
                 device,
-                patient: Uuid::new_v4(),
+                patient,
                 metric: if i % 2 == 0 {
                     Metric::HeartRate
                 } else {
                     Metric::BloodPressure
                 },
-                value: 120.0,
-                value2: (i % 2 == 1).then_some(80.0),
+                value: 120.0 + i as f64,
+                value2: (i % 2 == 1).then_some(80.0 - i as f64),
                 seq: i as i64,
             })
             .collect()
@@ -505,6 +523,39 @@ mod tests {
                     .unwrap();
             assert_eq!(stored, 10, "{method:?}");
         }
+        // The rollup the writers kept equals one recomputed from the stored readings.
+        let rollup = || async {
+            sqlx::query_as::<
+                _,
+                (
+                    Uuid,
+                    Metric,
+                    DateTime<Utc>,
+                    i64,
+                    f64,
+                    f64,
+                    f64,
+                    f64,
+                    Option<f64>,
+                    Option<f64>,
+                    Option<f64>,
+                ),
+            >(
+                "SELECT patient_id, metric, slot, count, sum, sum_sq, min, max, sum2, min2, max2
+                 FROM readings_5m ORDER BY 1, 2, 3",
+            )
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+        };
+        let kept = rollup().await;
+        let counted: i64 = kept.iter().map(|slot| slot.3).sum();
+        assert_eq!(counted, 30, "every new reading counted once: {kept:?}");
+        sqlx::query("SELECT rollup_readings('-infinity', 'infinity')")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(kept, rollup().await);
         db.drop_database().await;
     }
 

@@ -11,11 +11,12 @@ use healthsync_api::auth::caller::ClientMeta;
 use healthsync_api::auth::sessions;
 use healthsync_api::{AppState, AuthState, router};
 use healthsync_core::api_keys::KeyHasher;
-use healthsync_core::config::{AnalyticsSettings, ApiSettings};
+use healthsync_core::config::{AnalyticsSettings, ApiSettings, IngestSettings};
 use healthsync_core::devices::{self, DeviceKind, NewDevice};
 use healthsync_core::ids::{DeviceId, UserId};
 use healthsync_core::test_support::{TestDb, test_db};
 use healthsync_core::users::{self, Role, UserStatus};
+use healthsync_ingest::{Pipeline, Source};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -30,6 +31,8 @@ pub struct Api {
     pub analytics: Analytics,
     pub state: AppState,
     pub app: Router,
+    /// Ingest without a broker: manual entries and HTTP telemetry go through it.
+    pub ingest: Pipeline,
 }
 
 pub fn settings() -> ApiSettings {
@@ -58,13 +61,27 @@ impl Api {
         .await
         .unwrap();
         state.alerts = Some(analytics.alerts.clone());
+        let ingest = Pipeline::start(db.pool.clone(), &IngestSettings::default(), Source::None)
+            .await
+            .unwrap();
+        state.ingest = Some(ingest.handle.clone());
         let app = router(state.clone());
         Self {
             db,
             analytics,
             state,
             app,
+            ingest,
         }
+    }
+
+    /// Recomputes the five-minute rollup, which ingest keeps, after a test wrote readings
+    /// straight into the table.
+    pub async fn roll_up(&self) {
+        sqlx::query("SELECT rollup_readings('-infinity', 'infinity')")
+            .execute(&self.db.pool)
+            .await
+            .unwrap();
     }
 
     /// Sends one request; the answer's status and JSON body (`Null` when empty).
@@ -92,6 +109,28 @@ impl Api {
         (
             status,
             serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    /// A GET whose answer is not JSON: its status, content type and body text.
+    pub async fn get_text(&self, path: &str, token: &str) -> (u16, String, String) {
+        let request = Request::get(path)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            content_type,
+            String::from_utf8(bytes.to_vec()).unwrap(),
         )
     }
 
