@@ -24,6 +24,8 @@
 #                 the pinned requirement, so changing the pin rebuilds the venv.
 #   chromium      Debian's chromium browser: the tests check web pages (the API docs
 #                 page) in headless Chromium.
+#   wrk           Debian's wrk HTTP load generator: `healthsync bench api` measures the
+#                 API's latency and throughput with it.
 #
 # Behaviour: idempotent and safe to rerun. Each prerequisite is one step: a `*_present`
 # check (cheap: file tests only, no network) and a `*_install` function. When everything is
@@ -407,6 +409,11 @@ python_tools_install() {
 chromium_present() { [ -x /usr/bin/chromium ]; }
 chromium_install() { apt_install chromium; }
 
+# 7. wrk: the API benchmark's load generator.
+
+wrk_present() { [ -x /usr/bin/wrk ]; }
+wrk_install() { apt_install wrk; }
+
 # ---------------------------------------------------------------------------------------
 
 main() {
@@ -416,6 +423,7 @@ main() {
     step openssl "OpenSSL command line" openssl_present openssl_install
     step python_tools "Python venv with ${VENV_REQUIREMENTS}" python_tools_present python_tools_install
     step chromium "Chromium browser for headless page checks" chromium_present chromium_install
+    step wrk "wrk HTTP load generator for the API benchmark" wrk_present wrk_install
     log "all prerequisites present"
 }
 

@@ -3,7 +3,7 @@
 //! team, an admin administers users and may read any patient — and every access to
 //! patient data, allowed or denied, is written to the audit log.
 
-use healthsync_core::audit::{self, Entry, Outcome};
+use healthsync_core::audit::{Entry, Outcome};
 use healthsync_core::ids::UserId;
 use healthsync_core::users::Role;
 
@@ -126,9 +126,9 @@ pub async fn authorize(state: &AppState, caller: &Caller, action: Action) -> Res
         || matches!(action, Action::ListPatients)
         || !matches!(verb, "read" | "list");
     if audited {
-        audit::record(
-            &state.pool,
-            Entry {
+        state
+            .audit
+            .record(Entry {
                 actor: Some((caller.user_id, caller.role)),
                 action: verb,
                 resource,
@@ -140,9 +140,8 @@ pub async fn authorize(state: &AppState, caller: &Caller, action: Action) -> Res
                     Outcome::Denied
                 },
                 ip: caller.client.ip_text(),
-            },
-        )
-        .await?;
+            })
+            .await?;
     }
     if ok {
         Ok(())

@@ -95,6 +95,12 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl From<healthsync_core::audit::AuditError> for ApiError {
+    fn from(e: healthsync_core::audit::AuditError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
 impl From<UserError> for ApiError {
     fn from(e: UserError) -> Self {
         match e {

@@ -44,6 +44,7 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
 use healthsync_analytics::service::Alerts;
 use healthsync_core::api_keys::KeyHasher;
+use healthsync_core::audit::AuditWriter;
 use healthsync_core::config::ApiSettings;
 use healthsync_ingest::Ingest;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -96,11 +97,15 @@ pub struct AppState {
     /// views hear of every change.
     pub alerts: Option<Alerts>,
     pub hasher: Option<KeyHasher>,
+    /// Every audit row goes through it (group commit).
+    pub audit: AuditWriter,
 }
 
 impl AppState {
+    /// Starts the state's audit writer task, so it must run inside a Tokio runtime.
     pub fn new(pool: PgPool, auth: AuthState) -> Self {
         Self {
+            audit: AuditWriter::start(pool.clone()),
             pool,
             auth: Arc::new(auth),
             probes: Vec::new(),

@@ -352,13 +352,22 @@ async fn latest(
 
 /// The latest reading of each metric the patient has, with its unit.
 pub async fn latest_values(state: &AppState, patient: UserId) -> Result<Vec<Latest>, ApiError> {
-    // One index probe per metric instead of a scan of the patient's history.
+    // The rollup's primary key finds each metric's latest slot in one probe, and the slot
+    // bounds the search in `readings` to five minutes of one chunk. Asked directly,
+    // `readings` would be walked newest first across every chunk, and a metric the patient
+    // never had would read the whole table.
     let mut rows: Vec<Latest> = sqlx::query_as(
         "SELECT m.metric, r.t, r.value, r.value2, r.device_id
          FROM unnest($2::metric[]) AS m(metric)
          CROSS JOIN LATERAL (
+             SELECT slot FROM readings_5m
+             WHERE patient_id = $1 AND metric = m.metric
+             ORDER BY slot DESC LIMIT 1
+         ) s
+         CROSS JOIN LATERAL (
              SELECT measured_at AS t, value, value2, device_id FROM readings
              WHERE patient_id = $1 AND metric = m.metric
+               AND measured_at >= s.slot AND measured_at < s.slot + interval '5 minutes'
              ORDER BY measured_at DESC LIMIT 1
          ) r
          ORDER BY m.metric",

@@ -5,6 +5,7 @@
 mod common;
 
 use common::Api;
+use healthsync_core::audit;
 use serde_json::{Value, json};
 
 async fn tamper(api: &Api, sql: &str) {
@@ -148,5 +149,48 @@ async fn a_removed_row_breaks_the_chain_where_it_was() {
         .await;
     assert_eq!(report["first_broken"]["id"], middle, "{report}");
     assert_eq!(report["first_broken"]["reason"], "content_changed");
+    api.db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_entries_commit_in_groups_as_one_unbroken_chain() {
+    let api = Api::start().await;
+    let writer = api.state.audit.clone();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..300 {
+        let writer = writer.clone();
+        tasks.spawn(async move {
+            let entry = audit::Entry {
+                actor: None,
+                action: "read",
+                resource: "vitals",
+                resource_id: Some(i.to_string()),
+                patient_id: None,
+                outcome: audit::Outcome::Allowed,
+                ip: None,
+            };
+            (writer.record(entry).await.unwrap(), i.to_string())
+        });
+    }
+    let mut answered = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        answered.push(joined.unwrap());
+    }
+    answered.sort_unstable();
+    let stored: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, resource_id FROM audit_log ORDER BY id")
+            .fetch_all(&api.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        answered, stored,
+        "each caller is told the id of its own row"
+    );
+    assert_eq!(
+        stored.iter().map(|r| r.0).collect::<Vec<_>>(),
+        (1..=300).collect::<Vec<i64>>()
+    );
+    let verification = audit::verify(&api.db.pool).await.unwrap();
+    assert_eq!(verification.first_broken, None);
     api.db.drop_database().await;
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use ring::digest::{SHA256, digest};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::ids::UserId;
 use crate::users::Role;
@@ -102,6 +103,16 @@ impl Record {
 /// Appends `entry` inside the caller's transaction (so a write and its audit row commit
 /// together); the chain lock is held until that transaction ends.
 pub async fn append(conn: &mut PgConnection, entry: Entry) -> Result<i64, sqlx::Error> {
+    let ids = append_all(conn, vec![entry]).await?;
+    Ok(ids[0])
+}
+
+/// Appends `entries` in order inside the caller's transaction: one chain lock, one read of
+/// the last row and one insert for all of them. Returns their ids.
+pub async fn append_all(
+    conn: &mut PgConnection,
+    entries: Vec<Entry>,
+) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(CHAIN_LOCK)
         .execute(&mut *conn)
@@ -110,56 +121,163 @@ pub async fn append(conn: &mut PgConnection, entry: Entry) -> Result<i64, sqlx::
         sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
             .fetch_optional(&mut *conn)
             .await?;
-    let (id, prev_hash) = match last {
-        Some((id, hash)) => (id + 1, hash),
-        None => (1, GENESIS.to_vec()),
+    let (mut id, mut prev_hash) = match last {
+        Some((id, hash)) => (id, hash),
+        None => (0, GENESIS.to_vec()),
     };
     // Stored with microsecond precision; hashed as stored.
     let now = Utc::now();
     let at = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
-    let mut record = Record {
-        id,
-        at,
-        actor_id: entry.actor.map(|(id, _)| id),
-        actor_role: entry.actor.map(|(_, role)| role),
-        action: entry.action.to_owned(),
-        resource: entry.resource.to_owned(),
-        resource_id: entry.resource_id,
-        patient_id: entry.patient_id,
-        outcome: entry.outcome,
-        ip: entry.ip,
-        prev_hash,
-        hash: Vec::new(),
-    };
-    record.hash = record.compute_hash();
+    let mut c = Columns::default();
+    for entry in entries {
+        id += 1;
+        let mut record = Record {
+            id,
+            at,
+            actor_id: entry.actor.map(|(id, _)| id),
+            actor_role: entry.actor.map(|(_, role)| role),
+            action: entry.action.to_owned(),
+            resource: entry.resource.to_owned(),
+            resource_id: entry.resource_id,
+            patient_id: entry.patient_id,
+            outcome: entry.outcome,
+            ip: entry.ip,
+            prev_hash: std::mem::take(&mut prev_hash),
+            hash: Vec::new(),
+        };
+        record.hash = record.compute_hash();
+        prev_hash.clone_from(&record.hash);
+        c.push(record);
+    }
     sqlx::query(
         "INSERT INTO audit_log (id, at, actor_id, actor_role, action, resource, resource_id,
                                 patient_id, outcome, ip, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::uuid[], $4::user_role[],
+                              $5::text[], $6::text[], $7::text[], $8::uuid[],
+                              $9::audit_outcome[], $10::text[], $11::bytea[], $12::bytea[])",
     )
-    .bind(record.id)
-    .bind(record.at)
-    .bind(record.actor_id)
-    .bind(record.actor_role)
-    .bind(&record.action)
-    .bind(&record.resource)
-    .bind(&record.resource_id)
-    .bind(record.patient_id)
-    .bind(record.outcome)
-    .bind(&record.ip)
-    .bind(&record.prev_hash)
-    .bind(&record.hash)
+    .bind(&c.id)
+    .bind(&c.at)
+    .bind(&c.actor_id)
+    .bind(&c.actor_role)
+    .bind(&c.action)
+    .bind(&c.resource)
+    .bind(&c.resource_id)
+    .bind(&c.patient_id)
+    .bind(&c.outcome)
+    .bind(&c.ip)
+    .bind(&c.prev_hash)
+    .bind(&c.hash)
     .execute(&mut *conn)
     .await?;
-    Ok(id)
+    Ok(c.id)
 }
 
-/// Appends `entry` in a transaction of its own.
-pub async fn record(pool: &PgPool, entry: Entry) -> Result<i64, sqlx::Error> {
+#[derive(Default)]
+struct Columns {
+    id: Vec<i64>,
+    at: Vec<DateTime<Utc>>,
+    actor_id: Vec<Option<UserId>>,
+    actor_role: Vec<Option<Role>>,
+    action: Vec<String>,
+    resource: Vec<String>,
+    resource_id: Vec<Option<String>>,
+    patient_id: Vec<Option<UserId>>,
+    outcome: Vec<Outcome>,
+    ip: Vec<Option<String>>,
+    prev_hash: Vec<Vec<u8>>,
+    hash: Vec<Vec<u8>>,
+}
+
+impl Columns {
+    fn push(&mut self, r: Record) {
+        self.id.push(r.id);
+        self.at.push(r.at);
+        self.actor_id.push(r.actor_id);
+        self.actor_role.push(r.actor_role);
+        self.action.push(r.action);
+        self.resource.push(r.resource);
+        self.resource_id.push(r.resource_id);
+        self.patient_id.push(r.patient_id);
+        self.outcome.push(r.outcome);
+        self.ip.push(r.ip);
+        self.prev_hash.push(r.prev_hash);
+        self.hash.push(r.hash);
+    }
+}
+
+/// Most entries one group commit takes.
+const GROUP_MAX: usize = 512;
+
+type Pending = (Entry, oneshot::Sender<Result<i64, String>>);
+
+/// Records entries in transactions of their own with group commit: entries that arrive
+/// while a commit is being flushed go together in the next one, so concurrent requests
+/// share one chain lock and one WAL flush instead of queueing for one each. Each caller
+/// still waits until its row is committed.
+#[derive(Clone, Debug)]
+pub struct AuditWriter {
+    queue: mpsc::Sender<Pending>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("audit log write failed: {0}")]
+    Write(String),
+    #[error("the audit writer has stopped")]
+    Stopped,
+}
+
+impl AuditWriter {
+    /// Starts the writer task; it ends when the last handle is dropped.
+    pub fn start(pool: PgPool) -> AuditWriter {
+        let (queue, mut pending) = mpsc::channel::<Pending>(4 * GROUP_MAX);
+        tokio::spawn(async move {
+            while let Some(first) = pending.recv().await {
+                let mut group = vec![first];
+                while group.len() < GROUP_MAX {
+                    match pending.try_recv() {
+                        Ok(next) => group.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let (entries, replies): (Vec<Entry>, Vec<_>) = group.into_iter().unzip();
+                match commit_group(&pool, entries).await {
+                    Ok(ids) => {
+                        for (reply, id) in replies.into_iter().zip(ids) {
+                            let _ = reply.send(Ok(id));
+                        }
+                    }
+                    Err(e) => {
+                        for reply in replies {
+                            let _ = reply.send(Err(e.to_string()));
+                        }
+                    }
+                }
+            }
+        });
+        AuditWriter { queue }
+    }
+
+    /// Appends `entry`; returns its id once it is committed.
+    pub async fn record(&self, entry: Entry) -> Result<i64, AuditError> {
+        let (reply, committed) = oneshot::channel();
+        self.queue
+            .send((entry, reply))
+            .await
+            .map_err(|_| AuditError::Stopped)?;
+        committed
+            .await
+            .map_err(|_| AuditError::Stopped)?
+            .map_err(AuditError::Write)
+    }
+}
+
+async fn commit_group(pool: &PgPool, entries: Vec<Entry>) -> Result<Vec<i64>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let id = append(&mut tx, entry).await?;
+    let ids = append_all(&mut tx, entries).await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(ids)
 }
 
 /// Which rows to list.

@@ -22,6 +22,10 @@ pub enum BenchTarget {
     /// The alert engine: latency from a committed reading to the alert event live views
     /// receive (p50/p95/p99), under a background load. Runs a fresh platform in-process.
     Alerts(super::alerts_bench::AlertsArgs),
+    /// The HTTP API: the dashboard (7- and 30-day trends) and 5-minute buckets over a
+    /// month of 1 Hz heart rate per patient (20 × 30 days: 52 million readings), measured
+    /// with wrk. Seeds and serves a fresh database in-process.
+    Api(super::api_bench::ApiArgs),
 }
 
 #[derive(Args)]
@@ -73,6 +77,7 @@ pub async fn run(target: BenchTarget) -> anyhow::Result<ExitCode> {
         BenchTarget::Broker(args) => broker(args).await,
         BenchTarget::Ingest(args) => ingest(args).await,
         BenchTarget::Alerts(args) => super::alerts_bench::run(args).await,
+        BenchTarget::Api(args) => super::api_bench::run(args).await,
     }
 }
 

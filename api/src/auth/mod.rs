@@ -10,7 +10,7 @@ pub mod tokens;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use healthsync_core::audit::{self, Entry, Outcome};
+use healthsync_core::audit::{Entry, Outcome};
 use healthsync_core::ids::UserId;
 use healthsync_core::users::{self, Email, NewUser, Phone, Role, User, UserStatus};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -108,9 +108,9 @@ async fn register(
         },
     )
     .await?;
-    audit::record(
-        &state.pool,
-        Entry {
+    state
+        .audit
+        .record(Entry {
             actor: Some((user.id, user.role)),
             action: "create",
             resource: "user",
@@ -118,9 +118,8 @@ async fn register(
             patient_id: (user.role == Role::Patient).then_some(user.id),
             outcome: Outcome::Allowed,
             ip: client.ip_text(),
-        },
-    )
-    .await?;
+        })
+        .await?;
     let message = match status {
         UserStatus::PendingApproval => "registered; an admin must approve the account",
         _ => "registered",
