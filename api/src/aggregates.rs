@@ -1,13 +1,14 @@
 //! Aggregates of a patient's readings over a window — per bucket, or per metric over the
-//! whole window — read from the five-minute rollup (`readings_5m`, kept by ingest) for the
-//! slots the window covers whole, and from the raw readings only at its ragged ends. A
-//! 30-day daily trend thereby merges 8,640 slots per metric instead of scanning 2.6 million
-//! 1 Hz readings, and gives the same figures.
+//! whole window — read from the rollups kept by ingest: whole UTC days from the daily one
+//! (`readings_1d`), otherwise the five-minute slots the window covers whole
+//! (`readings_5m`) and the raw readings only at its ragged ends. A 30-day daily trend
+//! thereby reads 30 rows per metric instead of scanning 2.6 million 1 Hz readings, and
+//! gives the same figures.
 
 use chrono::{DateTime, Utc};
 use healthsync_core::catalog::Metric;
 use healthsync_core::ids::UserId;
-use healthsync_ingest::rollup::{SLOT_SECS, slot_of};
+use healthsync_ingest::rollup::{DAY, FIVE_MINUTES, SLOT_SECS, Tier, slot_of};
 use serde::Serialize;
 use sqlx::postgres::PgArguments;
 use sqlx::query::QueryAs;
@@ -36,6 +37,16 @@ const PARTS: &str = "
           AND measured_at >= $4 AND measured_at < $6
     )";
 
+/// A window on slot boundaries at both ends: the rollup alone (the raw ends are empty,
+/// and not even planned — planning a query of the hypertable costs more than running it).
+const SLOTS_ONLY: &str = "
+    WITH parts AS (
+        SELECT slot AS t, metric, count, sum, sum_sq, min, max, sum2, min2, max2
+        FROM {table}
+        WHERE patient_id = $1 AND ($2::metric IS NULL OR metric = $2)
+          AND slot >= $3 AND slot < $4 AND $5::timestamptz <= $6::timestamptz
+    )";
+
 /// A window [from, to) split into the whole slots the rollup answers for and the ends
 /// that only raw readings can.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,6 +55,8 @@ pub struct Window {
     to: DateTime<Utc>,
     slots_from: DateTime<Utc>,
     slots_to: DateTime<Utc>,
+    /// Where the slots come from.
+    tier: Tier,
 }
 
 impl Window {
@@ -60,6 +73,7 @@ impl Window {
                 to,
                 slots_from: first_whole,
                 slots_to: last_whole_end,
+                tier: FIVE_MINUTES,
             }
         } else {
             Self::raw(from, to)
@@ -73,6 +87,27 @@ impl Window {
             to,
             slots_from: to,
             slots_to: to,
+            tier: FIVE_MINUTES,
+        }
+    }
+
+    /// Whole UTC days, from the daily rollup; `None` unless both ends are midnights.
+    pub fn whole_days(from: DateTime<Utc>, to: DateTime<Utc>) -> Option<Window> {
+        (DAY.slot_of(from) == from && DAY.slot_of(to) == to && from < to).then_some(Window {
+            from,
+            to,
+            slots_from: from,
+            slots_to: to,
+            tier: DAY,
+        })
+    }
+
+    /// The `parts` CTE for this window.
+    fn parts(&self) -> String {
+        if self.slots_from == self.from && self.slots_to == self.to {
+            SLOTS_ONLY.replace("{table}", self.tier.table)
+        } else {
+            PARTS.to_owned()
         }
     }
 
@@ -99,19 +134,22 @@ pub async fn buckets(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Bucket>, sqlx::Error> {
-    let window = if width_secs % SLOT_SECS == 0 {
+    let window = if width_secs % window.tier.secs == 0 {
         window
+    } else if width_secs % SLOT_SECS == 0 {
+        Window::new(window.from, window.to)
     } else {
         Window::raw(window.from, window.to)
     };
     let sql = format!(
-        "{PARTS}
+        "{}
         SELECT time_bucket(make_interval(secs => $7), t) AS t, metric,
                sum(count)::int8 AS count, min(min) AS min, max(max) AS max,
                sum(sum) / sum(count) AS avg, min(min2) AS min2, max(max2) AS max2,
                sum(sum2) / sum(count) AS avg2
         FROM parts GROUP BY 1, 2 ORDER BY 1, 2
-        LIMIT $8 OFFSET $9"
+        LIMIT $8 OFFSET $9",
+        window.parts()
     );
     let query = sqlx::query_as(&sql).bind(patient).bind(metric);
     window
@@ -150,14 +188,15 @@ pub async fn summaries(
 ) -> Result<Vec<Summary>, sqlx::Error> {
     // The variance from sums can come out a hair below zero when every value is equal.
     let sql = format!(
-        "{PARTS}
+        "{}
         SELECT metric, sum(count)::int8 AS count, min(min) AS min, max(max) AS max,
                sum(sum) / sum(count) AS mean,
                CASE WHEN sum(count) > 1 THEN sqrt(greatest(0,
                    (sum(sum_sq) - sum(sum) * sum(sum) / sum(count)) / (sum(count) - 1)))
                END AS sd,
                sum(sum2) / sum(count) AS mean2, min(min2) AS min2, max(max2) AS max2
-        FROM parts GROUP BY metric ORDER BY metric"
+        FROM parts GROUP BY metric ORDER BY metric",
+        window.parts()
     );
     let query = sqlx::query_as(&sql).bind(patient).bind(None::<Metric>);
     window.bind(query).fetch_all(pool).await

@@ -4,7 +4,7 @@
 //! 28-day baseline.
 
 use axum::extract::State;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
 use healthsync_analytics::alert::Alert;
 use healthsync_analytics::news2::{self, News2, Vitals};
 use healthsync_analytics::rules::{Overrides, RuleSet};
@@ -50,7 +50,8 @@ pub struct Dashboard {
     latest: Vec<Latest>,
     /// How many days `trend` covers.
     trend_days: u32,
-    /// Daily aggregates (UTC days) of the last `trend_days` days, oldest first.
+    /// Daily aggregates of the last `trend_days` UTC days (today's so far included),
+    /// oldest first.
     trend: Vec<Bucket>,
     /// From the latest value of each parameter within the NEWS2 window (default an hour);
     /// absent with fewer than 3 measured parameters.
@@ -82,7 +83,14 @@ pub async fn dashboard(
     may_read(&state, &caller, patient).await?;
     let now = Utc::now();
     let latest = latest_values(&state, patient).await?;
-    let window = Window::new(now - Duration::days(trend_days.into()), now);
+    // Whole UTC days, today's included: complete daily buckets, which the daily rollup
+    // answers alone.
+    let tomorrow = now
+        .duration_trunc(Duration::days(1))
+        .map_err(ApiError::internal)?
+        + Duration::days(1);
+    let from = tomorrow - Duration::days(trend_days.into());
+    let window = Window::whole_days(from, tomorrow).unwrap_or(Window::new(from, tomorrow));
     let trend =
         aggregates::buckets(&state.pool, patient, None, window, 86_400, i64::MAX, 0).await?;
     let open_alerts: Vec<Alert> = sqlx::query_as(

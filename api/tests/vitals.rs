@@ -200,6 +200,13 @@ async fn the_dashboard_sums_up_latest_values_trend_news2_alerts_and_baseline() {
         .filter(|d| d["metric"] == "heart_rate")
         .count();
     assert_eq!(heart_days, 2, "{}", dashboard["trend"]);
+    // The trend is the daily rollup's: without it there is none.
+    sqlx::query("DELETE FROM readings_1d")
+        .execute(pool)
+        .await
+        .unwrap();
+    let (_, without) = api.get(&path, Some(&patient.access)).await;
+    assert_eq!(without["trend"], json!([]));
     assert_eq!(
         dashboard["insights"],
         json!([{"kind": "resting_heart_rate_above_baseline",

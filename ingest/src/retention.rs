@@ -1,6 +1,6 @@
 //! Retention: readings older than the configured window are dropped, whole chunks at a time
 //! (`drop_chunks`) where TimescaleDB runs, by a row delete on plain PostgreSQL; their
-//! five-minute rollup goes with them, so nothing is kept longer than the window says.
+//! rollups go with them, so nothing is kept longer than the window says.
 
 use std::time::Duration;
 
@@ -12,10 +12,14 @@ const EVERY: Duration = Duration::from_secs(3600);
 /// Drops what is past retention now; returns how many chunks (or rows) went.
 pub async fn enforce(pool: &PgPool, retention_days: u32) -> Result<u64, sqlx::Error> {
     let older_than = format!("{retention_days} days");
-    sqlx::query("DELETE FROM readings_5m WHERE slot < now() - $1::interval")
+    for table in ["readings_5m", "readings_1d"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE slot < now() - $1::interval"
+        ))
         .bind(&older_than)
         .execute(pool)
         .await?;
+    }
     let storage = db::storage(pool)
         .await
         .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;

@@ -1,7 +1,7 @@
-//! The five-minute rollup of readings (`readings_5m`, see its migration): the writer adds
-//! each batch's new readings to it inside the batch's transaction, so the rollup holds
-//! exactly what `readings` holds, and queries over weeks merge slots instead of scanning
-//! millions of rows.
+//! The rollups of readings (`readings_5m` and `readings_1d`, see their migration): the
+//! writer adds each batch's new readings to them inside the batch's transaction, so they
+//! hold exactly what `readings` holds, and queries over weeks merge slots instead of
+//! scanning millions of rows.
 
 use std::collections::BTreeMap;
 
@@ -12,13 +12,35 @@ use uuid::Uuid;
 
 use crate::writer::ReadingRow;
 
-/// The slot width; the migration's `rollup_readings` uses the same.
-pub const SLOT_SECS: i64 = 300;
+/// One rollup table and the width of its slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tier {
+    pub table: &'static str,
+    pub secs: i64,
+}
 
-/// The start of the slot holding `t`.
+pub const FIVE_MINUTES: Tier = Tier {
+    table: "readings_5m",
+    secs: 300,
+};
+pub const DAY: Tier = Tier {
+    table: "readings_1d",
+    secs: 86_400,
+};
+/// The slot width of the finest tier; the migration's `rollup_readings` uses the same.
+pub const SLOT_SECS: i64 = FIVE_MINUTES.secs;
+
+impl Tier {
+    /// The start of the slot holding `t`.
+    pub fn slot_of(self, t: DateTime<Utc>) -> DateTime<Utc> {
+        let start = t.timestamp().div_euclid(self.secs) * self.secs;
+        DateTime::from_timestamp(start, 0).unwrap_or(t)
+    }
+}
+
+/// The start of the five-minute slot holding `t`.
 pub fn slot_of(t: DateTime<Utc>) -> DateTime<Utc> {
-    let start = t.timestamp().div_euclid(SLOT_SECS) * SLOT_SECS;
-    DateTime::from_timestamp(start, 0).unwrap_or(t)
+    FIVE_MINUTES.slot_of(t)
 }
 
 #[derive(Clone, Copy)]
@@ -63,14 +85,22 @@ impl Stats {
     }
 }
 
-/// Adds new readings to their slots. Slots are written in key order, so that two writers
-/// adding to the same slots lock them in the same order and cannot deadlock.
+/// Adds new readings to their slots in every tier.
 pub async fn add(tx: &mut PgConnection, new: &[ReadingRow]) -> Result<(), sqlx::Error> {
+    for tier in [FIVE_MINUTES, DAY] {
+        add_to(tx, tier, new).await?;
+    }
+    Ok(())
+}
+
+/// Slots are written in key order, so that two writers adding to the same slots lock them
+/// in the same order and cannot deadlock.
+async fn add_to(tx: &mut PgConnection, tier: Tier, new: &[ReadingRow]) -> Result<(), sqlx::Error> {
     let mut slots: BTreeMap<(Uuid, Metric, DateTime<Utc>), Stats> = BTreeMap::new();
     for row in new {
         let stats = Stats::of(row);
         slots
-            .entry((row.patient, row.metric, slot_of(row.measured_at)))
+            .entry((row.patient, row.metric, tier.slot_of(row.measured_at)))
             .and_modify(|s| s.merge(stats))
             .or_insert(stats);
     }
@@ -91,8 +121,9 @@ pub async fn add(tx: &mut PgConnection, new: &[ReadingRow]) -> Result<(), sqlx::
         c.min2.push(s.min2);
         c.max2.push(s.max2);
     }
-    sqlx::query(
-        "INSERT INTO readings_5m AS r
+    // The table name comes from the two tiers above, never from input.
+    sqlx::query(&format!(
+        "INSERT INTO {} AS r
              (patient_id, metric, slot, count, sum, sum_sq, min, max, sum2, min2, max2)
          SELECT p, m::metric, s, n, v, vv, lo, hi, v2, lo2, hi2
          FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int8[], $5::float8[],
@@ -107,7 +138,8 @@ pub async fn add(tx: &mut PgConnection, new: &[ReadingRow]) -> Result<(), sqlx::
              sum2 = coalesce(r.sum2 + excluded.sum2, r.sum2, excluded.sum2),
              min2 = least(r.min2, excluded.min2),
              max2 = greatest(r.max2, excluded.max2)",
-    )
+        tier.table
+    ))
     .bind(&c.patient)
     .bind(&c.metric)
     .bind(&c.slot)

@@ -500,6 +500,30 @@ mod tests {
         inserted
     }
 
+    type SlotRow = (
+        Uuid,
+        Metric,
+        DateTime<Utc>,
+        i64,
+        f64,
+        f64,
+        f64,
+        f64,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+    );
+
+    async fn rollup(pool: &PgPool, table: &str) -> Vec<SlotRow> {
+        sqlx::query_as(&format!(
+            "SELECT patient_id, metric, slot, count, sum, sum_sq, min, max, sum2, min2, max2
+             FROM {table} ORDER BY 1, 2, 3"
+        ))
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    }
+
     #[tokio::test(flavor = "multi_thread")]
     async fn every_method_inserts_each_reading_once_and_counts_the_new_ones() {
         let db = healthsync_core::test_support::test_db().await;
@@ -523,39 +547,26 @@ mod tests {
                     .unwrap();
             assert_eq!(stored, 10, "{method:?}");
         }
-        // The rollup the writers kept equals one recomputed from the stored readings.
-        let rollup = || async {
-            sqlx::query_as::<
-                _,
-                (
-                    Uuid,
-                    Metric,
-                    DateTime<Utc>,
-                    i64,
-                    f64,
-                    f64,
-                    f64,
-                    f64,
-                    Option<f64>,
-                    Option<f64>,
-                    Option<f64>,
-                ),
-            >(
-                "SELECT patient_id, metric, slot, count, sum, sum_sq, min, max, sum2, min2, max2
-                 FROM readings_5m ORDER BY 1, 2, 3",
-            )
-            .fetch_all(&db.pool)
-            .await
-            .unwrap()
-        };
-        let kept = rollup().await;
-        let counted: i64 = kept.iter().map(|slot| slot.3).sum();
-        assert_eq!(counted, 30, "every new reading counted once: {kept:?}");
+        // The rollups the writers kept equal ones recomputed from the stored readings.
+        let kept = (
+            rollup(&db.pool, "readings_5m").await,
+            rollup(&db.pool, "readings_1d").await,
+        );
+        for tier in [&kept.0, &kept.1] {
+            let counted: i64 = tier.iter().map(|slot| slot.3).sum();
+            assert_eq!(counted, 30, "every new reading counted once: {tier:?}");
+        }
         sqlx::query("SELECT rollup_readings('-infinity', 'infinity')")
             .execute(&db.pool)
             .await
             .unwrap();
-        assert_eq!(kept, rollup().await);
+        assert_eq!(
+            kept,
+            (
+                rollup(&db.pool, "readings_5m").await,
+                rollup(&db.pool, "readings_1d").await
+            )
+        );
         db.drop_database().await;
     }
 

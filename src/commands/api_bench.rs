@@ -239,14 +239,12 @@ async fn seed(
         .iter()
         .map(|p| (p.id, p.devices[0].id))
         .collect();
+    // Exactly `days` × 86,400 readings per patient, the last one a second before now.
     let now = Utc::now().duration_trunc(chrono::Duration::seconds(1))?;
-    let today = now.duration_trunc(chrono::Duration::days(1))?;
-    let first_day = today - chrono::Duration::days(i64::from(days) - 1);
-    let day_windows: Vec<(DateTime<Utc>, DateTime<Utc>)> = (0..i64::from(days))
-        .map(|d| {
-            let start = first_day + chrono::Duration::days(d);
-            (start, (start + chrono::Duration::days(1)).min(now))
-        })
+    let day = chrono::Duration::days(1);
+    let first = now - day * days as i32;
+    let day_windows: Vec<(DateTime<Utc>, DateTime<Utc>)> = (0..days as i32)
+        .map(|d| (first + day * d, first + day * (d + 1)))
         .collect();
     let jobs: Vec<(UserId, DeviceId, DateTime<Utc>, DateTime<Utc>)> = patients
         .iter()
@@ -322,13 +320,21 @@ async fn seed(
         ProgressStyle::with_template("{spinner} rollup [{bar:40}] {pos}/{len} days, eta {eta}")?
             .progress_chars("=> "),
     );
-    for (start, end) in &day_windows {
-        // The last day ends now; its last slot is whole once rounded up.
-        let end = *end + chrono::Duration::seconds(299);
-        let end = end.duration_trunc(chrono::Duration::minutes(5))?;
+    // Recomputed a day at a time, on slot boundaries: from the slot holding the first
+    // reading to the end of the slot holding the last.
+    let five_minutes = chrono::Duration::minutes(5);
+    let base = first.duration_trunc(five_minutes)?;
+    let end = (now + chrono::Duration::seconds(299)).duration_trunc(five_minutes)?;
+    for d in 0..days as i32 {
+        let start = base + day * d;
+        let stop = if d + 1 == days as i32 {
+            end
+        } else {
+            start + day
+        };
         sqlx::query("SELECT rollup_readings($1, $2)")
             .bind(start)
-            .bind(end)
+            .bind(stop)
             .execute(pool)
             .await?;
         bar.inc(1);
