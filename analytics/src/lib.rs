@@ -9,10 +9,12 @@
 //!   engine's saved state in the database.
 //! - [`service`]: the running task that feeds the engine from ingest, stores what it
 //!   decides and publishes every alert change.
-//!
-//! The symptom assistant is not built yet: see the "AI symptom assistant" issue.
+//! - [`assistant`]: the symptom assistant: knowledge base, sentence embeddings, evidence
+//!   extraction, reasoning and triage, conversation turns, evaluation. Its API is not
+//!   built yet: see the "AI symptom assistant" issue.
 
 pub mod alert;
+pub mod assistant;
 pub mod baseline;
 pub mod condition;
 pub mod engine;

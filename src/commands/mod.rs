@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod alerts_bench;
 pub mod alerts_eval;
 pub mod api_bench;
+pub mod assistant_eval;
 pub mod bench;
 pub mod db;
 pub mod demo;

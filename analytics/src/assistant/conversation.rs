@@ -1,0 +1,217 @@
+//! One conversation with the assistant: its state (the evidence so far and the question
+//! waiting for an answer, stored between messages) and one turn — a free-text message or
+//! an answer in, a reply out with possible conditions, triage, the specialty to see, the
+//! next question or a stop, the vitals that counted, and the disclaimer every reply carries.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::embedding::{Embedder, EmbeddingError};
+use super::extract::Extractor;
+use super::knowledge::{KnowledgeBase, Triage};
+use super::reasoning::{self, Evidence, Profile, RecentVitals, TriageDecision};
+
+/// On every reply.
+pub const DISCLAIMER: &str = "This is not a diagnosis. It is general information from \
+    an automated assistant and may be wrong; a clinician who examines you can tell. If you \
+    feel worse or are worried, call your doctor or emergency services.";
+/// How many conditions a reply lists.
+const LISTED: usize = 5;
+
+/// What persists between turns.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub evidence: Evidence,
+    /// Symptoms asked about, in order.
+    pub asked: Vec<usize>,
+    /// The question waiting for an answer (a symptom index).
+    pub pending: Option<usize>,
+}
+
+/// A turn's input.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Input {
+    Text(String),
+    Answer(Answer),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Answer {
+    Yes,
+    No,
+    Unsure,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PossibleCondition {
+    pub id: String,
+    pub name: String,
+    pub icd10: String,
+    /// Given what was said, never a certainty.
+    pub probability: f64,
+    pub triage: Triage,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Question {
+    pub symptom: String,
+    pub text: String,
+    pub choices: [Answer; 3],
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Reply {
+    pub conditions: Vec<PossibleCondition>,
+    pub triage: TriageDecision,
+    /// Whom to see: the leading condition's specialty (emergency medicine for emergencies).
+    pub specialty: String,
+    /// Self-care advice of the leading condition, when it can be looked after at home.
+    pub self_care: Vec<String>,
+    /// The next question, absent when the assistant has no more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub question: Option<Question>,
+    /// True when no question follows.
+    pub done: bool,
+    /// Symptoms understood so far: present and absent (labels).
+    pub understood_present: Vec<String>,
+    pub understood_absent: Vec<String>,
+    /// The patient's recent vitals that were taken into account.
+    pub vitals: RecentVitals,
+    pub disclaimer: &'static str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TurnError {
+    #[error("there is no question waiting for an answer")]
+    NoPendingQuestion,
+    #[error("the message is empty")]
+    Empty,
+    #[error(transparent)]
+    Embedding(#[from] EmbeddingError),
+}
+
+/// The knowledge base, the model and the phrasings embedded with it.
+pub struct Assistant {
+    pub kb: KnowledgeBase,
+    embedder: Embedder,
+    extractor: Extractor,
+}
+
+impl Assistant {
+    pub fn new(kb: KnowledgeBase, embedder: Embedder) -> Result<Assistant, EmbeddingError> {
+        let extractor = Extractor::new(&kb, &embedder)?;
+        Ok(Assistant {
+            kb,
+            embedder,
+            extractor,
+        })
+    }
+
+    /// One turn: updates `state` and answers. Also returns how long it took.
+    pub fn turn(
+        &self,
+        state: &mut State,
+        input: &Input,
+        profile: Profile,
+        vitals: RecentVitals,
+    ) -> Result<(Reply, std::time::Duration), TurnError> {
+        let started = Instant::now();
+        match input {
+            Input::Text(text) if text.trim().is_empty() => return Err(TurnError::Empty),
+            Input::Text(text) => {
+                let found = self.extractor.evidence(&self.embedder, text)?;
+                state.evidence.merge(&found);
+            }
+            Input::Answer(answer) => {
+                let symptom = state.pending.ok_or(TurnError::NoPendingQuestion)?;
+                let mut found = Evidence::default();
+                match answer {
+                    Answer::Yes => {
+                        found.present.insert(symptom);
+                    }
+                    Answer::No => {
+                        found.absent.insert(symptom);
+                    }
+                    Answer::Unsure => {}
+                }
+                state.evidence.merge(&found);
+            }
+        }
+        state.pending = None;
+        let kb = &self.kb;
+        let priors = reasoning::priors(kb, profile);
+        let posterior = reasoning::posterior(kb, &priors, &state.evidence);
+        let triage = reasoning::triage(kb, &posterior, &state.evidence, &vitals);
+        // An emergency needs action, not more questions.
+        let question = if triage.level >= Triage::Emergency {
+            None
+        } else {
+            let mut evidence = state.evidence.clone();
+            // Asked and answered "unsure" counts as known: not asked again.
+            for &s in &state.asked {
+                if !evidence.present.contains(&s) {
+                    evidence.absent.insert(s);
+                }
+            }
+            reasoning::next_question(kb, &posterior, &evidence, state.asked.len())
+        };
+        if let Some(s) = question {
+            state.asked.push(s);
+            state.pending = Some(s);
+        }
+        let order = reasoning::ranked(&posterior);
+        let conditions: Vec<PossibleCondition> = order
+            .iter()
+            .take(LISTED)
+            .filter(|&&c| posterior[c] > 0.0)
+            .map(|&c| {
+                let condition = &kb.conditions[c];
+                PossibleCondition {
+                    id: condition.id.clone(),
+                    name: condition.name.clone(),
+                    icd10: condition.icd10.clone(),
+                    // Rounded, and short of certain: the ranking is an estimate.
+                    probability: (posterior[c] * 100.0).round().min(95.0) / 100.0,
+                    triage: condition.triage,
+                }
+            })
+            .collect();
+        let leading = order.first().map(|&c| &kb.conditions[c]);
+        let specialty = match (triage.level, leading) {
+            (level, _) if level >= Triage::Emergency => "emergency_medicine".to_owned(),
+            (_, Some(c)) => c.specialty.clone(),
+            (_, None) => "general_practice".to_owned(),
+        };
+        let self_care = match leading {
+            Some(c) if triage.level == Triage::SelfCare => c.self_care.clone(),
+            _ => Vec::new(),
+        };
+        let labels = |set: &std::collections::BTreeSet<usize>| {
+            set.iter().map(|&s| kb.symptoms[s].label.clone()).collect()
+        };
+        let reply = Reply {
+            conditions,
+            specialty,
+            self_care,
+            question: question.map(|s| Question {
+                symptom: kb.symptoms[s].id.clone(),
+                text: kb.symptoms[s].question.clone(),
+                choices: [Answer::Yes, Answer::No, Answer::Unsure],
+            }),
+            done: question.is_none(),
+            understood_present: labels(&state.evidence.present),
+            understood_absent: labels(&state.evidence.absent),
+            triage,
+            vitals,
+            disclaimer: DISCLAIMER,
+        };
+        Ok((reply, started.elapsed()))
+    }
+}

@@ -1,0 +1,184 @@
+//! The assistant measured against vignettes (`analytics/eval/vignettes.toml`: age, sex, a
+//! lay complaint and sometimes a second message, a gold condition and a gold triage level,
+//! written without looking at the knowledge base). Each vignette is one conversation of its
+//! one or two messages, scored on the reply to the last: the gold condition first (top-1)
+//! or among the first three (top-3), the triage level exact, and emergencies triaged less
+//! urgently than their gold level. Latency is per message, after a warm-up.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::conversation::{Assistant, Input, State, TurnError};
+use super::knowledge::{Sex, Triage};
+use super::reasoning::{Profile, RecentVitals};
+
+/// The set in the repository, compiled in.
+pub const VIGNETTES: &str = include_str!("../../eval/vignettes.toml");
+/// Messages sent before timing starts.
+const WARM_UP: usize = 10;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vignette {
+    pub id: String,
+    pub age: u32,
+    pub sex: Sex,
+    pub complaint: String,
+    pub details: Option<String>,
+    pub gold_condition: String,
+    pub gold_triage: Triage,
+}
+
+#[derive(Deserialize)]
+struct VignetteFile {
+    vignette: Vec<Vignette>,
+}
+
+pub fn parse(text: &str) -> Result<Vec<Vignette>, toml::de::Error> {
+    Ok(toml::from_str::<VignetteFile>(text)?.vignette)
+}
+
+/// One vignette's outcome.
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    pub id: String,
+    pub gold_condition: String,
+    pub gold_triage: Triage,
+    /// The reply's conditions, most likely first.
+    pub ranked: Vec<String>,
+    pub triage: Triage,
+}
+
+impl Outcome {
+    pub fn top1(&self) -> bool {
+        self.ranked.first() == Some(&self.gold_condition)
+    }
+
+    pub fn top3(&self) -> bool {
+        self.ranked
+            .iter()
+            .take(3)
+            .any(|c| c == &self.gold_condition)
+    }
+
+    /// An emergency (gold emergency or ambulance) triaged less urgently than it should.
+    pub fn emergency_under_triaged(&self) -> bool {
+        self.gold_triage >= Triage::Emergency && self.triage < self.gold_triage
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub outcomes: Vec<Outcome>,
+    /// Per message, after the warm-up.
+    pub latencies: Vec<Duration>,
+}
+
+impl Report {
+    fn share(&self, f: impl Fn(&Outcome) -> bool) -> f64 {
+        self.outcomes.iter().filter(|o| f(o)).count() as f64 / self.outcomes.len().max(1) as f64
+    }
+
+    pub fn top1(&self) -> f64 {
+        self.share(Outcome::top1)
+    }
+
+    pub fn top3(&self) -> f64 {
+        self.share(Outcome::top3)
+    }
+
+    pub fn triage_exact(&self) -> f64 {
+        self.share(|o| o.triage == o.gold_triage)
+    }
+
+    /// Triaged at the gold level or more urgently.
+    pub fn triage_safe(&self) -> f64 {
+        self.share(|o| o.triage >= o.gold_triage)
+    }
+
+    pub fn emergencies_under_triaged(&self) -> Vec<&Outcome> {
+        self.outcomes
+            .iter()
+            .filter(|o| o.emergency_under_triaged())
+            .collect()
+    }
+
+    /// The `p`-th percentile latency (nearest rank).
+    pub fn latency(&self, p: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        if sorted.is_empty() {
+            return Duration::ZERO;
+        }
+        let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+        sorted[rank.clamp(1, sorted.len()) - 1]
+    }
+}
+
+/// Runs every vignette; `progress` is told after each.
+pub fn evaluate(
+    assistant: &Assistant,
+    vignettes: &[Vignette],
+    mut progress: impl FnMut(),
+) -> Result<Report, TurnError> {
+    let mut outcomes = Vec::with_capacity(vignettes.len());
+    let mut latencies = Vec::new();
+    let mut messages = 0;
+    for vignette in vignettes {
+        let profile = Profile {
+            age: Some(vignette.age),
+            sex: Some(vignette.sex),
+        };
+        let mut state = State::default();
+        let mut last = None;
+        for text in std::iter::once(&vignette.complaint).chain(vignette.details.as_ref()) {
+            let (reply, took) = assistant.turn(
+                &mut state,
+                &Input::Text(text.clone()),
+                profile,
+                RecentVitals::default(),
+            )?;
+            messages += 1;
+            if messages > WARM_UP {
+                latencies.push(took);
+            }
+            last = Some(reply);
+        }
+        let reply = last.expect("every vignette has a complaint");
+        outcomes.push(Outcome {
+            id: vignette.id.clone(),
+            gold_condition: vignette.gold_condition.clone(),
+            gold_triage: vignette.gold_triage,
+            ranked: reply.conditions.iter().map(|c| c.id.clone()).collect(),
+            triage: reply.triage.level,
+        });
+        progress();
+    }
+    Ok(Report {
+        outcomes,
+        latencies,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assistant::knowledge::KnowledgeBase;
+
+    #[test]
+    fn the_vignettes_parse_and_name_known_conditions_at_every_level() {
+        let vignettes = parse(VIGNETTES).unwrap();
+        let kb = KnowledgeBase::bundled().unwrap();
+        assert!(vignettes.len() >= 60);
+        for v in &vignettes {
+            assert!(kb.condition(&v.gold_condition).is_some(), "{}", v.id);
+        }
+        for level in Triage::ALL {
+            assert!(
+                vignettes.iter().any(|v| v.gold_triage == level),
+                "{level:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! From a patient's free text to symptom evidence. The text is cut into clauses; a clause
+//! after a negation cue ("no fever", "haven't been sick", "without a rash") reports absent
+//! symptoms until a contrast ("but") or the sentence ends, as in NegEx (Chapman et al.,
+//! 2001). Each clause is matched to the knowledge base's lay phrasings — literally when a
+//! phrasing appears in it, otherwise by sentence-embedding similarity — and the text is
+//! read for duration ("for 3 weeks") and severity ("worst ever") cues.
+
+use super::embedding::{Embedder, EmbeddingError, cosine};
+use super::knowledge::KnowledgeBase;
+use super::reasoning::Evidence;
+
+/// A clause this similar to a phrasing reports its symptom…
+const MATCH: f32 = 0.5;
+/// …and so do other symptoms within this distance of the clause's best match.
+const RUNNER_UP: f32 = 0.04;
+
+/// Words that negate what follows them in their clause.
+const NEGATION_CUES: [&str; 17] = [
+    "no", "not", "without", "never", "denies", "nor", "neither", "none", "dont", "don't",
+    "haven't", "havent", "hasn't", "hasnt", "isn't", "isnt", "aren't",
+];
+/// Words that end a negation's scope (a contrast starts a new clause).
+const CONTRASTS: [&str; 6] = ["but", "although", "though", "however", "except", "yet"];
+/// Words that join clauses within a sentence.
+const JOINERS: [&str; 6] = ["and", "or", "with", "plus", "also", "then"];
+const SEVERE: [&str; 9] = [
+    "worst",
+    "severe",
+    "unbearable",
+    "excruciating",
+    "agony",
+    "agonising",
+    "agonizing",
+    "terrible",
+    "extreme",
+];
+
+/// The phrasings, embedded once.
+pub struct Extractor {
+    /// (symptom index, normalised phrasing, its embedding)
+    phrasings: Vec<(usize, String, Vec<f32>)>,
+}
+
+/// One clause of the text and whether a negation governs it.
+#[derive(Debug, PartialEq)]
+struct Clause {
+    text: String,
+    negated: bool,
+}
+
+impl Extractor {
+    pub fn new(kb: &KnowledgeBase, embedder: &Embedder) -> Result<Extractor, EmbeddingError> {
+        let mut flat = Vec::new();
+        for (i, symptom) in kb.symptoms.iter().enumerate() {
+            for phrasing in symptom.phrasings.iter().chain([&symptom.label]) {
+                flat.push((i, normalise(phrasing)));
+            }
+        }
+        let texts: Vec<&str> = flat.iter().map(|(_, t)| t.as_str()).collect();
+        let mut vectors = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(64) {
+            vectors.extend(embedder.embed(chunk)?);
+        }
+        Ok(Extractor {
+            phrasings: flat
+                .into_iter()
+                .zip(vectors)
+                .map(|((i, t), v)| (i, t, v))
+                .collect(),
+        })
+    }
+
+    /// The evidence in `text`.
+    pub fn evidence(&self, embedder: &Embedder, text: &str) -> Result<Evidence, EmbeddingError> {
+        let normalised = normalise(text);
+        let clauses = clauses(&normalised);
+        let texts: Vec<&str> = clauses.iter().map(|c| c.text.as_str()).collect();
+        let vectors = embedder.embed(&texts)?;
+        let mut evidence = Evidence {
+            duration_days: duration_days(&normalised),
+            severe: normalised.split(' ').any(|w| SEVERE.contains(&w)),
+            ..Evidence::default()
+        };
+        for (clause, vector) in clauses.iter().zip(&vectors) {
+            for symptom in self.matches(&clause.text, vector) {
+                // A phrasing that itself says "can't" or "not" ("can't stop coughing") is
+                // the symptom, not its negation.
+                let literal_negative = self.phrasings.iter().any(|(s, p, _)| {
+                    *s == symptom && has_negation(p) && contains_words(&clause.text, p)
+                });
+                if clause.negated && !literal_negative {
+                    evidence.absent.insert(symptom);
+                } else {
+                    evidence.present.insert(symptom);
+                }
+            }
+        }
+        Ok(evidence)
+    }
+
+    /// Symptoms a clause reports: every phrasing it contains word for word, or else the
+    /// best embedding match and its close runners-up.
+    fn matches(&self, clause: &str, vector: &[f32]) -> Vec<usize> {
+        let mut literal: Vec<usize> = self
+            .phrasings
+            .iter()
+            .filter(|(_, p, _)| p.split(' ').count() >= 2 || p.len() >= 5)
+            .filter(|(_, p, _)| contains_words(clause, p))
+            .map(|(s, _, _)| *s)
+            .collect();
+        if !literal.is_empty() {
+            literal.sort_unstable();
+            literal.dedup();
+            return literal;
+        }
+        let mut best_per_symptom: Vec<(usize, f32)> = Vec::new();
+        for (s, _, v) in &self.phrasings {
+            let similarity = cosine(vector, v);
+            match best_per_symptom.iter_mut().find(|(id, _)| id == s) {
+                Some(entry) => entry.1 = entry.1.max(similarity),
+                None => best_per_symptom.push((*s, similarity)),
+            }
+        }
+        let best = best_per_symptom
+            .iter()
+            .map(|b| b.1)
+            .fold(f32::MIN, f32::max);
+        if best < MATCH {
+            return Vec::new();
+        }
+        best_per_symptom
+            .into_iter()
+            .filter(|&(_, sim)| sim >= MATCH && sim >= best - RUNNER_UP)
+            .map(|(s, _)| s)
+            .collect()
+    }
+}
+
+/// Lower case, apostrophes kept, everything else that is not a letter or digit a space.
+fn normalise(text: &str) -> String {
+    let mapped: String = text
+        .chars()
+        .map(|c| match c {
+            '’' | '\'' => '\'',
+            '.' | '!' | '?' | ';' | '\n' => '.',
+            ',' => ',',
+            c if c.is_alphanumeric() => c.to_ascii_lowercase(),
+            _ => ' ',
+        })
+        .collect();
+    mapped.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn has_negation(text: &str) -> bool {
+    text.split(' ')
+        .any(|w| NEGATION_CUES.contains(&w) || w.ends_with("n't"))
+}
+
+/// Whether `phrase` occurs in `text` on word boundaries.
+fn contains_words(text: &str, phrase: &str) -> bool {
+    let text = format!(" {} ", text.replace([',', '.'], " "));
+    text.contains(&format!(" {phrase} "))
+}
+
+/// Sentences split at contrasts, then at joiners and commas; a negation cue negates the
+/// rest of its contrast-delimited part.
+fn clauses(text: &str) -> Vec<Clause> {
+    let mut out = Vec::new();
+    for sentence in text.split('.') {
+        let mut part: Vec<&str> = Vec::new();
+        let mut parts = Vec::new();
+        for word in sentence.split(' ').filter(|w| !w.is_empty()) {
+            let bare = word.trim_end_matches(',');
+            if CONTRASTS.contains(&bare) {
+                parts.push(std::mem::take(&mut part));
+            } else {
+                part.push(word);
+            }
+        }
+        parts.push(part);
+        for part in parts {
+            let mut negated = false;
+            let mut current: Vec<&str> = Vec::new();
+            let mut flush = |current: &mut Vec<&str>, negated: bool| {
+                let text = current.join(" ");
+                let text = text.trim_matches(',').trim();
+                if !text.is_empty() {
+                    out.push(Clause {
+                        text: text.to_owned(),
+                        negated,
+                    });
+                }
+                current.clear();
+            };
+            for word in part {
+                let ends_clause = word.ends_with(',');
+                let bare = word.trim_end_matches(',');
+                if JOINERS.contains(&bare) {
+                    flush(&mut current, negated);
+                } else if NEGATION_CUES.contains(&bare) && !negated {
+                    flush(&mut current, negated);
+                    negated = true;
+                } else {
+                    current.push(bare);
+                }
+                if ends_clause {
+                    flush(&mut current, negated);
+                }
+            }
+            flush(&mut current, negated);
+        }
+    }
+    out
+}
+
+/// The longest duration the text mentions, in days ("for 3 weeks", "two days", "a month").
+fn duration_days(text: &str) -> Option<u32> {
+    let words: Vec<&str> = text
+        .split([' ', ',', '.'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut longest = None;
+    for pair in words.windows(2) {
+        let count = match pair[0] {
+            "a" | "an" | "one" => Some(1),
+            "two" | "couple" => Some(2),
+            "three" | "few" => Some(3),
+            "four" => Some(4),
+            "five" => Some(5),
+            "six" => Some(6),
+            "seven" => Some(7),
+            "ten" => Some(10),
+            "several" => Some(4),
+            n => n.parse::<u32>().ok(),
+        };
+        let unit = match pair[1].trim_end_matches('s') {
+            "day" => Some(1),
+            "week" => Some(7),
+            "month" => Some(30),
+            "year" => Some(365),
+            _ => None,
+        };
+        if let (Some(count), Some(unit)) = (count, unit) {
+            let days = count.saturating_mul(unit);
+            longest = longest.max(Some(days));
+        }
+    }
+    longest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(clauses: &[Clause]) -> Vec<(&str, bool)> {
+        clauses
+            .iter()
+            .map(|c| (c.text.as_str(), c.negated))
+            .collect()
+    }
+
+    #[test]
+    fn negation_reaches_to_the_contrast_and_not_past_it() {
+        let text =
+            normalise("I've got a bad cough and a headache, no fever or rash but my throat hurts.");
+        assert_eq!(
+            texts(&clauses(&text)),
+            [
+                ("i've got a bad cough", false),
+                ("a headache", false),
+                ("fever", true),
+                ("rash", true),
+                ("my throat hurts", false),
+            ]
+        );
+        let text = normalise("Haven't been sick. Chest feels tight");
+        assert_eq!(
+            texts(&clauses(&text)),
+            [("been sick", true), ("chest feels tight", false)]
+        );
+    }
+
+    #[test]
+    fn durations_take_the_longest_mentioned() {
+        assert_eq!(duration_days("for 3 weeks now"), Some(21));
+        assert_eq!(duration_days("since a couple days"), Some(2));
+        assert_eq!(
+            duration_days("two months ago then a week of fever"),
+            Some(60)
+        );
+        assert_eq!(duration_days("this morning"), None);
+    }
+
+    #[test]
+    fn phrases_match_on_word_boundaries_only() {
+        assert!(contains_words("i feel sick, really", "feel sick"));
+        assert!(!contains_words("homesick", "sick"));
+    }
+}

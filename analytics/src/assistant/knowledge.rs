@@ -1,0 +1,392 @@
+//! The assistant's knowledge base: symptoms (with the lay phrasings patients use and a
+//! yes/no question), conditions (ICD-10, prevalence, age and sex, symptom likelihoods,
+//! triage level, specialty, red flags, self-care advice) and the emergency patterns that
+//! override everything. The data lives in `analytics/data/assistant/` (its `SOURCES.md`
+//! says where the facts come from) and is compiled into the binary; loading checks every
+//! cross-reference, so a broken file fails at start, not in a conversation.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The five triage levels, least urgent first (so `max` is the most urgent).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Triage {
+    SelfCare,
+    Consultation,
+    #[serde(rename = "consultation_24")]
+    Consultation24,
+    Emergency,
+    EmergencyAmbulance,
+}
+
+impl Triage {
+    pub const ALL: [Triage; 5] = [
+        Triage::SelfCare,
+        Triage::Consultation,
+        Triage::Consultation24,
+        Triage::Emergency,
+        Triage::EmergencyAmbulance,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Triage::SelfCare => "self_care",
+            Triage::Consultation => "consultation",
+            Triage::Consultation24 => "consultation_24",
+            Triage::Emergency => "emergency",
+            Triage::EmergencyAmbulance => "emergency_ambulance",
+        }
+    }
+
+    /// One level more urgent (the most urgent stays).
+    pub fn raised(self) -> Triage {
+        match self {
+            Triage::SelfCare => Triage::Consultation,
+            Triage::Consultation => Triage::Consultation24,
+            Triage::Consultation24 => Triage::Emergency,
+            Triage::Emergency | Triage::EmergencyAmbulance => Triage::EmergencyAmbulance,
+        }
+    }
+
+    /// What the level means for the patient.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Triage::EmergencyAmbulance => {
+                "Call an ambulance now (999 in the UK, 911 in the US, 112 in Europe)."
+            }
+            Triage::Emergency => "Go to an emergency department now.",
+            Triage::Consultation24 => "See a doctor within 24 hours.",
+            Triage::Consultation => "Book an appointment with a doctor in the next few days.",
+            Triage::SelfCare => {
+                "This can usually be looked after at home; see a doctor if it gets worse or does not improve."
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    Any,
+    Female,
+    Male,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Mild,
+    Moderate,
+    Severe,
+    LifeThreatening,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Symptom {
+    pub id: String,
+    pub label: String,
+    pub question: String,
+    pub phrasings: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SymptomLink {
+    pub id: String,
+    /// P(symptom present | condition).
+    pub p: f64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub id: String,
+    pub name: String,
+    pub icd10: String,
+    pub group: String,
+    pub specialty: String,
+    pub triage: Triage,
+    pub severity: Severity,
+    /// Approximate new episodes a year per 1,000 people in primary and urgent care.
+    pub prevalence: f64,
+    pub sex: Sex,
+    /// Probability 0 outside.
+    pub ages: [u32; 2],
+    /// Down-weighted outside.
+    pub typical_ages: [u32; 2],
+    pub self_care: Vec<String>,
+    pub red_flags: Vec<String>,
+    pub summary: String,
+    pub sources: Vec<String>,
+    pub symptoms: Vec<SymptomLink>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pattern {
+    pub id: String,
+    pub name: String,
+    pub triage: Triage,
+    /// Every one present…
+    pub all: Vec<String>,
+    /// …and at least one of these, when given.
+    #[serde(default)]
+    pub any: Vec<String>,
+    pub advice: String,
+    /// Suicidal thoughts: the advice gives crisis lines.
+    pub crisis: bool,
+}
+
+impl Pattern {
+    pub fn fires(&self, present: impl Fn(&str) -> bool) -> bool {
+        let all = self.all.iter().all(|s| present(s));
+        let any = self.any.is_empty() || self.any.iter().any(|s| present(s));
+        all && any && !(self.all.is_empty() && self.any.is_empty())
+    }
+}
+
+#[derive(Deserialize)]
+struct SymptomsFile {
+    symptom: Vec<Symptom>,
+}
+
+#[derive(Deserialize)]
+struct ConditionsFile {
+    condition: Vec<Condition>,
+}
+
+#[derive(Deserialize)]
+struct PatternsFile {
+    pattern: Vec<Pattern>,
+}
+
+/// The files, compiled in.
+const SYMPTOMS: &str = include_str!("../../data/assistant/symptoms.toml");
+const PATTERNS: &str = include_str!("../../data/assistant/emergency_patterns.toml");
+pub const CONDITION_FILES: [(&str, &str); 14] = [
+    (
+        "cardiovascular",
+        include_str!("../../data/assistant/conditions/cardiovascular.toml"),
+    ),
+    (
+        "endocrine_metabolic",
+        include_str!("../../data/assistant/conditions/endocrine_metabolic.toml"),
+    ),
+    (
+        "ent_eye",
+        include_str!("../../data/assistant/conditions/ent_eye.toml"),
+    ),
+    (
+        "gastrointestinal",
+        include_str!("../../data/assistant/conditions/gastrointestinal.toml"),
+    ),
+    (
+        "genitourinary",
+        include_str!("../../data/assistant/conditions/genitourinary.toml"),
+    ),
+    (
+        "infectious",
+        include_str!("../../data/assistant/conditions/infectious.toml"),
+    ),
+    (
+        "injury_allergy",
+        include_str!("../../data/assistant/conditions/injury_allergy.toml"),
+    ),
+    (
+        "mental_health",
+        include_str!("../../data/assistant/conditions/mental_health.toml"),
+    ),
+    (
+        "musculoskeletal",
+        include_str!("../../data/assistant/conditions/musculoskeletal.toml"),
+    ),
+    (
+        "neurological",
+        include_str!("../../data/assistant/conditions/neurological.toml"),
+    ),
+    (
+        "paediatric",
+        include_str!("../../data/assistant/conditions/paediatric.toml"),
+    ),
+    (
+        "respiratory",
+        include_str!("../../data/assistant/conditions/respiratory.toml"),
+    ),
+    (
+        "skin",
+        include_str!("../../data/assistant/conditions/skin.toml"),
+    ),
+    (
+        "womens_health",
+        include_str!("../../data/assistant/conditions/womens_health.toml"),
+    ),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum KnowledgeError {
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("the knowledge base is inconsistent: {0}")]
+    Inconsistent(String),
+}
+
+/// The loaded, cross-checked knowledge base. Symptoms and conditions are addressed by
+/// their index in these vectors.
+#[derive(Debug)]
+pub struct KnowledgeBase {
+    pub symptoms: Vec<Symptom>,
+    pub conditions: Vec<Condition>,
+    pub patterns: Vec<Pattern>,
+    symptom_index: HashMap<String, usize>,
+}
+
+impl KnowledgeBase {
+    /// The knowledge base compiled into this binary.
+    pub fn bundled() -> Result<KnowledgeBase, KnowledgeError> {
+        let parse_err = |file: &str| {
+            let file = file.to_owned();
+            move |e: toml::de::Error| KnowledgeError::Parse {
+                file: file.clone(),
+                message: e.to_string(),
+            }
+        };
+        let symptoms: SymptomsFile = toml::from_str(SYMPTOMS).map_err(parse_err("symptoms"))?;
+        let patterns: PatternsFile =
+            toml::from_str(PATTERNS).map_err(parse_err("emergency_patterns"))?;
+        let mut conditions = Vec::new();
+        for (name, text) in CONDITION_FILES {
+            let file: ConditionsFile = toml::from_str(text).map_err(parse_err(name))?;
+            conditions.extend(file.condition);
+        }
+        Self::checked(symptoms.symptom, conditions, patterns.pattern)
+    }
+
+    /// A knowledge base from parts, checked like the bundled one (tests build small ones).
+    pub fn checked(
+        symptoms: Vec<Symptom>,
+        conditions: Vec<Condition>,
+        patterns: Vec<Pattern>,
+    ) -> Result<KnowledgeBase, KnowledgeError> {
+        let mut problems = Vec::new();
+        let mut symptom_index = HashMap::new();
+        for (i, s) in symptoms.iter().enumerate() {
+            if symptom_index.insert(s.id.clone(), i).is_some() {
+                problems.push(format!("symptom {} twice", s.id));
+            }
+            if s.phrasings.is_empty() {
+                problems.push(format!("symptom {} has no phrasings", s.id));
+            }
+        }
+        let known = |id: &str| symptom_index.contains_key(id);
+        let mut condition_ids = std::collections::HashSet::new();
+        for c in &conditions {
+            if !condition_ids.insert(c.id.as_str()) {
+                problems.push(format!("condition {} twice", c.id));
+            }
+            for link in &c.symptoms {
+                if !known(&link.id) {
+                    problems.push(format!("{}: unknown symptom {}", c.id, link.id));
+                }
+                if !(0.0..1.0).contains(&link.p) || link.p <= 0.0 {
+                    problems.push(format!("{}: p of {} out of (0, 1)", c.id, link.id));
+                }
+            }
+            for flag in &c.red_flags {
+                if !known(flag) {
+                    problems.push(format!("{}: unknown red flag {flag}", c.id));
+                }
+            }
+            if c.prevalence <= 0.0 || c.ages[0] > c.ages[1] {
+                problems.push(format!("{}: prevalence or ages invalid", c.id));
+            }
+        }
+        for p in &patterns {
+            for s in p.all.iter().chain(&p.any) {
+                if !known(s) {
+                    problems.push(format!("pattern {}: unknown symptom {s}", p.id));
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(KnowledgeBase {
+                symptoms,
+                conditions,
+                patterns,
+                symptom_index,
+            })
+        } else {
+            Err(KnowledgeError::Inconsistent(problems.join("; ")))
+        }
+    }
+
+    pub fn symptom(&self, id: &str) -> Option<usize> {
+        self.symptom_index.get(id).copied()
+    }
+
+    pub fn condition(&self, id: &str) -> Option<&Condition> {
+        self.conditions.iter().find(|c| c.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_knowledge_base_loads_and_is_consistent() {
+        let kb = KnowledgeBase::bundled().unwrap();
+        assert!(kb.conditions.len() >= 120, "{}", kb.conditions.len());
+        for level in Triage::ALL {
+            let n = kb.conditions.iter().filter(|c| c.triage == level).count();
+            assert!(n >= 5, "{level:?}: {n}");
+        }
+        assert!(kb.patterns.iter().any(|p| p.crisis));
+    }
+
+    #[test]
+    fn every_condition_file_in_the_directory_is_compiled_in() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/assistant/conditions");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                e.unwrap()
+                    .path()
+                    .file_stem()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        on_disk.sort();
+        let compiled: Vec<String> = CONDITION_FILES.iter().map(|f| f.0.to_owned()).collect();
+        assert_eq!(on_disk, compiled);
+    }
+
+    #[test]
+    fn a_dangling_reference_is_refused() {
+        let kb = KnowledgeBase::bundled().unwrap();
+        let mut conditions = kb.conditions.clone();
+        conditions[0].symptoms[0].id = "no_such_symptom".into();
+        let err = KnowledgeBase::checked(kb.symptoms.clone(), conditions, kb.patterns.clone())
+            .unwrap_err();
+        assert!(err.to_string().contains("no_such_symptom"), "{err}");
+    }
+
+    #[test]
+    fn patterns_need_all_of_all_and_one_of_any() {
+        let kb = KnowledgeBase::bundled().unwrap();
+        let heart = kb
+            .patterns
+            .iter()
+            .find(|p| p.id == "acute_coronary_syndrome")
+            .unwrap();
+        let has = |set: &'static [&'static str]| move |s: &str| set.contains(&s);
+        assert!(heart.fires(has(&["chest_pain", "sweating"])));
+        assert!(!heart.fires(has(&["chest_pain"])));
+        assert!(!heart.fires(has(&["sweating"])));
+    }
+}

@@ -1,0 +1,17 @@
+//! The symptom assistant: patients describe symptoms in their own words and get possible
+//! conditions, how urgent it is, whom to see and the next question to ask.
+//!
+//! - [`knowledge`]: the curated knowledge base (conditions, symptoms, emergency patterns).
+//! - [`embedding`]: all-MiniLM-L6-v2 sentence embeddings with candle.
+//! - [`extract`]: free text to symptom evidence (phrasing match, negation, duration and
+//!   severity cues).
+//! - [`reasoning`]: ranking, the follow-up question with the most information, triage.
+//! - [`conversation`]: one turn of a conversation, its stored state and its reply.
+//! - [`evaluation`]: the assistant measured against the vignettes.
+
+pub mod conversation;
+pub mod embedding;
+pub mod evaluation;
+pub mod extract;
+pub mod knowledge;
+pub mod reasoning;

@@ -1,0 +1,572 @@
+//! The assistant's reasoning over symptom evidence, with no model involved: ranking
+//! conditions (prevalence priors adjusted for age and sex, times the likelihood of what is
+//! present and absent — naive Bayes with a small leak for symptoms a condition does not
+//! list), choosing the follow-up question with the largest expected information gain, and
+//! triage, where emergency patterns and the patient's own abnormal vitals always win over
+//! the ranking.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::knowledge::{Condition, KnowledgeBase, Pattern, Sex, Triage};
+
+/// P(symptom | condition) for a symptom the condition does not list.
+const LEAK: f64 = 0.02;
+/// A condition outside its typical ages keeps this share of its prior.
+const ATYPICAL_AGE: f64 = 0.2;
+/// Conditions whose triage is at least this likely, together, set the level: the more
+/// urgent the level, the less probability it takes (missing an emergency costs more).
+const TRIAGE_THRESHOLDS: [(Triage, f64); 4] = [
+    (Triage::EmergencyAmbulance, 0.15),
+    (Triage::Emergency, 0.2),
+    (Triage::Consultation24, 0.3),
+    (Triage::Consultation, 0.4),
+];
+/// At most this many questions in a conversation.
+pub const MAX_QUESTIONS: usize = 8;
+/// Stop asking once the leading condition is this likely…
+const CONFIDENT: f64 = 0.85;
+/// …or no question is expected to teach this many bits.
+const MIN_GAIN: f64 = 0.05;
+/// Persistent symptoms deserve a doctor whatever they look like.
+const PERSISTENT_DAYS: u32 = 21;
+/// With a systolic pressure of 180 or more, these make it an emergency (end-organ signs).
+const HYPERTENSIVE_EMERGENCY_SIGNS: [&str; 5] = [
+    "headache",
+    "chest_pain",
+    "shortness_of_breath",
+    "confusion",
+    "blurred_vision",
+];
+
+/// What is known of the patient from their profile.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct Profile {
+    pub age: Option<u32>,
+    pub sex: Option<Sex>,
+}
+
+/// Symptoms present and absent (indexes into the knowledge base's symptoms), and what
+/// the patient said about time and severity.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub present: BTreeSet<usize>,
+    pub absent: BTreeSet<usize>,
+    /// Longest duration mentioned, in days.
+    pub duration_days: Option<u32>,
+    /// "worst", "severe", "unbearable", …
+    pub severe: bool,
+}
+
+impl Evidence {
+    /// Adds `other`; a symptom the patient now says is present stops being absent, and
+    /// the other way round.
+    pub fn merge(&mut self, other: &Evidence) {
+        for s in &other.present {
+            self.absent.remove(s);
+            self.present.insert(*s);
+        }
+        for s in &other.absent {
+            self.present.remove(s);
+            self.absent.insert(*s);
+        }
+        self.duration_days = self.duration_days.max(other.duration_days);
+        self.severe |= other.severe;
+    }
+
+    fn known(&self, symptom: usize) -> bool {
+        self.present.contains(&symptom) || self.absent.contains(&symptom)
+    }
+}
+
+/// The patient's recent readings that matter to triage (worst values of the last hours).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecentVitals {
+    pub spo2_min: Option<f64>,
+    pub heart_rate_max: Option<f64>,
+    pub systolic_max: Option<f64>,
+}
+
+/// The prior of each condition for this patient: prevalence, zero outside its age range
+/// or for the other sex, reduced outside its typical ages.
+pub fn priors(kb: &KnowledgeBase, profile: Profile) -> Vec<f64> {
+    kb.conditions.iter().map(|c| prior(c, profile)).collect()
+}
+
+fn prior(c: &Condition, profile: Profile) -> f64 {
+    let sex_ok = match (c.sex, profile.sex) {
+        (Sex::Any, _) | (_, None) | (_, Some(Sex::Any)) => true,
+        (required, Some(sex)) => required == sex,
+    };
+    if !sex_ok {
+        return 0.0;
+    }
+    let age_factor = match profile.age {
+        None => 1.0,
+        Some(age) if age < c.ages[0] || age > c.ages[1] => 0.0,
+        Some(age) if age < c.typical_ages[0] || age > c.typical_ages[1] => ATYPICAL_AGE,
+        Some(_) => 1.0,
+    };
+    c.prevalence * age_factor
+}
+
+fn likelihood(c: &Condition, kb: &KnowledgeBase, symptom: usize) -> f64 {
+    let id = &kb.symptoms[symptom].id;
+    c.symptoms
+        .iter()
+        .find(|link| &link.id == id)
+        .map_or(LEAK, |link| link.p)
+}
+
+/// P(condition | evidence) for every condition, summing to 1 (all zeros when no condition
+/// fits the profile at all).
+pub fn posterior(kb: &KnowledgeBase, priors: &[f64], evidence: &Evidence) -> Vec<f64> {
+    let mut weights: Vec<f64> = kb
+        .conditions
+        .iter()
+        .zip(priors)
+        .map(|(c, &prior)| {
+            // In logs: fifteen symptoms of small likelihoods would underflow otherwise.
+            if prior <= 0.0 {
+                return f64::NEG_INFINITY;
+            }
+            let mut log = prior.ln();
+            for &s in &evidence.present {
+                log += likelihood(c, kb, s).ln();
+            }
+            for &s in &evidence.absent {
+                log += (1.0 - likelihood(c, kb, s)).ln();
+            }
+            log
+        })
+        .collect();
+    let max = weights.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if max == f64::NEG_INFINITY {
+        return vec![0.0; weights.len()];
+    }
+    for w in &mut weights {
+        *w = (*w - max).exp();
+    }
+    let total: f64 = weights.iter().sum();
+    weights.iter().map(|w| w / total).collect()
+}
+
+/// Condition indexes by falling probability.
+pub fn ranked(posterior: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..posterior.len()).collect();
+    order.sort_by(|&a, &b| posterior[b].total_cmp(&posterior[a]));
+    order
+}
+
+fn entropy(p: &[f64]) -> f64 {
+    p.iter().filter(|&&x| x > 0.0).map(|&x| -x * x.log2()).sum()
+}
+
+/// The unasked symptom whose answer is expected to reduce the uncertainty over conditions
+/// the most (expected information gain), or none when the leading condition is clear
+/// enough, nothing is worth asking, or enough was asked.
+pub fn next_question(
+    kb: &KnowledgeBase,
+    posterior: &[f64],
+    evidence: &Evidence,
+    asked: usize,
+) -> Option<usize> {
+    let top = ranked(posterior);
+    if asked >= MAX_QUESTIONS
+        || posterior
+            .get(top[0])
+            .is_none_or(|&p| p >= CONFIDENT || p == 0.0)
+    {
+        return None;
+    }
+    let now = entropy(posterior);
+    // Questions about the symptoms of the plausible conditions; the gain is computed over
+    // the whole posterior.
+    let candidates: BTreeSet<usize> = top
+        .iter()
+        .take(10)
+        .filter(|&&c| posterior[c] > 0.005)
+        .flat_map(|&c| kb.conditions[c].symptoms.iter())
+        .filter_map(|link| kb.symptom(&link.id))
+        .filter(|&s| !evidence.known(s))
+        .collect();
+    let mut best: Option<(usize, f64)> = None;
+    for s in candidates {
+        let yes_given: Vec<f64> = kb.conditions.iter().map(|c| likelihood(c, kb, s)).collect();
+        let p_yes: f64 = posterior.iter().zip(&yes_given).map(|(p, l)| p * l).sum();
+        if p_yes <= 0.0 || p_yes >= 1.0 {
+            continue;
+        }
+        let after_yes: Vec<f64> = posterior
+            .iter()
+            .zip(&yes_given)
+            .map(|(p, l)| p * l / p_yes)
+            .collect();
+        let after_no: Vec<f64> = posterior
+            .iter()
+            .zip(&yes_given)
+            .map(|(p, l)| p * (1.0 - l) / (1.0 - p_yes))
+            .collect();
+        let gain = now - p_yes * entropy(&after_yes) - (1.0 - p_yes) * entropy(&after_no);
+        if best.is_none_or(|(_, g)| gain > g) {
+            best = Some((s, gain));
+        }
+    }
+    best.filter(|&(_, gain)| gain >= MIN_GAIN).map(|(s, _)| s)
+}
+
+/// Why the triage level is what it is.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TriageDecision {
+    pub level: Triage,
+    pub advice: String,
+    /// An emergency pattern matched (its id), which overrides the ranking.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emergency_pattern: Option<String>,
+    /// Suicidal thoughts: the advice gives crisis lines.
+    pub crisis: bool,
+    /// Plain-language reasons, most important first.
+    pub reasons: Vec<String>,
+}
+
+/// The triage level: the most urgent of the emergency patterns that fire, the patient's
+/// abnormal vitals, the ranking (the most urgent level whose conditions are together likely
+/// enough), red flags of the leading conditions, and severity and duration cues.
+pub fn triage(
+    kb: &KnowledgeBase,
+    posterior: &[f64],
+    evidence: &Evidence,
+    vitals: &RecentVitals,
+) -> TriageDecision {
+    let present = |id: &str| {
+        kb.symptom(id)
+            .is_some_and(|s| evidence.present.contains(&s))
+    };
+    // Every finding that sets a floor on the level, with why.
+    let mut floors: Vec<(Triage, String)> = Vec::new();
+
+    let fired: Vec<&Pattern> = kb.patterns.iter().filter(|p| p.fires(present)).collect();
+    let pattern = fired.iter().max_by_key(|p| p.triage).copied();
+    let crisis = fired.iter().any(|p| p.crisis);
+    for p in &fired {
+        floors.push((p.triage, format!("{}: an emergency sign", p.name)));
+    }
+
+    if let Some(spo2) = vitals.spo2_min.filter(|&v| v < 92.0) {
+        floors.push((
+            Triage::Emergency,
+            format!("your oxygen saturation was {spo2:.0}% recently (below 92%)"),
+        ));
+    }
+    if let Some(hr) = vitals.heart_rate_max.filter(|&v| v > 130.0) {
+        floors.push((
+            Triage::Emergency,
+            format!("your heart rate reached {hr:.0} bpm recently (above 130)"),
+        ));
+    }
+    if let Some(systolic) = vitals.systolic_max.filter(|&v| v >= 180.0) {
+        let with_symptoms = HYPERTENSIVE_EMERGENCY_SIGNS.iter().any(|s| present(s));
+        floors.push((
+            if with_symptoms {
+                Triage::Emergency
+            } else {
+                Triage::Consultation24
+            },
+            format!(
+                "your blood pressure reached {systolic:.0} mmHg systolic recently (180 or more)"
+            ),
+        ));
+    }
+
+    let top = ranked(posterior);
+    if let Some(&first) = top.first().filter(|&&c| posterior[c] > 0.0) {
+        let by_ranking = TRIAGE_THRESHOLDS
+            .iter()
+            .find(|(candidate, threshold)| {
+                let mass: f64 = kb
+                    .conditions
+                    .iter()
+                    .zip(posterior)
+                    .filter(|(c, _)| c.triage >= *candidate)
+                    .map(|(_, p)| p)
+                    .sum();
+                mass >= *threshold
+            })
+            .map_or(Triage::SelfCare, |(candidate, _)| *candidate);
+        floors.push((
+            by_ranking,
+            format!(
+                "what it most likely is (such as {}) usually needs: {}",
+                kb.conditions[first].name,
+                by_ranking.as_str().replace('_', " ")
+            ),
+        ));
+    }
+    for &c in top.iter().take(3).filter(|&&c| posterior[c] > 0.05) {
+        let condition = &kb.conditions[c];
+        if let Some(flag) = condition.red_flags.iter().find(|f| present(f)) {
+            let label = kb
+                .symptom(flag)
+                .map_or(flag.as_str(), |s| &kb.symptoms[s].label);
+            floors.push((
+                condition.triage.raised(),
+                format!("{label} is a warning sign with {}", condition.name),
+            ));
+        }
+    }
+    if evidence.severe {
+        floors.push((Triage::Consultation24, "you describe it as severe".into()));
+    }
+    if let Some(days) = evidence.duration_days.filter(|&d| d >= PERSISTENT_DAYS) {
+        floors.push((Triage::Consultation, format!("it has lasted {days} days")));
+    }
+    let level = floors.iter().map(|f| f.0).max().unwrap_or(Triage::SelfCare);
+    // The reasons that decided the level first.
+    floors.sort_by_key(|f| std::cmp::Reverse(f.0));
+    let reasons = floors.into_iter().map(|f| f.1).collect();
+    let advice = match pattern {
+        Some(p) if p.triage >= level => p.advice.clone(),
+        _ => level.advice().to_owned(),
+    };
+    TriageDecision {
+        level,
+        advice,
+        emergency_pattern: pattern.filter(|p| p.triage >= level).map(|p| p.id.clone()),
+        crisis,
+        reasons,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assistant::knowledge::{Severity, Symptom, SymptomLink};
+
+    fn symptom(id: &str) -> Symptom {
+        Symptom {
+            id: id.into(),
+            label: id.replace('_', " "),
+            question: format!("{id}?"),
+            phrasings: vec![id.replace('_', " ")],
+        }
+    }
+
+    fn condition(id: &str, triage: Triage, prevalence: f64, links: &[(&str, f64)]) -> Condition {
+        Condition {
+            id: id.into(),
+            name: id.into(),
+            icd10: "X00".into(),
+            group: "test".into(),
+            specialty: "general_practice".into(),
+            triage,
+            severity: Severity::Mild,
+            prevalence,
+            sex: Sex::Any,
+            ages: [0, 120],
+            typical_ages: [0, 120],
+            self_care: vec![],
+            red_flags: vec![],
+            summary: String::new(),
+            sources: vec![],
+            symptoms: links
+                .iter()
+                .map(|(id, p)| SymptomLink {
+                    id: (*id).into(),
+                    p: *p,
+                })
+                .collect(),
+        }
+    }
+
+    /// Cold and strep share a sore throat; only a cough tells them apart (colds cough,
+    /// strep rarely does); fever is as common in both, so it tells nothing.
+    fn kb() -> KnowledgeBase {
+        KnowledgeBase::checked(
+            ["sore_throat", "cough", "fever", "chest_pain", "sweating"]
+                .map(symptom)
+                .to_vec(),
+            vec![
+                condition(
+                    "cold",
+                    Triage::SelfCare,
+                    100.0,
+                    &[("sore_throat", 0.6), ("cough", 0.8), ("fever", 0.3)],
+                ),
+                condition(
+                    "strep",
+                    Triage::Consultation,
+                    50.0,
+                    &[("sore_throat", 0.95), ("cough", 0.1), ("fever", 0.3)],
+                ),
+                condition(
+                    "heart_attack",
+                    Triage::EmergencyAmbulance,
+                    0.5,
+                    &[("chest_pain", 0.9), ("sweating", 0.5)],
+                ),
+            ],
+            vec![Pattern {
+                id: "acs".into(),
+                name: "Possible heart attack".into(),
+                triage: Triage::EmergencyAmbulance,
+                all: vec!["chest_pain".into()],
+                any: vec!["sweating".into()],
+                advice: "Call an ambulance.".into(),
+                crisis: false,
+            }],
+        )
+        .unwrap()
+    }
+
+    fn evidence(kb: &KnowledgeBase, present: &[&str], absent: &[&str]) -> Evidence {
+        Evidence {
+            present: present.iter().map(|s| kb.symptom(s).unwrap()).collect(),
+            absent: absent.iter().map(|s| kb.symptom(s).unwrap()).collect(),
+            ..Evidence::default()
+        }
+    }
+
+    #[test]
+    fn the_question_asked_is_the_one_that_separates_the_leading_conditions() {
+        let kb = kb();
+        let priors = priors(&kb, Profile::default());
+        let e = evidence(&kb, &["sore_throat"], &[]);
+        let after_sore_throat = posterior(&kb, &priors, &e);
+        let asked = next_question(&kb, &after_sore_throat, &e, 0).unwrap();
+        assert_eq!(
+            kb.symptoms[asked].id, "cough",
+            "fever has no information here"
+        );
+        // Answered, the ranking moves as the likelihoods say.
+        let no_cough = posterior_of(&kb, &priors, &["sore_throat"], &["cough"]);
+        // Cold 100 × 0.6 × (1 − 0.8), strep 50 × 0.95 × (1 − 0.1), heart attack
+        // 0.5 × 0.02 (leak) × (1 − 0.02).
+        let strep = 50.0 * 0.95 * 0.9 / (100.0 * 0.6 * 0.2 + 50.0 * 0.95 * 0.9 + 0.5 * 0.02 * 0.98);
+        assert!(
+            (no_cough[1] - strep).abs() < 1e-9,
+            "strep after no cough: {no_cough:?}"
+        );
+        let with_cough = posterior_of(&kb, &priors, &["sore_throat", "cough"], &[]);
+        assert!(with_cough[0] > 0.9, "a cold after a cough: {with_cough:?}");
+        // Nothing more to ask once everything useful is known.
+        let all = evidence(
+            &kb,
+            &["sore_throat"],
+            &["cough", "chest_pain", "sweating", "fever"],
+        );
+        let p = posterior(&kb, &priors, &all);
+        assert_eq!(next_question(&kb, &p, &all, 0), None);
+        assert_eq!(
+            next_question(&kb, &after_sore_throat, &e, MAX_QUESTIONS),
+            None
+        );
+    }
+
+    fn posterior_of(
+        kb: &KnowledgeBase,
+        priors: &[f64],
+        present: &[&str],
+        absent: &[&str],
+    ) -> Vec<f64> {
+        posterior(kb, priors, &evidence(kb, present, absent))
+    }
+
+    #[test]
+    fn an_emergency_pattern_overrides_a_benign_ranking() {
+        let kb = kb();
+        let priors = priors(&kb, Profile::default());
+        // With a sore throat and a cough, a cold leads by far…
+        let e = evidence(
+            &kb,
+            &["sore_throat", "cough", "chest_pain", "sweating"],
+            &[],
+        );
+        let p = posterior(&kb, &priors, &e);
+        assert_eq!(ranked(&p)[0], 0, "{p:?}");
+        // …yet chest pain with sweating calls an ambulance.
+        let decision = triage(&kb, &p, &e, &RecentVitals::default());
+        assert_eq!(decision.level, Triage::EmergencyAmbulance);
+        assert_eq!(decision.emergency_pattern.as_deref(), Some("acs"));
+        assert_eq!(decision.advice, "Call an ambulance.");
+        // Chest pain alone does not fire the pattern.
+        let e = evidence(&kb, &["sore_throat", "cough", "chest_pain"], &["sweating"]);
+        let p = posterior(&kb, &priors, &e);
+        assert_eq!(
+            triage(&kb, &p, &e, &RecentVitals::default()).emergency_pattern,
+            None
+        );
+    }
+
+    #[test]
+    fn abnormal_vitals_escalate_whatever_the_symptoms() {
+        let kb = kb();
+        let priors = priors(&kb, Profile::default());
+        let e = evidence(&kb, &["sore_throat", "cough"], &[]);
+        let p = posterior(&kb, &priors, &e);
+        let calm = triage(&kb, &p, &e, &RecentVitals::default());
+        assert_eq!(calm.level, Triage::SelfCare);
+        let cases = [
+            (
+                RecentVitals {
+                    spo2_min: Some(89.0),
+                    ..RecentVitals::default()
+                },
+                Triage::Emergency,
+            ),
+            (
+                RecentVitals {
+                    spo2_min: Some(95.0),
+                    ..RecentVitals::default()
+                },
+                Triage::SelfCare,
+            ),
+            (
+                RecentVitals {
+                    heart_rate_max: Some(142.0),
+                    ..RecentVitals::default()
+                },
+                Triage::Emergency,
+            ),
+            (
+                RecentVitals {
+                    systolic_max: Some(185.0),
+                    ..RecentVitals::default()
+                },
+                Triage::Consultation24,
+            ),
+            (
+                RecentVitals {
+                    systolic_max: Some(179.0),
+                    ..RecentVitals::default()
+                },
+                Triage::SelfCare,
+            ),
+        ];
+        for (vitals, level) in cases {
+            let decision = triage(&kb, &p, &e, &vitals);
+            assert_eq!(decision.level, level, "{vitals:?}: {decision:?}");
+        }
+        let low = RecentVitals {
+            spo2_min: Some(89.0),
+            ..RecentVitals::default()
+        };
+        assert!(triage(&kb, &p, &e, &low).reasons[0].contains("89%"));
+    }
+
+    #[test]
+    fn age_and_sex_outside_a_condition_rule_it_out() {
+        let mut kb = kb();
+        kb.conditions[1].sex = Sex::Female;
+        kb.conditions[0].ages = [18, 120];
+        let child_boy = Profile {
+            age: Some(5),
+            sex: Some(Sex::Male),
+        };
+        let p = priors(&kb, child_boy);
+        assert_eq!((p[0], p[1]), (0.0, 0.0));
+        assert!(p[2] > 0.0);
+    }
+}

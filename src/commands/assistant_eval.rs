@@ -1,0 +1,121 @@
+//! `healthsync analytics assistant-eval`: the symptom assistant against the vignette set —
+//! top-1 and top-3 accuracy of the condition, exact triage, emergencies under-triaged, and
+//! latency per message.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use healthsync_analytics::assistant::conversation::Assistant;
+use healthsync_analytics::assistant::embedding::{self, Embedder};
+use healthsync_analytics::assistant::evaluation::{self, Report};
+use healthsync_analytics::assistant::knowledge::KnowledgeBase;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::bench::write_report;
+
+#[derive(Args)]
+pub struct AssistantEvalArgs {
+    /// Vignettes (TOML); default: the set in the repository, compiled in.
+    #[arg(long, value_name = "FILE.toml")]
+    vignettes: Option<PathBuf>,
+    /// List every vignette the assistant got wrong.
+    #[arg(long)]
+    misses: bool,
+    /// Also write the report as Markdown to this file.
+    #[arg(long, value_name = "FILE.md")]
+    report: Option<PathBuf>,
+}
+
+pub async fn run(args: AssistantEvalArgs) -> anyhow::Result<ExitCode> {
+    let text = match &args.vignettes {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?,
+        None => evaluation::VIGNETTES.to_owned(),
+    };
+    let vignettes = evaluation::parse(&text).context("invalid vignettes")?;
+    let kb = KnowledgeBase::bundled()?;
+    let embedder = Embedder::load(&embedding::model_dir())?;
+    let assistant = Assistant::new(kb, embedder)?;
+    let bar = ProgressBar::new(vignettes.len() as u64).with_style(
+        ProgressStyle::with_template("{spinner} vignettes [{bar:40}] {pos}/{len}, eta {eta}")?
+            .progress_chars("=> "),
+    );
+    let report = tokio::task::block_in_place(|| {
+        evaluation::evaluate(&assistant, &vignettes, || bar.inc(1))
+    })?;
+    bar.finish_and_clear();
+    let markdown = markdown(&report, args.misses);
+    println!("{markdown}");
+    if let Some(path) = &args.report {
+        write_report(path, &markdown)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn markdown(report: &Report, misses: bool) -> String {
+    let n = report.outcomes.len();
+    let under = report.emergencies_under_triaged();
+    let mut out = String::new();
+    let _ = writeln!(out, "## Symptom assistant evaluation\n");
+    let _ = writeln!(
+        out,
+        "{n} vignettes, each one conversation of its complaint and details; scored on the last reply.\n"
+    );
+    let _ = writeln!(out, "| Measure | Result | Goal |");
+    let _ = writeln!(out, "|---|---:|---:|");
+    let _ = writeln!(
+        out,
+        "| Top-1 condition | {:.1} % | ≥ 60 % |",
+        report.top1() * 100.0
+    );
+    let _ = writeln!(
+        out,
+        "| Top-3 condition | {:.1} % | ≥ 80 % |",
+        report.top3() * 100.0
+    );
+    let _ = writeln!(
+        out,
+        "| Triage exact | {:.1} % | ≥ 85 % |",
+        report.triage_exact() * 100.0
+    );
+    let _ = writeln!(
+        out,
+        "| Triage at the gold level or more urgent | {:.1} % | |",
+        report.triage_safe() * 100.0
+    );
+    let _ = writeln!(out, "| Emergencies under-triaged | {} | 0 |", under.len());
+    let _ = writeln!(
+        out,
+        "| Latency per message p50 / p95 | {:.1} / {:.1} ms | p95 ≤ 50 ms |",
+        report.latency(50.0).as_secs_f64() * 1e3,
+        report.latency(95.0).as_secs_f64() * 1e3
+    );
+    if misses {
+        let _ = writeln!(out, "\n| Vignette | Gold | Ranked | Gold triage | Triage |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for o in report
+            .outcomes
+            .iter()
+            .filter(|o| !o.top3() || o.triage != o.gold_triage)
+        {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                o.id,
+                o.gold_condition,
+                o.ranked
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                o.gold_triage.as_str(),
+                o.triage.as_str()
+            );
+        }
+    }
+    out
+}
