@@ -1,7 +1,7 @@
 //! From a patient's free text to symptom evidence. The text is cut into clauses; a clause
 //! after a negation cue ("no fever", "haven't been sick", "without a rash") reports absent
-//! symptoms until a contrast ("but") or the sentence ends, as in NegEx (Chapman et al.,
-//! 2001). Each clause is matched to the knowledge base's lay phrasings — literally when a
+//! symptoms until a contrast ("but"), a comma that does not continue a list, or the
+//! sentence's end, as in NegEx (Chapman et al., 2001). Each clause is matched to the knowledge base's lay phrasings — literally when a
 //! phrasing appears in it, otherwise by sentence-embedding similarity — and the text is
 //! read for duration ("for 3 weeks") and severity ("worst ever") cues.
 
@@ -21,6 +21,8 @@ const NEGATION_CUES: [&str; 17] = [
 ];
 /// Words that end a negation's scope (a contrast starts a new clause).
 const CONTRASTS: [&str; 6] = ["but", "although", "though", "however", "except", "yet"];
+/// A segment after a comma this short continues a negated list.
+const LIST_ITEM_WORDS: usize = 2;
 /// Words that join clauses within a sentence.
 const JOINERS: [&str; 6] = ["and", "or", "with", "plus", "also", "then"];
 const SEVERE: [&str; 9] = [
@@ -192,7 +194,7 @@ fn clauses(text: &str) -> Vec<Clause> {
                 }
                 current.clear();
             };
-            for word in part {
+            for (i, word) in part.iter().enumerate() {
                 let ends_clause = word.ends_with(',');
                 let bare = word.trim_end_matches(',');
                 if JOINERS.contains(&bare) {
@@ -205,12 +207,35 @@ fn clauses(text: &str) -> Vec<Clause> {
                 }
                 if ends_clause {
                     flush(&mut current, negated);
+                    // A negation carries over a comma into a list ("no fever, cough or
+                    // rash"), not into the next statement ("antacids haven't helped, heavy
+                    // pressure in my chest").
+                    if negated && !list_item_follows(&part[i + 1..]) {
+                        negated = false;
+                    }
                 }
             }
             flush(&mut current, negated);
         }
     }
     out
+}
+
+/// Whether the words after a comma start a short list item (up to two words before the
+/// next comma, joiner or end) rather than a statement of its own.
+fn list_item_follows(rest: &[&str]) -> bool {
+    let mut words = 0;
+    for word in rest {
+        let bare = word.trim_end_matches(',');
+        if JOINERS.contains(&bare) {
+            break;
+        }
+        words += 1;
+        if word.ends_with(',') {
+            break;
+        }
+    }
+    words <= LIST_ITEM_WORDS
 }
 
 /// The longest duration the text mentions, in days ("for 3 weeks", "two days", "a month").
@@ -271,6 +296,21 @@ mod tests {
                 ("fever", true),
                 ("rash", true),
                 ("my throat hurts", false),
+            ]
+        );
+        let text = normalise(
+            "No fever, headache, runny nose or cough. Antacids haven't touched it, heavy pressure in my chest.",
+        );
+        assert_eq!(
+            texts(&clauses(&text)),
+            [
+                ("fever", true),
+                ("headache", true),
+                ("runny nose", true),
+                ("cough", true),
+                ("antacids", false),
+                ("touched it", true),
+                ("heavy pressure in my chest", false),
             ]
         );
         let text = normalise("Haven't been sick. Chest feels tight");
