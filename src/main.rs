@@ -106,7 +106,8 @@ enum Command {
         action: commands::sim::SimAction,
     },
     /// Benchmarks (not tests): measure and report. They run on a fresh temporary data
-    /// directory with built-in defaults; --data-dir and --config are not used.
+    /// directory with built-in defaults; --config is not used, and the global --data-dir
+    /// is not either (`bench api --data-dir` keeps its own seeded database).
     Bench {
         #[command(subcommand)]
         target: commands::bench::BenchTarget,
