@@ -1,6 +1,7 @@
 //! The API of a running `healthsync up`, from outside: Schemathesis (from PyPI, installed
 //! by deploy/setup.sh) fuzzes every operation of `/api/openapi.json` with an admin's
-//! token and must find no server error and no response outside the document; the docs
+//! token (a patient's for the symptom assistant, which is the patient's alone) and must
+//! find no server error and no response outside the document; the docs
 //! page at `/api/docs` renders every operation in headless Chromium with nothing loaded
 //! from elsewhere.
 
@@ -104,6 +105,20 @@ fn schemathesis_finds_no_server_error_and_no_response_outside_the_document() {
         json!({"patient_id": patient, "clinician_id": clinician}),
     );
     assert_eq!(status, 201);
+    let (status, session) = post(
+        &format!("{base}/api/auth/login"),
+        None,
+        json!({"identifier": "patient@example.org", "password": PASSWORD}),
+    );
+    assert_eq!(status, 200, "{session}");
+    let patient_token = session["access"].as_str().unwrap();
+    let (status, conversation) = post(
+        &format!("{base}/api/assistant/conversations"),
+        Some(patient_token),
+        json!({}),
+    );
+    assert_eq!(status, 201, "{conversation}");
+    let conversation = conversation["id"].as_str().unwrap();
 
     // Real identifiers where paths need them, so the fuzzing reaches past the 404s.
     let config = dir.path().join("schemathesis.toml");
@@ -111,6 +126,17 @@ fn schemathesis_finds_no_server_error_and_no_response_outside_the_document() {
         &config,
         format!(
             r#"
+headers = {{ Authorization = "Bearer {token}" }}
+
+[[operations]]
+include-path-regex = "^/api/assistant/conversations$"
+headers = {{ Authorization = "Bearer {patient_token}" }}
+
+[[operations]]
+include-path-regex = "^/api/assistant/conversations/"
+headers = {{ Authorization = "Bearer {patient_token}" }}
+parameters = {{ id = "{conversation}" }}
+
 [[operations]]
 include-path-regex = "^/api/patients/"
 parameters = {{ id = "{patient}" }}
@@ -120,7 +146,7 @@ include-path-regex = "^/api/admin/users/.+/approve$"
 parameters = {{ id = "{pending}" }}
 
 [[operations]]
-include-path-regex = "^/api/admin/users/.+/(role|disable|enable)$"
+include-path-regex = "^/api/admin/users/.+/(role|specialty|disable|enable)$"
 parameters = {{ id = "{clinician}" }}
 
 [[operations]]
@@ -151,7 +177,6 @@ parameters = {{ patient_id = "{patient}", clinician_id = "{clinician}" }}
         .arg("--config-file")
         .arg(&config)
         .args(["run", &format!("{base}/api/openapi.json")])
-        .args(["--header", &format!("Authorization: Bearer {token}")])
         .args([
             "--checks",
             "not_a_server_error,status_code_conformance,content_type_conformance,\
@@ -180,6 +205,14 @@ parameters = {{ patient_id = "{patient}", clinician_id = "{clinician}" }}
     let operations = count_operations(&base);
     let selected = format!("Operations:       {operations} selected / {operations} total");
     assert!(report.contains(&selected), "{report}");
+    // The patient's token reached the assistant: its replies were checked too.
+    let replies: u32 = common::psql(
+        &data,
+        "SELECT count(*) FROM assistant_messages WHERE role = 'assistant'",
+    )
+    .parse()
+    .unwrap();
+    assert!(replies > 0, "no assistant reply was fuzzed");
     let log = up.stop_with(Signal::SIGTERM);
     assert!(!log.contains("internal error"), "{log}");
 }

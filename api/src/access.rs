@@ -1,7 +1,8 @@
 //! The one authorization decision, made by every handler before it touches data:
 //! a patient sees only their own record, a clinician only the patients on their care
-//! team, an admin administers users and may read any patient — and every access to
-//! patient data, allowed or denied, is written to the audit log.
+//! team, an admin administers users and may read any patient; the symptom assistant is
+//! the patient's alone — and every access to patient data, allowed or denied, is written
+//! to the audit log.
 
 use healthsync_core::audit::{Entry, Outcome};
 use healthsync_core::ids::UserId;
@@ -37,6 +38,14 @@ pub enum Action {
         resource: &'static str,
         target: Option<String>,
     },
+    /// Use the symptom assistant: a patient's own conversations, by that patient only (not
+    /// their care team, not admins). `patient` is the owner of an existing conversation;
+    /// `None` for the caller's own (listing, starting one).
+    Assistant {
+        patient: Option<UserId>,
+        action: &'static str,
+        target: Option<String>,
+    },
     /// List the patients the caller may see.
     ListPatients,
     /// Administer users, care teams or the audit log.
@@ -59,6 +68,7 @@ fn allowed(role: Role, action: &Action, is_self: bool, on_care_team: bool) -> bo
         (Action::ManageDevice { .. }, Role::Patient) => is_self,
         (Action::ManageDevice { .. }, Role::Clinician) => false,
         (Action::Care { .. }, role) => role == Role::Clinician && on_care_team,
+        (Action::Assistant { .. }, role) => role == Role::Patient && is_self,
         (Action::ListPatients, role) => role != Role::Patient,
         (Action::Administer { .. }, role) => role == Role::Admin,
     }
@@ -71,7 +81,15 @@ pub async fn authorize(state: &AppState, caller: &Caller, action: Action) -> Res
         Action::Patient { patient, .. }
         | Action::ManageDevice { patient, .. }
         | Action::Care { patient, .. } => Some(*patient),
-        Action::OwnAccount { .. } if caller.role == Role::Patient => Some(caller.user_id),
+        Action::Assistant {
+            patient: Some(patient),
+            ..
+        } => Some(*patient),
+        Action::OwnAccount { .. } | Action::Assistant { patient: None, .. }
+            if caller.role == Role::Patient =>
+        {
+            Some(caller.user_id)
+        }
         _ => None,
     };
     let on_care_team = match (&action, caller.role) {
@@ -112,6 +130,9 @@ pub async fn authorize(state: &AppState, caller: &Caller, action: Action) -> Res
             target,
             ..
         } => (*action, *resource, target.clone()),
+        Action::Assistant { action, target, .. } => {
+            (*action, "assistant_conversation", target.clone())
+        }
         Action::ListPatients => ("list", "patients", None),
         Action::Administer {
             action,
@@ -233,6 +254,11 @@ mod tests {
             resource: "user",
             target: None,
         };
+        let assistant = Action::Assistant {
+            patient: None,
+            action: "create",
+            target: None,
+        };
         // (role, action, is self, on care team) -> allowed
         let cases = [
             (Role::Patient, &read, true, false, true),
@@ -255,6 +281,10 @@ mod tests {
             (Role::Patient, &admin, true, false, false),
             (Role::Clinician, &admin, false, true, false),
             (Role::Admin, &admin, false, false, true),
+            (Role::Patient, &assistant, true, false, true),
+            (Role::Patient, &assistant, false, false, false),
+            (Role::Clinician, &assistant, false, true, false),
+            (Role::Admin, &assistant, false, false, false),
         ];
         for (role, action, is_self, team, expected) in cases {
             assert_eq!(

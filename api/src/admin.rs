@@ -1,6 +1,6 @@
-//! Administration: users (list, approve clinicians, change role, disable and enable),
-//! care teams, and the audit log with its chain verification. Admins only; every change
-//! is audited.
+//! Administration: users (list, approve clinicians, change role, set a clinician's
+//! specialty, disable and enable), care teams, and the audit log with its chain
+//! verification. Admins only; every change is audited.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_users))
         .routes(routes!(approve_user))
         .routes(routes!(change_role))
+        .routes(routes!(set_specialty))
         .routes(routes!(disable_user))
         .routes(routes!(enable_user))
         .routes(routes!(add_to_care_team))
@@ -192,8 +193,12 @@ async fn change_role(
     not_yourself(&caller, id)?;
     target_user(&state, id).await?;
     let mut tx = state.pool.begin().await?;
+    // Only clinicians have a specialty (a constraint says so too).
     let user: User = sqlx::query_as(&format!(
-        "UPDATE users SET role = $2, updated_at = now() WHERE id = $1 RETURNING {USER_COLUMNS}"
+        "UPDATE users
+         SET role = $2, specialty = CASE WHEN $2 = 'clinician' THEN specialty END,
+             updated_at = now()
+         WHERE id = $1 RETURNING {USER_COLUMNS}"
     ))
     .bind(id)
     .bind(change.role)
@@ -215,6 +220,88 @@ async fn change_role(
     }
     tx.commit().await?;
     Ok(Json(user))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpecialtyChange {
+    /// 2 to 40 lower-case letters and `_`, as the symptom assistant names specialties
+    /// (`general_practice`, `cardiology`, `dermatology`, ...); `null` removes it.
+    #[serde(deserialize_with = "Option::deserialize")]
+    #[schema(required = true, pattern = "^[a-z_]{2,40}$")]
+    specialty: Option<String>,
+}
+
+/// A clinician in the provider directory.
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
+pub struct ClinicianSpecialty {
+    id: UserId,
+    name: String,
+    specialty: Option<String>,
+}
+
+fn specialty_well_formed(specialty: &str) -> bool {
+    (2..=40).contains(&specialty.len())
+        && specialty
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'_')
+}
+
+/// Set or remove a clinician's specialty: the provider directory the symptom assistant
+/// recommends from (active clinicians whose specialty is the one a reply names).
+#[utoipa::path(put, path = "/api/admin/users/{id}/specialty", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = UserId, Path, description = "The clinician")),
+    request_body = SpecialtyChange,
+    responses(
+        (status = 200, description = "Specialty set or removed", body = ClinicianSpecialty),
+        (status = 400, description = "Malformed specialty or id", body = crate::error::ErrorBody),
+        (status = 404, description = "No such user", body = crate::error::ErrorBody),
+        (status = 409, description = "Not a clinician", body = crate::error::ErrorBody),
+    ))]
+async fn set_specialty(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<UserId>,
+    Json(change): Json<SpecialtyChange>,
+) -> Result<Json<ClinicianSpecialty>, ApiError> {
+    if change
+        .specialty
+        .as_deref()
+        .is_some_and(|s| !specialty_well_formed(s))
+    {
+        return Err(ApiError::invalid(
+            "specialty",
+            "2 to 40 lower-case letters and _, e.g. cardiology or general_practice",
+        ));
+    }
+    administer(
+        &state,
+        &caller,
+        "set_specialty",
+        "user",
+        Some(id.to_string()),
+    )
+    .await?;
+    let user = target_user(&state, id).await?;
+    let not_a_clinician = || ApiError::Conflict {
+        message: "only clinicians have a specialty".into(),
+        field: None,
+    };
+    if user.role != Role::Clinician {
+        return Err(not_a_clinician());
+    }
+    let updated: Option<ClinicianSpecialty> = sqlx::query_as(
+        "UPDATE users SET specialty = $2, updated_at = now()
+         WHERE id = $1 AND role = 'clinician'
+         RETURNING id, first_name || ' ' || last_name AS name, specialty",
+    )
+    .bind(id)
+    .bind(&change.specialty)
+    .fetch_optional(&state.pool)
+    .await?;
+    // The role may have changed since it was read.
+    updated.map(Json).ok_or_else(not_a_clinician)
 }
 
 /// Disable an account: it can no longer log in, and its tokens stop working at once.

@@ -9,7 +9,8 @@
 //!   from `aggregates` (the five-minute rollup with raw ends); `manual_entry`: readings
 //!   recorded by hand;
 //!   `alerts`: alerts, their lifecycle and rules, notifications; `live`: the WebSocket;
-//!   `fhir`: FHIR R4 Observation search and Patient.
+//!   `fhir`: FHIR R4 Observation search and Patient; `assistant`: the patient's symptom
+//!   assistant conversations and the providers its replies recommend.
 //! - `telemetry`: HTTP ingestion for devices; `health`, `metrics`: probes and Prometheus.
 //! - [`openapi`]: the OpenAPI 3.1 document generated from the handlers, and its docs page.
 //! - [`error`]: the one error type and the extractors that answer with it;
@@ -19,6 +20,7 @@ pub mod access;
 mod admin;
 mod aggregates;
 mod alerts;
+mod assistant;
 pub mod auth;
 mod dashboard;
 mod devices;
@@ -42,6 +44,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
+use healthsync_analytics::assistant::conversation::Assistant;
 use healthsync_analytics::service::Alerts;
 use healthsync_core::api_keys::KeyHasher;
 use healthsync_core::audit::AuditWriter;
@@ -97,6 +100,9 @@ pub struct AppState {
     /// views hear of every change.
     pub alerts: Option<Alerts>,
     pub hasher: Option<KeyHasher>,
+    /// The symptom assistant (knowledge base and embedding model); `None` when the model
+    /// is not installed, and the assistant's endpoints answer 503.
+    pub assistant: Option<Arc<Assistant>>,
     /// Every audit row goes through it (group commit).
     pub audit: AuditWriter,
 }
@@ -113,6 +119,7 @@ impl AppState {
             ingest: None,
             alerts: None,
             hasher: None,
+            assistant: None,
         }
     }
 }
@@ -140,6 +147,7 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .merge(alerts::router())
         .merge(fhir::router())
         .merge(admin::router())
+        .merge(assistant::router())
         .merge(telemetry::router())
         .split_for_parts();
     (routes, openapi::complete(doc))

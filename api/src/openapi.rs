@@ -34,7 +34,8 @@ const DOCS_PAGE: &str = include_str!("docs.html");
         (name = "alerts", description = "Alerts, their lifecycle and rules; notifications"),
         (name = "devices", description = "Devices, their API keys and their health"),
         (name = "fhir", description = "FHIR R4: vital-sign Observations and Patient"),
-        (name = "admin", description = "Users, care teams and the audit log (admins only)"),
+        (name = "assistant", description = "The symptom assistant: a patient's conversations, triage and the providers to see (the patient only)"),
+        (name = "admin", description = "Users, care teams, specialties and the audit log (admins only)"),
         (name = "telemetry", description = "HTTP ingestion for devices that cannot speak MQTT"),
     ),
     modifiers(&BearerScheme)

@@ -5,8 +5,8 @@
 //! test checks each of them through the real router: allowed means the request got past
 //! authentication and authorization (not 401 or 403); denied means 401 for the anonymous
 //! caller and 403 for the others (401 for everyone on device routes, where no user
-//! token counts). Denied callers go first, so a request they could have
-//! changed something with would show.
+//! token counts; 404 where a record of someone else's is hidden, see [`HIDDEN`]). Denied
+//! callers go first, so a request they could have changed something with would show.
 
 mod common;
 
@@ -52,6 +52,16 @@ const OWNER: &[Who] = &[Who::ClinicianOfA];
 const PATIENT_A_AND_ADMIN: &[Who] = &[Who::PatientA, Who::Admin];
 /// Devices authenticate with their own keys; no user token opens the route.
 const NOBODY: &[Who] = &[];
+/// The symptom assistant: patients, each their own conversations.
+const PATIENTS: &[Who] = &[Who::PatientA, Who::PatientB];
+const PATIENT_A: &[Who] = &[Who::PatientA];
+
+/// Denials that answer 404 instead of 403: another patient's assistant conversation looks
+/// like one that does not exist, so its id tells nothing.
+const HIDDEN: &[(&str, &[Who])] = &[(
+    "/api/assistant/conversations/{id}/messages",
+    &[Who::PatientB],
+)];
 
 /// One route of the matrix: the request to make (built from the cast, so each caller
 /// gets a fresh one where it matters) and who may make it.
@@ -431,6 +441,54 @@ fn matrix() -> Vec<Entry> {
             request: |_, _| ("/api/admin/audit/verify".into(), None),
         },
         Entry {
+            method: M::PUT,
+            path: "/api/admin/users/{id}/specialty",
+            allowed: ADMIN,
+            request: |cast, _| {
+                let path = format!("/api/admin/users/{}/specialty", cast.clinician_of_a.id);
+                (path, Some(json!({"specialty": "cardiology"})))
+            },
+        },
+        Entry {
+            method: M::POST,
+            path: "/api/assistant/conversations",
+            allowed: PATIENTS,
+            request: |_, _| ("/api/assistant/conversations".into(), Some(json!({}))),
+        },
+        Entry {
+            method: M::GET,
+            path: "/api/assistant/conversations",
+            allowed: PATIENTS,
+            request: |_, _| ("/api/assistant/conversations".into(), None),
+        },
+        Entry {
+            method: M::GET,
+            path: "/api/assistant/conversations/{id}/messages",
+            allowed: PATIENT_A,
+            request: |cast, _| {
+                let path = format!(
+                    "/api/assistant/conversations/{}/messages",
+                    cast.conversation_a
+                );
+                (path, None)
+            },
+        },
+        Entry {
+            method: M::POST,
+            path: "/api/assistant/conversations/{id}/messages",
+            allowed: PATIENT_A,
+            request: |cast, _| {
+                let path = format!(
+                    "/api/assistant/conversations/{}/messages",
+                    cast.conversation_a
+                );
+                (
+                    path,
+                    Some(json!({"content": "I have had a headache since this morning"})),
+                )
+            },
+        },
+        Entry {
             method: M::POST,
             path: "/api/telemetry",
             allowed: NOBODY,
@@ -491,7 +549,8 @@ fn person(cast: &Cast, who: Who) -> Option<&common::Person> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_caller_gets_exactly_what_the_matrix_allows() {
-    let api = Api::start().await;
+    // The assistant's routes run a real turn for the patient.
+    let api = Api::with_assistant(common::assistant().await).await;
     let mut failures = Vec::new();
     let mut checked = 0;
     for entry in matrix() {
@@ -518,8 +577,13 @@ async fn each_caller_gets_exactly_what_the_matrix_allows() {
             let allowed = entry.allowed.contains(&who);
             // A user token is no device credential: device routes answer 401 to all.
             let device_route = entry.allowed.is_empty();
+            let hidden = HIDDEN
+                .iter()
+                .any(|(path, whom)| *path == entry.path && whom.contains(&who));
             let expected_denial = if who == Who::Anonymous || device_route {
                 401
+            } else if hidden {
+                404
             } else {
                 403
             };

@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 pub const CONFIG_FILE_ENV: &str = "HEALTHSYNC_CONFIG";
 /// Environment variable that places the test harness's cluster; not a configuration key.
 pub const TEST_DATA_DIR_ENV: &str = "HEALTHSYNC_TEST_DATA_DIR";
+/// Environment variable that places the symptom assistant's model (read by analytics,
+/// `assistant::embedding::MODEL_DIR_ENV`); not a configuration key.
+pub const MODEL_DIR_ENV: &str = "HEALTHSYNC_MODEL_DIR";
 const ENV_PREFIX: &str = "HEALTHSYNC_";
 
 #[derive(Debug, thiserror::Error)]
@@ -362,10 +365,12 @@ impl Settings {
 }
 
 /// `HEALTHSYNC_*` variables with the prefix removed and keys lower-cased; the variables
-/// that are not keys (configuration file, test harness) are left out.
+/// that are not keys (configuration file, test harness, assistant model) are left out.
 fn healthsync_env(env: impl IntoIterator<Item = (String, String)>) -> HashMap<String, String> {
     env.into_iter()
-        .filter(|(name, _)| name != CONFIG_FILE_ENV && name != TEST_DATA_DIR_ENV)
+        .filter(|(name, _)| {
+            ![CONFIG_FILE_ENV, TEST_DATA_DIR_ENV, MODEL_DIR_ENV].contains(&name.as_str())
+        })
         .filter_map(|(name, value)| {
             let key = name.strip_prefix(ENV_PREFIX)?;
             Some((key.to_ascii_lowercase(), value))
@@ -423,6 +428,7 @@ mod tests {
                 ("HEALTHSYNC_DATABASE__MAX_CONNECTIONS", "7"),
                 ("HEALTHSYNC_CONFIG", "ignored-as-a-key.toml"),
                 ("HEALTHSYNC_TEST_DATA_DIR", "/tmp/not-a-key"),
+                ("HEALTHSYNC_MODEL_DIR", "/tmp/not-a-key-either"),
                 ("OTHER_HTTP_ADDR", "1.2.3.4:1"),
             ]),
             &Overrides {

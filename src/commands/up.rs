@@ -8,6 +8,9 @@ use healthsync_api::{AppState, AuthState};
 
 use super::alerts::AlertEngine;
 use super::demo::Demo;
+use healthsync_analytics::assistant::conversation::Assistant;
+use healthsync_analytics::assistant::embedding::{self, Embedder, INSTALL_HINT};
+use healthsync_analytics::assistant::knowledge::KnowledgeBase;
 use healthsync_analytics::service::Clock;
 use healthsync_broker::Broker;
 use healthsync_core::api_keys::KeyHasher;
@@ -23,6 +26,8 @@ pub async fn run(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
     let metrics = PrometheusBuilder::new()
         .install_recorder()
         .context("cannot install the metrics recorder")?;
+    // Seconds of CPU (the model, and every phrasing embedded): loaded meanwhile.
+    let assistant = tokio::task::spawn_blocking(load_assistant);
     let db = Database::open(&settings).await?;
     tracing::info!(storage = ?db.storage, "database ready");
     let hasher = KeyHasher::load(settings.secrets.api_key_hmac.as_deref(), &settings.data_dir)?;
@@ -51,6 +56,22 @@ pub async fn run(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
         Clock::wall(),
     )
     .await?;
+    // Before listening: a client that connects is answered at once, and "up" means up.
+    let assistant = match assistant.await {
+        Ok(Ok(assistant)) => Some(Arc::new(assistant)),
+        Ok(Err(e)) => {
+            let mut error = format!("{e:#}");
+            if !error.contains(INSTALL_HINT) {
+                error = format!("{error}; {INSTALL_HINT}");
+            }
+            tracing::warn!(%error, "the symptom assistant is unavailable: its endpoints answer 503");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(%e, "loading the symptom assistant failed: its endpoints answer 503");
+            None
+        }
+    };
     let listener = TcpListener::bind(settings.http_addr)
         .await
         .with_context(|| format!("cannot listen on {}", settings.http_addr))?;
@@ -78,6 +99,7 @@ pub async fn run(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
     state.ingest = Some(ingest.handle.clone());
     state.alerts = Some(alerts.analytics.alerts.clone());
     state.hasher = Some(hasher);
+    state.assistant = assistant;
     let served = healthsync_api::serve(listener, state, shutdown_signal()).await;
     if let Some(demo) = demo {
         // Before ingest stops, so the devices' last messages are still acked.
@@ -90,6 +112,20 @@ pub async fn run(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
     db.close().await?;
     served.context("HTTP server failed")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The symptom assistant: the bundled knowledge base and the embedding model from
+/// `embedding::model_dir()`.
+fn load_assistant() -> anyhow::Result<Assistant> {
+    let started = std::time::Instant::now();
+    let kb = KnowledgeBase::bundled()?;
+    let embedder = Embedder::load(&embedding::model_dir())?;
+    let assistant = Assistant::new(kb, embedder)?;
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "symptom assistant loaded"
+    );
+    Ok(assistant)
 }
 
 /// Resolves on the first SIGINT or SIGTERM.

@@ -114,6 +114,11 @@ impl Assistant {
         })
     }
 
+    /// The symptom evidence in a free-text message, as a turn would read it.
+    pub fn evidence(&self, text: &str) -> Result<Evidence, EmbeddingError> {
+        self.extractor.evidence(&self.embedder, text)
+    }
+
     /// One turn: updates `state` and answers. Also returns how long it took.
     pub fn turn(
         &self,
@@ -126,7 +131,7 @@ impl Assistant {
         match input {
             Input::Text(text) if text.trim().is_empty() => return Err(TurnError::Empty),
             Input::Text(text) => {
-                let found = self.extractor.evidence(&self.embedder, text)?;
+                let found = self.evidence(text)?;
                 state.evidence.merge(&found);
             }
             Input::Answer(answer) => {
@@ -149,9 +154,14 @@ impl Assistant {
         let priors = reasoning::priors(kb, profile);
         let posterior = reasoning::posterior(kb, &priors, &state.evidence);
         let triage = reasoning::triage(kb, &posterior, &state.evidence, &vitals);
-        // An emergency needs action, not more questions.
+        // An emergency needs action, not more questions; a possible red flag is confirmed
+        // before anything else is asked.
+        let red_flag =
+            reasoning::unconfirmed_red_flag(kb, &posterior, &state.evidence, &state.asked);
         let question = if triage.level >= Triage::Emergency {
             None
+        } else if red_flag.is_some() {
+            red_flag
         } else {
             let mut evidence = state.evidence.clone();
             // Asked and answered "unsure" counts as known: not asked again.

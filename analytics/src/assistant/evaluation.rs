@@ -4,7 +4,13 @@
 //! one or two messages, scored on the reply to the last: the gold condition first (top-1)
 //! or among the first three (top-3), the triage level exact, and emergencies triaged less
 //! urgently than their gold level. Latency is per message, after a warm-up.
+//!
+//! Extraction alone is measured on a development set of its own
+//! (`analytics/eval/extraction_dev.toml`: lay messages labelled with the symptoms they
+//! report present and absent, written apart from the vignettes): the extractor's
+//! thresholds are chosen on it, never on the vignettes.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -48,6 +54,8 @@ pub struct Outcome {
     /// The reply's conditions, most likely first.
     pub ranked: Vec<String>,
     pub triage: Triage,
+    /// What the assistant understood: symptoms present, and absent ones prefixed "no ".
+    pub understood: Vec<String>,
 }
 
 impl Outcome {
@@ -116,6 +124,79 @@ impl Report {
     }
 }
 
+/// The extraction development set in the repository, compiled in.
+pub const EXTRACTION_DEV: &str = include_str!("../../eval/extraction_dev.toml");
+
+/// One labelled message of the extraction development set.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelledMessage {
+    pub text: String,
+    pub present: Vec<String>,
+    pub absent: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct MessageFile {
+    message: Vec<LabelledMessage>,
+}
+
+pub fn parse_messages(text: &str) -> Result<Vec<LabelledMessage>, toml::de::Error> {
+    Ok(toml::from_str::<MessageFile>(text)?.message)
+}
+
+/// Symptom findings (a symptom present, or a symptom absent) found and missed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Extraction {
+    pub true_positives: usize,
+    pub false_positives: usize,
+    pub false_negatives: usize,
+}
+
+impl Extraction {
+    pub fn precision(&self) -> f64 {
+        self.true_positives as f64 / (self.true_positives + self.false_positives).max(1) as f64
+    }
+
+    pub fn recall(&self) -> f64 {
+        self.true_positives as f64 / (self.true_positives + self.false_negatives).max(1) as f64
+    }
+
+    pub fn f1(&self) -> f64 {
+        let (p, r) = (self.precision(), self.recall());
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
+    }
+}
+
+/// The extractor's findings in each message against its labels. A label naming no known
+/// symptom is an error in the set: it counts as missed.
+pub fn extraction(
+    assistant: &Assistant,
+    messages: &[LabelledMessage],
+) -> Result<Extraction, TurnError> {
+    let mut score = Extraction::default();
+    for message in messages {
+        let found = assistant.evidence(&message.text)?;
+        let labelled = |ids: &[String]| -> BTreeSet<Option<usize>> {
+            ids.iter().map(|id| assistant.kb.symptom(id)).collect()
+        };
+        for (found, gold) in [
+            (&found.present, labelled(&message.present)),
+            (&found.absent, labelled(&message.absent)),
+        ] {
+            let hits = found.iter().filter(|&&s| gold.contains(&Some(s))).count();
+            score.true_positives += hits;
+            score.false_positives += found.len() - hits;
+            score.false_negatives += gold.len() - hits;
+        }
+    }
+    Ok(score)
+}
+
 /// Runs every vignette; `progress` is told after each.
 pub fn evaluate(
     assistant: &Assistant,
@@ -152,6 +233,12 @@ pub fn evaluate(
             gold_triage: vignette.gold_triage,
             ranked: reply.conditions.iter().map(|c| c.id.clone()).collect(),
             triage: reply.triage.level,
+            understood: reply
+                .understood_present
+                .iter()
+                .cloned()
+                .chain(reply.understood_absent.iter().map(|s| format!("no {s}")))
+                .collect(),
         });
         progress();
     }
@@ -165,6 +252,18 @@ pub fn evaluate(
 mod tests {
     use super::*;
     use crate::assistant::knowledge::KnowledgeBase;
+
+    #[test]
+    fn the_extraction_set_parses_and_names_known_symptoms() {
+        let messages = parse_messages(EXTRACTION_DEV).unwrap();
+        let kb = KnowledgeBase::bundled().unwrap();
+        assert!(messages.len() >= 100);
+        for m in &messages {
+            for id in m.present.iter().chain(&m.absent) {
+                assert!(kb.symptom(id).is_some(), "{}: {id}", m.text);
+            }
+        }
+    }
 
     #[test]
     fn the_vignettes_parse_and_name_known_conditions_at_every_level() {

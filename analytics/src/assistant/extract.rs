@@ -1,7 +1,9 @@
 //! From a patient's free text to symptom evidence. The text is cut into clauses; a clause
 //! after a negation cue ("no fever", "haven't been sick", "without a rash") reports absent
 //! symptoms until a contrast ("but"), a comma that does not continue a list, or the
-//! sentence's end, as in NegEx (Chapman et al., 2001). Each clause is matched to the knowledge base's lay phrasings — literally when a
+//! sentence's end, as in NegEx (Chapman et al., 2001); a clause ending "is fine" or
+//! "normally" reports its symptom absent too, and "haven't been able to pee" is an
+//! inability, not an absence. Each clause is matched to the knowledge base's lay phrasings — literally when a
 //! phrasing appears in it, otherwise by sentence-embedding similarity — and the text is
 //! read for duration ("for 3 weeks") and severity ("worst ever") cues.
 
@@ -11,14 +13,27 @@ use super::reasoning::Evidence;
 
 /// A clause this similar to a phrasing reports its symptom…
 const MATCH: f32 = 0.5;
-/// …and so do other symptoms within this distance of the clause's best match.
-const RUNNER_UP: f32 = 0.04;
+/// …and so do other symptoms within this distance of the clause's best match. MATCH and
+/// RUNNER_UP are the pair with the best recall-weighted F2 on the extraction development
+/// set among 0.45–0.7 × 0–0.04: recall first, since a symptom missed is never asked back
+/// while a spurious one is weighed by the ranking.
+const RUNNER_UP: f32 = 0.02;
+/// A match is clear from this similarity on: the median similarity of two phrasings of
+/// one symptom in the knowledge base. Below it the match is loose (see
+/// [`Evidence::loose`]).
+const CLEAR: f32 = 0.72;
 
-/// Words that negate what follows them in their clause.
-const NEGATION_CUES: [&str; 17] = [
-    "no", "not", "without", "never", "denies", "nor", "neither", "none", "dont", "don't",
-    "haven't", "havent", "hasn't", "hasnt", "isn't", "isnt", "aren't",
+/// Words that negate what follows them in their clause: NegEx's pre-negation triggers.
+/// "can't" and "couldn't" are not among them: they report an inability, which is the
+/// symptom ("can't breathe").
+const NEGATION_CUES: [&str; 27] = [
+    "no", "not", "without", "never", "denies", "denied", "nor", "neither", "none", "dont", "don't",
+    "didn't", "didnt", "doesn't", "doesnt", "haven't", "havent", "hasn't", "hasnt", "hadn't",
+    "isn't", "isnt", "aren't", "wasn't", "wasnt", "weren't", "werent",
 ];
+/// A clause ending in one of these says what it names is normal ("breathing is fine",
+/// "peeing normally"): NegEx's post-negation, for the words patients use.
+const NORMAL_ENDINGS: [&str; 5] = ["fine", "normal", "normally", "ok", "okay"];
 /// Words that end a negation's scope (a contrast starts a new clause).
 const CONTRASTS: [&str; 6] = ["but", "although", "though", "however", "except", "yet"];
 /// A segment after a comma this short continues a negated list.
@@ -74,7 +89,7 @@ impl Extractor {
 
     /// The evidence in `text`.
     pub fn evidence(&self, embedder: &Embedder, text: &str) -> Result<Evidence, EmbeddingError> {
-        let normalised = normalise(text);
+        let normalised = inabilities(&normalise(text));
         let clauses = clauses(&normalised);
         let texts: Vec<&str> = clauses.iter().map(|c| c.text.as_str()).collect();
         let vectors = embedder.embed(&texts)?;
@@ -84,7 +99,7 @@ impl Extractor {
             ..Evidence::default()
         };
         for (clause, vector) in clauses.iter().zip(&vectors) {
-            for symptom in self.matches(&clause.text, vector) {
+            for (symptom, similarity) in self.matches(&clause.text, vector) {
                 // A phrasing that itself says "can't" or "not" ("can't stop coughing") is
                 // the symptom, not its negation.
                 let literal_negative = self.phrasings.iter().any(|(s, p, _)| {
@@ -94,25 +109,29 @@ impl Extractor {
                     evidence.absent.insert(symptom);
                 } else {
                     evidence.present.insert(symptom);
+                    if similarity < CLEAR {
+                        evidence.loose.insert(symptom);
+                    }
                 }
             }
         }
         Ok(evidence)
     }
 
-    /// Symptoms a clause reports: every phrasing it contains word for word, or else the
-    /// best embedding match and its close runners-up.
-    fn matches(&self, clause: &str, vector: &[f32]) -> Vec<usize> {
-        let mut literal: Vec<usize> = self
+    /// Symptoms a clause reports, with how similar it is to them (1 for words found as
+    /// they are): every phrasing it contains word for word, or else the best embedding
+    /// match and its close runners-up.
+    fn matches(&self, clause: &str, vector: &[f32]) -> Vec<(usize, f32)> {
+        let mut literal: Vec<(usize, f32)> = self
             .phrasings
             .iter()
             .filter(|(_, p, _)| p.split(' ').count() >= 2 || p.len() >= 5)
             .filter(|(_, p, _)| contains_words(clause, p))
-            .map(|(s, _, _)| *s)
+            .map(|(s, _, _)| (*s, 1.0))
             .collect();
         if !literal.is_empty() {
-            literal.sort_unstable();
-            literal.dedup();
+            literal.sort_unstable_by_key(|&(s, _)| s);
+            literal.dedup_by_key(|(s, _)| *s);
             return literal;
         }
         let mut best_per_symptom: Vec<(usize, f32)> = Vec::new();
@@ -133,7 +152,6 @@ impl Extractor {
         best_per_symptom
             .into_iter()
             .filter(|&(_, sim)| sim >= MATCH && sim >= best - RUNNER_UP)
-            .map(|(s, _)| s)
             .collect()
     }
 }
@@ -151,6 +169,18 @@ fn normalise(text: &str) -> String {
         })
         .collect();
     mapped.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// "haven't been able to pee" reports an inability, a symptom: rewritten "unable to pee",
+/// so that the negation does not make it absent.
+fn inabilities(text: &str) -> String {
+    let mut out = format!(" {text} ");
+    for cue in NEGATION_CUES {
+        for ability in ["been able to", "able to"] {
+            out = out.replace(&format!(" {cue} {ability} "), " unable to ");
+        }
+    }
+    out.trim().to_owned()
 }
 
 fn has_negation(text: &str) -> bool {
@@ -187,9 +217,13 @@ fn clauses(text: &str) -> Vec<Clause> {
                 let text = current.join(" ");
                 let text = text.trim_matches(',').trim();
                 if !text.is_empty() {
+                    let normal = text
+                        .rsplit(' ')
+                        .next()
+                        .is_some_and(|last| NORMAL_ENDINGS.contains(&last));
                     out.push(Clause {
                         text: text.to_owned(),
-                        negated,
+                        negated: negated || normal,
                     });
                 }
                 current.clear();
@@ -318,6 +352,33 @@ mod tests {
             texts(&clauses(&text)),
             [("been sick", true), ("chest feels tight", false)]
         );
+    }
+
+    #[test]
+    fn a_negated_ability_is_an_inability_not_an_absence() {
+        let text = inabilities(&normalise("I haven't been able to pass water, no fever"));
+        assert_eq!(
+            texts(&clauses(&text)),
+            [("i unable to pass water", false), ("fever", true)]
+        );
+    }
+
+    #[test]
+    fn a_clause_saying_something_is_normal_reports_it_absent() {
+        let text = normalise("Breathing is fine and I'm peeing normally, I feel sick");
+        assert_eq!(
+            texts(&clauses(&text)),
+            [
+                ("breathing is fine", true),
+                ("i'm peeing normally", true),
+                ("i feel sick", false)
+            ]
+        );
+        let past = clauses(&normalise("Fell over but I didn't hit my head"));
+        assert!(past.contains(&Clause {
+            text: "hit my head".into(),
+            negated: true
+        }));
     }
 
     #[test]

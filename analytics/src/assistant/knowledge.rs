@@ -41,13 +41,14 @@ impl Triage {
         }
     }
 
-    /// One level more urgent (the most urgent stays).
+    /// One level more urgent, up to going to an emergency department: calling an
+    /// ambulance is for the emergency patterns and for conditions that need one anyway.
     pub fn raised(self) -> Triage {
         match self {
             Triage::SelfCare => Triage::Consultation,
             Triage::Consultation => Triage::Consultation24,
-            Triage::Consultation24 => Triage::Emergency,
-            Triage::Emergency | Triage::EmergencyAmbulance => Triage::EmergencyAmbulance,
+            Triage::Consultation24 | Triage::Emergency => Triage::Emergency,
+            Triage::EmergencyAmbulance => Triage::EmergencyAmbulance,
         }
     }
 
@@ -242,6 +243,35 @@ pub struct KnowledgeBase {
     pub conditions: Vec<Condition>,
     pub patterns: Vec<Pattern>,
     symptom_index: HashMap<String, usize>,
+    /// P(symptom | condition), row per condition: the listed p, or the symptom's leak.
+    likelihoods: Vec<f64>,
+}
+
+/// A symptom a condition does not list can still turn up with it, for reasons of its own:
+/// about as often as it turns up in anyone consulting, i.e. its prevalence-weighted rate
+/// over all conditions (a rare, specific symptom is strong evidence against conditions
+/// that do not explain it; a common one is weak), kept within these bounds.
+const LEAK_MIN: f64 = 0.001;
+const LEAK_MAX: f64 = 0.02;
+
+/// The leak of every symptom (see [`LEAK_MIN`]).
+fn leaks(
+    symptoms: &[Symptom],
+    conditions: &[Condition],
+    index: &HashMap<String, usize>,
+) -> Vec<f64> {
+    let total: f64 = conditions.iter().map(|c| c.prevalence).sum();
+    let mut rate = vec![0.0; symptoms.len()];
+    for c in conditions {
+        for link in &c.symptoms {
+            if let Some(&s) = index.get(&link.id) {
+                rate[s] += c.prevalence * link.p / total;
+            }
+        }
+    }
+    rate.into_iter()
+        .map(|r| r.clamp(LEAK_MIN, LEAK_MAX))
+        .collect()
 }
 
 impl KnowledgeBase {
@@ -312,15 +342,44 @@ impl KnowledgeBase {
             }
         }
         if problems.is_empty() {
+            let leaks = leaks(&symptoms, &conditions, &symptom_index);
+            let mut likelihoods = Vec::with_capacity(conditions.len() * symptoms.len());
+            for c in &conditions {
+                let row = likelihoods.len();
+                likelihoods.extend_from_slice(&leaks);
+                for link in &c.symptoms {
+                    likelihoods[row + symptom_index[&link.id]] = link.p;
+                }
+            }
             Ok(KnowledgeBase {
                 symptoms,
                 conditions,
                 patterns,
                 symptom_index,
+                likelihoods,
             })
         } else {
             Err(KnowledgeError::Inconsistent(problems.join("; ")))
         }
+    }
+
+    /// Names what symptom and condition indexes mean (FNV-1a of their ids in order): state
+    /// kept between turns holds indexes, and is only valid with the same fingerprint.
+    pub fn fingerprint(&self) -> String {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let ids = self.symptoms.iter().map(|s| &s.id);
+        for id in ids.chain(self.conditions.iter().map(|c| &c.id)) {
+            for byte in id.bytes().chain([0]) {
+                hash ^= u64::from(byte);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        format!("{hash:016x}")
+    }
+
+    /// P(`symptom` | `condition`), both indexes.
+    pub fn likelihood(&self, condition: usize, symptom: usize) -> f64 {
+        self.likelihoods[condition * self.symptoms.len() + symptom]
     }
 
     pub fn symptom(&self, id: &str) -> Option<usize> {
@@ -364,6 +423,37 @@ mod tests {
         on_disk.sort();
         let compiled: Vec<String> = CONDITION_FILES.iter().map(|f| f.0.to_owned()).collect();
         assert_eq!(on_disk, compiled);
+    }
+
+    #[test]
+    fn an_unlisted_symptom_has_its_background_rate_within_bounds() {
+        let kb = KnowledgeBase::bundled().unwrap();
+        let index = |id: &str| kb.conditions.iter().position(|c| c.id == id).unwrap();
+        let cold = index("common_cold");
+        let detachment = index("retinal_detachment");
+        let floaters = kb.symptom("floaters_flashes").unwrap();
+        let cough = kb.symptom("cough").unwrap();
+        // Listed: the condition's own p.
+        assert_eq!(kb.likelihood(detachment, floaters), 0.95);
+        // A rare, specific symptom the cold does not explain: the floor.
+        assert_eq!(kb.likelihood(cold, floaters), LEAK_MIN);
+        // Cough is common in consulting patients: retinal detachment, which does not list
+        // it, still allows it at the cap.
+        assert_eq!(kb.likelihood(detachment, cough), LEAK_MAX);
+    }
+
+    #[test]
+    fn the_fingerprint_changes_when_indexes_change_meaning() {
+        let kb = KnowledgeBase::bundled().unwrap();
+        let mut symptoms = kb.symptoms.clone();
+        symptoms.swap(0, 1);
+        let swapped =
+            KnowledgeBase::checked(symptoms, kb.conditions.clone(), kb.patterns.clone()).unwrap();
+        assert_eq!(
+            kb.fingerprint(),
+            KnowledgeBase::bundled().unwrap().fingerprint()
+        );
+        assert_ne!(kb.fingerprint(), swapped.fingerprint());
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The assistant's reasoning over symptom evidence, with no model involved: ranking
 //! conditions (prevalence priors adjusted for age and sex, times the likelihood of what is
-//! present and absent — naive Bayes with a small leak for symptoms a condition does not
-//! list), choosing the follow-up question with the largest expected information gain, and
-//! triage, where emergency patterns and the patient's own abnormal vitals always win over
+//! present and absent — naive Bayes, where a symptom a condition does not list has its
+//! background rate, see [`KnowledgeBase::likelihood`]), choosing the follow-up question
+//! with the largest expected information gain, and triage, where emergency patterns and the patient's own abnormal vitals always win over
 //! the ranking.
 
 use std::collections::BTreeSet;
@@ -11,8 +11,6 @@ use serde::{Deserialize, Serialize};
 
 use super::knowledge::{Condition, KnowledgeBase, Pattern, Sex, Triage};
 
-/// P(symptom | condition) for a symptom the condition does not list.
-const LEAK: f64 = 0.02;
 /// A condition outside its typical ages keeps this share of its prior.
 const ATYPICAL_AGE: f64 = 0.2;
 /// Conditions whose triage is at least this likely, together, set the level: the more
@@ -57,6 +55,11 @@ pub struct Evidence {
     pub duration_days: Option<u32>,
     /// "worst", "severe", "unbearable", …
     pub severe: bool,
+    /// Present symptoms the text only loosely resembled: they count in the ranking and
+    /// fire emergency patterns (an emergency is not missed on wording), but a red flag
+    /// raises the level only once the patient confirms it.
+    #[serde(default)]
+    pub loose: BTreeSet<usize>,
 }
 
 impl Evidence {
@@ -65,10 +68,16 @@ impl Evidence {
     pub fn merge(&mut self, other: &Evidence) {
         for s in &other.present {
             self.absent.remove(s);
-            self.present.insert(*s);
+            let new = self.present.insert(*s);
+            if !other.loose.contains(s) {
+                self.loose.remove(s);
+            } else if new {
+                self.loose.insert(*s);
+            }
         }
         for s in &other.absent {
             self.present.remove(s);
+            self.loose.remove(s);
             self.absent.insert(*s);
         }
         self.duration_days = self.duration_days.max(other.duration_days);
@@ -78,6 +87,37 @@ impl Evidence {
     fn known(&self, symptom: usize) -> bool {
         self.present.contains(&symptom) || self.absent.contains(&symptom)
     }
+
+    /// Present, and clearly said.
+    fn clear(&self, symptom: usize) -> bool {
+        self.present.contains(&symptom) && !self.loose.contains(&symptom)
+    }
+}
+
+/// A red flag of a leading condition that the text only loosely resembled and that was
+/// not asked about yet: confirmed before anything else is asked.
+pub fn unconfirmed_red_flag(
+    kb: &KnowledgeBase,
+    posterior: &[f64],
+    evidence: &Evidence,
+    asked: &[usize],
+) -> Option<usize> {
+    leading(posterior)
+        .flat_map(|c| {
+            kb.conditions[c]
+                .red_flags
+                .iter()
+                .filter_map(|id| kb.symptom(id))
+        })
+        .find(|s| evidence.loose.contains(s) && !asked.contains(s))
+}
+
+/// The conditions whose red flags count: the three leading ones, each likely enough.
+fn leading(posterior: &[f64]) -> impl Iterator<Item = usize> + '_ {
+    ranked(posterior)
+        .into_iter()
+        .take(3)
+        .filter(|&c| posterior[c] > 0.05)
 }
 
 /// The patient's recent readings that matter to triage (worst values of the last hours).
@@ -112,21 +152,12 @@ fn prior(c: &Condition, profile: Profile) -> f64 {
     c.prevalence * age_factor
 }
 
-fn likelihood(c: &Condition, kb: &KnowledgeBase, symptom: usize) -> f64 {
-    let id = &kb.symptoms[symptom].id;
-    c.symptoms
-        .iter()
-        .find(|link| &link.id == id)
-        .map_or(LEAK, |link| link.p)
-}
-
 /// P(condition | evidence) for every condition, summing to 1 (all zeros when no condition
 /// fits the profile at all).
 pub fn posterior(kb: &KnowledgeBase, priors: &[f64], evidence: &Evidence) -> Vec<f64> {
-    let mut weights: Vec<f64> = kb
-        .conditions
+    let mut weights: Vec<f64> = priors
         .iter()
-        .zip(priors)
+        .enumerate()
         .map(|(c, &prior)| {
             // In logs: fifteen symptoms of small likelihoods would underflow otherwise.
             if prior <= 0.0 {
@@ -134,10 +165,10 @@ pub fn posterior(kb: &KnowledgeBase, priors: &[f64], evidence: &Evidence) -> Vec
             }
             let mut log = prior.ln();
             for &s in &evidence.present {
-                log += likelihood(c, kb, s).ln();
+                log += kb.likelihood(c, s).ln();
             }
             for &s in &evidence.absent {
-                log += (1.0 - likelihood(c, kb, s)).ln();
+                log += (1.0 - kb.likelihood(c, s)).ln();
             }
             log
         })
@@ -194,7 +225,9 @@ pub fn next_question(
         .collect();
     let mut best: Option<(usize, f64)> = None;
     for s in candidates {
-        let yes_given: Vec<f64> = kb.conditions.iter().map(|c| likelihood(c, kb, s)).collect();
+        let yes_given: Vec<f64> = (0..kb.conditions.len())
+            .map(|c| kb.likelihood(c, s))
+            .collect();
         let p_yes: f64 = posterior.iter().zip(&yes_given).map(|(p, l)| p * l).sum();
         if p_yes <= 0.0 || p_yes >= 1.0 {
             continue;
@@ -248,6 +281,7 @@ pub fn triage(
     // Every finding that sets a floor on the level, with why.
     let mut floors: Vec<(Triage, String)> = Vec::new();
 
+    let clear = |id: &str| kb.symptom(id).is_some_and(|s| evidence.clear(s));
     let fired: Vec<&Pattern> = kb.patterns.iter().filter(|p| p.fires(present)).collect();
     let pattern = fired.iter().max_by_key(|p| p.triage).copied();
     let crisis = fired.iter().any(|p| p.crisis);
@@ -282,8 +316,9 @@ pub fn triage(
     }
 
     let top = ranked(posterior);
+    let mut by_ranking = Triage::SelfCare;
     if let Some(&first) = top.first().filter(|&&c| posterior[c] > 0.0) {
-        let by_ranking = TRIAGE_THRESHOLDS
+        by_ranking = TRIAGE_THRESHOLDS
             .iter()
             .find(|(candidate, threshold)| {
                 let mass: f64 = kb
@@ -305,9 +340,9 @@ pub fn triage(
             ),
         ));
     }
-    for &c in top.iter().take(3).filter(|&&c| posterior[c] > 0.05) {
+    for c in leading(posterior) {
         let condition = &kb.conditions[c];
-        if let Some(flag) = condition.red_flags.iter().find(|f| present(f)) {
+        if let Some(flag) = condition.red_flags.iter().find(|f| clear(f)) {
             let label = kb
                 .symptom(flag)
                 .map_or(flag.as_str(), |s| &kb.symptoms[s].label);
@@ -318,7 +353,12 @@ pub fn triage(
         }
     }
     if evidence.severe {
-        floors.push((Triage::Consultation24, "you describe it as severe".into()));
+        // Severe pain or illness is a discriminator of its own (Manchester Triage): one
+        // level above what the ranking gives, and a doctor within a day at least.
+        floors.push((
+            by_ranking.raised().max(Triage::Consultation24),
+            "you describe it as severe".into(),
+        ));
     }
     if let Some(days) = evidence.duration_days.filter(|&d| d >= PERSISTENT_DAYS) {
         floors.push((Triage::Consultation, format!("it has lasted {days} days")));
@@ -472,6 +512,32 @@ mod tests {
         absent: &[&str],
     ) -> Vec<f64> {
         posterior(kb, priors, &evidence(kb, present, absent))
+    }
+
+    #[test]
+    fn a_loosely_matched_red_flag_is_asked_before_it_raises_the_level() {
+        let base = kb();
+        let mut conditions = base.conditions.clone();
+        conditions[1].red_flags = vec!["fever".into()];
+        let kb = KnowledgeBase::checked(base.symptoms.clone(), conditions, base.patterns.clone())
+            .unwrap();
+        let priors = priors(&kb, Profile::default());
+        let fever = kb.symptom("fever").unwrap();
+        let mut e = evidence(&kb, &["sore_throat", "fever"], &["cough"]);
+        e.loose.insert(fever);
+        let p = posterior(&kb, &priors, &e);
+        let loosely = triage(&kb, &p, &e, &RecentVitals::default());
+        assert_eq!(loosely.level, Triage::Consultation, "{loosely:?}");
+        assert_eq!(unconfirmed_red_flag(&kb, &p, &e, &[]), Some(fever));
+        assert_eq!(unconfirmed_red_flag(&kb, &p, &e, &[fever]), None);
+        // Confirmed (an answer "yes" is clear evidence), it raises strep's level.
+        let mut yes = Evidence::default();
+        yes.present.insert(fever);
+        e.merge(&yes);
+        assert!(e.loose.is_empty());
+        let confirmed = triage(&kb, &p, &e, &RecentVitals::default());
+        assert_eq!(confirmed.level, Triage::Consultation24, "{confirmed:?}");
+        assert_eq!(unconfirmed_red_flag(&kb, &p, &e, &[]), None);
     }
 
     #[test]

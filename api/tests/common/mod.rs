@@ -3,9 +3,14 @@
 //! team, one who is not, a clinician awaiting approval, an admin).
 #![allow(dead_code)] // each test crate uses its own subset
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request};
+use healthsync_analytics::assistant::conversation::Assistant;
+use healthsync_analytics::assistant::embedding::{self, Embedder};
+use healthsync_analytics::assistant::knowledge::KnowledgeBase;
 use healthsync_analytics::service::{Analytics, Clock};
 use healthsync_api::auth::caller::ClientMeta;
 use healthsync_api::auth::sessions;
@@ -44,15 +49,44 @@ pub fn settings() -> ApiSettings {
     }
 }
 
+/// The symptom assistant, loaded once per test binary (it takes seconds): the bundled
+/// knowledge base and the model that deploy/setup.sh installs.
+pub async fn assistant() -> Arc<Assistant> {
+    static ASSISTANT: OnceCell<Arc<Assistant>> = OnceCell::const_new();
+    ASSISTANT
+        .get_or_init(|| async {
+            tokio::task::spawn_blocking(|| {
+                let kb = KnowledgeBase::bundled().unwrap();
+                let embedder =
+                    Embedder::load(&embedding::model_dir()).unwrap_or_else(|e| panic!("{e}"));
+                Arc::new(Assistant::new(kb, embedder).unwrap())
+            })
+            .await
+            .unwrap()
+        })
+        .await
+        .clone()
+}
+
 impl Api {
     pub async fn start() -> Self {
         Self::with_settings(settings()).await
     }
 
     pub async fn with_settings(settings: ApiSettings) -> Self {
+        Self::build(settings, None).await
+    }
+
+    /// With the symptom assistant (see [`assistant`]); without it, its endpoints answer 503.
+    pub async fn with_assistant(assistant: Arc<Assistant>) -> Self {
+        Self::build(settings(), Some(assistant)).await
+    }
+
+    async fn build(settings: ApiSettings, assistant: Option<Arc<Assistant>>) -> Self {
         let db = test_db().await;
         let mut state = AppState::new(db.pool.clone(), AuthState::new(&settings, &[42; 32]));
         state.hasher = Some(KeyHasher::new(&[43; 32]));
+        state.assistant = assistant;
         let analytics = Analytics::start(
             db.pool.clone(),
             &AnalyticsSettings::default(),
@@ -207,12 +241,37 @@ impl Api {
             device_a: DeviceId::new(),
             alert_a: Uuid::nil(),
             notification_of_a: 0,
+            conversation_a: Uuid::nil(),
         };
         self.care_team(&cast.patient_a, &cast.clinician_of_a).await;
         cast.device_a = self.device(&cast.patient_a).await;
         cast.alert_a = self.alert(&cast.patient_a).await;
         cast.notification_of_a = self.notification(&cast.clinician_of_a, cast.alert_a).await;
+        cast.conversation_a = self.conversation(&cast.patient_a).await;
         cast
+    }
+
+    /// An empty symptom-assistant conversation of `patient`.
+    pub async fn conversation(&self, patient: &Person) -> Uuid {
+        let id = Uuid::now_v7();
+        let state =
+            serde_json::to_value(healthsync_analytics::assistant::conversation::State::default())
+                .unwrap();
+        let knowledge = healthsync_analytics::assistant::knowledge::KnowledgeBase::bundled()
+            .unwrap()
+            .fingerprint();
+        sqlx::query(
+            "INSERT INTO assistant_conversations (id, patient_id, state, knowledge)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(patient.id)
+        .bind(state)
+        .bind(knowledge)
+        .execute(&self.db.pool)
+        .await
+        .unwrap();
+        id
     }
 
     /// A smartwatch registered for `patient`.
@@ -290,4 +349,6 @@ pub struct Cast {
     pub alert_a: Uuid,
     /// The notification of that alert for A's clinician.
     pub notification_of_a: i64,
+    /// An empty symptom-assistant conversation of patient A.
+    pub conversation_a: Uuid,
 }
