@@ -200,6 +200,10 @@ async fn a_device_with_a_valid_key_publishes_to_the_platform() {
         next_publish(&mut observer).await,
         (topic.clone(), r#"{"seq":1}"#.into())
     );
+    // The next client reuses the client id; rumqttd takes over a session it still
+    // holds by closing it, and a takeover racing the first session's own close can drop
+    // the new connection too (the client would reconnect; a test must not race it).
+    p.wait_event(id, "disconnected").await;
 
     // MQTT 5 on the same port.
     let out = p

@@ -279,7 +279,14 @@ fn duration_days(text: &str) -> Option<u32> {
         .filter(|w| !w.is_empty())
         .collect();
     let mut longest = None;
-    for pair in words.windows(2) {
+    for (i, pair) in words.windows(2).enumerate() {
+        // "a 3 month old", "6 weeks pregnant": an age, not how long it has lasted.
+        if words
+            .get(i + 2)
+            .is_some_and(|next| ["old", "pregnant", "along"].contains(next))
+        {
+            continue;
+        }
         let count = match pair[0] {
             "a" | "an" | "one" => Some(1),
             "two" | "couple" => Some(2),
@@ -390,6 +397,11 @@ mod tests {
             Some(60)
         );
         assert_eq!(duration_days("this morning"), None);
+        assert_eq!(
+            duration_days("my 3 month old has been wheezy for 2 days"),
+            Some(2)
+        );
+        assert_eq!(duration_days("i'm 6 weeks pregnant"), None);
     }
 
     #[test]

@@ -330,7 +330,8 @@ pub fn triage(
                     .sum();
                 mass >= *threshold
             })
-            .map_or(Triage::SelfCare, |(candidate, _)| *candidate);
+            .map_or(Triage::SelfCare, |(candidate, _)| *candidate)
+            .max(kb.conditions[first].triage);
         floors.push((
             by_ranking,
             format!(
