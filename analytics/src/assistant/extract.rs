@@ -56,6 +56,8 @@ const SEVERE: [&str; 9] = [
 pub struct Extractor {
     /// (symptom index, normalised phrasing, its embedding)
     phrasings: Vec<(usize, String, Vec<f32>)>,
+    /// How many symptoms the knowledge base has.
+    symptoms: usize,
 }
 
 /// One clause of the text and whether a negation governs it.
@@ -79,6 +81,7 @@ impl Extractor {
             vectors.extend(embedder.embed(chunk)?);
         }
         Ok(Extractor {
+            symptoms: kb.symptoms.len(),
             phrasings: flat
                 .into_iter()
                 .zip(vectors)
@@ -134,23 +137,17 @@ impl Extractor {
             literal.dedup_by_key(|(s, _)| *s);
             return literal;
         }
-        let mut best_per_symptom: Vec<(usize, f32)> = Vec::new();
+        let mut best_per_symptom = vec![f32::MIN; self.symptoms];
         for (s, _, v) in &self.phrasings {
-            let similarity = cosine(vector, v);
-            match best_per_symptom.iter_mut().find(|(id, _)| id == s) {
-                Some(entry) => entry.1 = entry.1.max(similarity),
-                None => best_per_symptom.push((*s, similarity)),
-            }
+            best_per_symptom[*s] = best_per_symptom[*s].max(cosine(vector, v));
         }
-        let best = best_per_symptom
-            .iter()
-            .map(|b| b.1)
-            .fold(f32::MIN, f32::max);
+        let best = best_per_symptom.iter().copied().fold(f32::MIN, f32::max);
         if best < MATCH {
             return Vec::new();
         }
         best_per_symptom
             .into_iter()
+            .enumerate()
             .filter(|&(_, sim)| sim >= MATCH && sim >= best - RUNNER_UP)
             .collect()
     }
