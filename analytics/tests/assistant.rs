@@ -40,6 +40,20 @@ fn labels(reply: &serde_json::Value, key: &str) -> Vec<String> {
 }
 
 #[test]
+fn a_negation_rules_out_only_what_it_clearly_names() {
+    let kb = &assistant().kb;
+    let travel = kb.symptom("recent_travel_abroad").unwrap();
+    let fever = kb.symptom("fever").unwrap();
+    // "didn't finish the anti-malaria tablets" only resembles travel: it does not deny it.
+    let found = assistant()
+        .evidence("Back from Ghana last week, didn't finish the anti-malaria tablets, no fever")
+        .unwrap();
+    assert!(found.present.contains(&travel), "{found:?}");
+    assert!(!found.absent.contains(&travel), "{found:?}");
+    assert!(found.absent.contains(&fever), "{found:?}");
+}
+
+#[test]
 fn negated_symptoms_count_as_absent_and_cues_are_read() {
     let mut state = State::default();
     let reply = say(

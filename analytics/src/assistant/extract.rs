@@ -3,9 +3,10 @@
 //! symptoms until a contrast ("but"), a comma that does not continue a list, or the
 //! sentence's end, as in NegEx (Chapman et al., 2001); a clause ending "is fine" or
 //! "normally" reports its symptom absent too, and "haven't been able to pee" is an
-//! inability, not an absence. Each clause is matched to the knowledge base's lay phrasings — literally when a
-//! phrasing appears in it, otherwise by sentence-embedding similarity — and the text is
-//! read for duration ("for 3 weeks") and severity ("worst ever") cues.
+//! inability, not an absence. Each clause is matched to the knowledge base's lay
+//! phrasings — literally when a phrasing appears in it, otherwise by sentence-embedding
+//! similarity — and a negation rules out only a symptom its clause clearly names. The text
+//! is read for duration ("for 3 weeks") and severity ("worst ever") cues.
 
 use super::embedding::{Embedder, EmbeddingError, cosine};
 use super::knowledge::KnowledgeBase;
@@ -109,7 +110,10 @@ impl Extractor {
                     *s == symptom && has_negation(p) && contains_words(&clause.text, p)
                 });
                 if clause.negated && !literal_negative {
-                    evidence.absent.insert(symptom);
+                    // "No X" rules out X only when it clearly names X.
+                    if similarity >= CLEAR {
+                        evidence.absent.insert(symptom);
+                    }
                 } else {
                     evidence.present.insert(symptom);
                     if similarity < CLEAR {
