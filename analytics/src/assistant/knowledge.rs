@@ -457,6 +457,17 @@ mod tests {
     }
 
     #[test]
+    fn raising_a_level_stops_at_the_emergency_department() {
+        assert_eq!(Triage::SelfCare.raised(), Triage::Consultation);
+        assert_eq!(Triage::Consultation24.raised(), Triage::Emergency);
+        assert_eq!(Triage::Emergency.raised(), Triage::Emergency);
+        assert_eq!(
+            Triage::EmergencyAmbulance.raised(),
+            Triage::EmergencyAmbulance
+        );
+    }
+
+    #[test]
     fn a_dangling_reference_is_refused() {
         let kb = KnowledgeBase::bundled().unwrap();
         let mut conditions = kb.conditions.clone();

@@ -568,6 +568,22 @@ mod tests {
     }
 
     #[test]
+    fn severity_raises_the_rankings_level_by_one() {
+        let base = kb();
+        let mut conditions = base.conditions.clone();
+        conditions[1].triage = Triage::Consultation24;
+        let kb = KnowledgeBase::checked(base.symptoms.clone(), conditions, base.patterns.clone())
+            .unwrap();
+        let priors = priors(&kb, Profile::default());
+        let mut e = evidence(&kb, &["sore_throat"], &["cough"]);
+        let p = posterior(&kb, &priors, &e);
+        let level = |e: &Evidence| triage(&kb, &p, e, &RecentVitals::default()).level;
+        assert_eq!(level(&e), Triage::Consultation24);
+        e.severe = true;
+        assert_eq!(level(&e), Triage::Emergency);
+    }
+
+    #[test]
     fn abnormal_vitals_escalate_whatever_the_symptoms() {
         let kb = kb();
         let priors = priors(&kb, Profile::default());
