@@ -6,16 +6,12 @@
 use std::sync::OnceLock;
 
 use healthsync_analytics::assistant::conversation::{Answer, Assistant, Input, State, TurnError};
-use healthsync_analytics::assistant::embedding::{Embedder, model_dir};
-use healthsync_analytics::assistant::knowledge::{KnowledgeBase, Sex, Triage};
+use healthsync_analytics::assistant::knowledge::{Sex, Triage};
 use healthsync_analytics::assistant::reasoning::{Profile, RecentVitals};
 
 fn assistant() -> &'static Assistant {
     static ASSISTANT: OnceLock<Assistant> = OnceLock::new();
-    ASSISTANT.get_or_init(|| {
-        let embedder = Embedder::load(&model_dir()).unwrap_or_else(|e| panic!("{e}"));
-        Assistant::new(KnowledgeBase::bundled().unwrap(), embedder).unwrap()
-    })
+    ASSISTANT.get_or_init(|| Assistant::load().unwrap_or_else(|e| panic!("{e}")))
 }
 
 const ADULT: Profile = Profile {

@@ -283,14 +283,7 @@ async fn set_specialty(
         Some(id.to_string()),
     )
     .await?;
-    let user = target_user(&state, id).await?;
-    let not_a_clinician = || ApiError::Conflict {
-        message: "only clinicians have a specialty".into(),
-        field: None,
-    };
-    if user.role != Role::Clinician {
-        return Err(not_a_clinician());
-    }
+    target_user(&state, id).await?;
     let updated: Option<ClinicianSpecialty> = sqlx::query_as(
         "UPDATE users SET specialty = $2, updated_at = now()
          WHERE id = $1 AND role = 'clinician'
@@ -300,8 +293,10 @@ async fn set_specialty(
     .bind(&change.specialty)
     .fetch_optional(&state.pool)
     .await?;
-    // The role may have changed since it was read.
-    updated.map(Json).ok_or_else(not_a_clinician)
+    updated.map(Json).ok_or_else(|| ApiError::Conflict {
+        message: "only clinicians have a specialty".into(),
+        field: None,
+    })
 }
 
 /// Disable an account: it can no longer log in, and its tokens stop working at once.

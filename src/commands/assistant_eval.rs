@@ -9,9 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use healthsync_analytics::assistant::conversation::Assistant;
-use healthsync_analytics::assistant::embedding::{self, Embedder};
 use healthsync_analytics::assistant::evaluation::{self, Extraction, Report};
-use healthsync_analytics::assistant::knowledge::KnowledgeBase;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::bench::write_report;
@@ -36,9 +34,7 @@ pub async fn run(args: AssistantEvalArgs) -> anyhow::Result<ExitCode> {
         None => evaluation::VIGNETTES.to_owned(),
     };
     let vignettes = evaluation::parse(&text).context("invalid vignettes")?;
-    let kb = KnowledgeBase::bundled()?;
-    let embedder = Embedder::load(&embedding::model_dir())?;
-    let assistant = Assistant::new(kb, embedder)?;
+    let assistant = Assistant::load()?;
     let bar = ProgressBar::new(vignettes.len() as u64).with_style(
         ProgressStyle::with_template("{spinner} vignettes [{bar:40}] {pos}/{len}, eta {eta}")?
             .progress_chars("=> "),

@@ -9,8 +9,7 @@ use healthsync_api::{AppState, AuthState};
 use super::alerts::AlertEngine;
 use super::demo::Demo;
 use healthsync_analytics::assistant::conversation::Assistant;
-use healthsync_analytics::assistant::embedding::{self, Embedder, INSTALL_HINT};
-use healthsync_analytics::assistant::knowledge::KnowledgeBase;
+use healthsync_analytics::assistant::embedding::INSTALL_HINT;
 use healthsync_analytics::service::Clock;
 use healthsync_broker::Broker;
 use healthsync_core::api_keys::KeyHasher;
@@ -114,13 +113,10 @@ pub async fn run(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The symptom assistant: the bundled knowledge base and the embedding model from
-/// `embedding::model_dir()`.
+/// The symptom assistant, timed in the log.
 fn load_assistant() -> anyhow::Result<Assistant> {
     let started = std::time::Instant::now();
-    let kb = KnowledgeBase::bundled()?;
-    let embedder = Embedder::load(&embedding::model_dir())?;
-    let assistant = Assistant::new(kb, embedder)?;
+    let assistant = Assistant::load()?;
     tracing::info!(
         seconds = started.elapsed().as_secs_f64(),
         "symptom assistant loaded"

@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::embedding::{Embedder, EmbeddingError};
+use super::embedding::{self, Embedder, EmbeddingError};
 use super::extract::Extractor;
-use super::knowledge::{KnowledgeBase, Triage};
+use super::knowledge::{KnowledgeBase, KnowledgeError, Triage};
 use super::reasoning::{self, Evidence, Profile, RecentVitals, TriageDecision};
 
 /// On every reply.
@@ -104,7 +104,24 @@ pub struct Assistant {
     extractor: Extractor,
 }
 
+/// Why the assistant could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Knowledge(#[from] KnowledgeError),
+    #[error(transparent)]
+    Embedding(#[from] EmbeddingError),
+}
+
 impl Assistant {
+    /// The bundled knowledge base with the model installed at [`embedding::model_dir`]
+    /// (seconds of CPU: every phrasing is embedded).
+    pub fn load() -> Result<Assistant, LoadError> {
+        let kb = KnowledgeBase::bundled()?;
+        let embedder = Embedder::load(&embedding::model_dir())?;
+        Ok(Assistant::new(kb, embedder)?)
+    }
+
     pub fn new(kb: KnowledgeBase, embedder: Embedder) -> Result<Assistant, EmbeddingError> {
         let extractor = Extractor::new(&kb, &embedder)?;
         Ok(Assistant {

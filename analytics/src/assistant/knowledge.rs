@@ -245,6 +245,8 @@ pub struct KnowledgeBase {
     symptom_index: HashMap<String, usize>,
     /// P(symptom | condition), row per condition: the listed p, or the symptom's leak.
     likelihoods: Vec<f64>,
+    /// See [`KnowledgeBase::fingerprint`].
+    fingerprint: String,
 }
 
 /// A symptom a condition does not list can still turn up with it, for reasons of its own:
@@ -253,6 +255,19 @@ pub struct KnowledgeBase {
 /// that do not explain it; a common one is weak), kept within these bounds.
 const LEAK_MIN: f64 = 0.001;
 const LEAK_MAX: f64 = 0.02;
+
+/// See [`KnowledgeBase::fingerprint`].
+fn fingerprint(symptoms: &[Symptom], conditions: &[Condition]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let ids = symptoms.iter().map(|s| &s.id);
+    for id in ids.chain(conditions.iter().map(|c| &c.id)) {
+        for byte in id.bytes().chain([0]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
 
 /// The leak of every symptom (see [`LEAK_MIN`]).
 fn leaks(
@@ -351,7 +366,9 @@ impl KnowledgeBase {
                     likelihoods[row + symptom_index[&link.id]] = link.p;
                 }
             }
+            let fingerprint = fingerprint(&symptoms, &conditions);
             Ok(KnowledgeBase {
+                fingerprint,
                 symptoms,
                 conditions,
                 patterns,
@@ -365,16 +382,8 @@ impl KnowledgeBase {
 
     /// Names what symptom and condition indexes mean (FNV-1a of their ids in order): state
     /// kept between turns holds indexes, and is only valid with the same fingerprint.
-    pub fn fingerprint(&self) -> String {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        let ids = self.symptoms.iter().map(|s| &s.id);
-        for id in ids.chain(self.conditions.iter().map(|c| &c.id)) {
-            for byte in id.bytes().chain([0]) {
-                hash ^= u64::from(byte);
-                hash = hash.wrapping_mul(0x0100_0000_01b3);
-            }
-        }
-        format!("{hash:016x}")
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 
     /// P(`symptom` | `condition`), both indexes.

@@ -2,8 +2,8 @@
 //! conditions (prevalence priors adjusted for age and sex, times the likelihood of what is
 //! present and absent — naive Bayes, where a symptom a condition does not list has its
 //! background rate, see [`KnowledgeBase::likelihood`]), choosing the follow-up question
-//! with the largest expected information gain, and triage, where emergency patterns and the patient's own abnormal vitals always win over
-//! the ranking.
+//! with the largest expected information gain, and triage, where emergency patterns and
+//! the patient's own abnormal vitals always win over the ranking.
 
 use std::collections::BTreeSet;
 

@@ -9,8 +9,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request};
 use healthsync_analytics::assistant::conversation::Assistant;
-use healthsync_analytics::assistant::embedding::{self, Embedder};
-use healthsync_analytics::assistant::knowledge::KnowledgeBase;
 use healthsync_analytics::service::{Analytics, Clock};
 use healthsync_api::auth::caller::ClientMeta;
 use healthsync_api::auth::sessions;
@@ -56,10 +54,7 @@ pub async fn assistant() -> Arc<Assistant> {
     ASSISTANT
         .get_or_init(|| async {
             tokio::task::spawn_blocking(|| {
-                let kb = KnowledgeBase::bundled().unwrap();
-                let embedder =
-                    Embedder::load(&embedding::model_dir()).unwrap_or_else(|e| panic!("{e}"));
-                Arc::new(Assistant::new(kb, embedder).unwrap())
+                Arc::new(Assistant::load().unwrap_or_else(|e| panic!("{e}")))
             })
             .await
             .unwrap()
@@ -259,7 +254,8 @@ impl Api {
                 .unwrap();
         let knowledge = healthsync_analytics::assistant::knowledge::KnowledgeBase::bundled()
             .unwrap()
-            .fingerprint();
+            .fingerprint()
+            .to_owned();
         sqlx::query(
             "INSERT INTO assistant_conversations (id, patient_id, state, knowledge)
              VALUES ($1, $2, $3, $4)",
