@@ -1,11 +1,13 @@
 //! The symptom assistant end to end with the real embedding model (installed by
 //! `deploy/setup.sh`; a missing model fails with the install hint): negation, duration and
-//! severity cues in free text, emergency patterns over the ranking, the patient's own
-//! vitals escalating triage, and the question-and-answer turn.
+//! severity cues in free text, emergency patterns over the ranking, loosely matched signs
+//! confirmed first, the patient's own vitals escalating triage, the question-and-answer
+//! turn, and the evaluation's simulated patient.
 
 use std::sync::OnceLock;
 
 use healthsync_analytics::assistant::conversation::{Answer, Assistant, Input, State, TurnError};
+use healthsync_analytics::assistant::evaluation::{self, Protocol, Vignette};
 use healthsync_analytics::assistant::knowledge::{Sex, Triage};
 use healthsync_analytics::assistant::reasoning::{Profile, RecentVitals};
 
@@ -155,4 +157,100 @@ fn a_question_is_asked_and_its_answer_becomes_evidence() {
     );
     assert!(matches!(refused, Err(TurnError::NoPendingQuestion)));
     assert_eq!(fresh, State::default());
+}
+
+#[test]
+fn a_sign_only_resembled_is_confirmed_before_its_emergency_stands() {
+    let kb = &assistant().kb;
+    let vomiting_blood = kb.symptom("vomiting_blood").unwrap();
+    let text = "My left calf is swollen, red and throbbing.";
+    // "red" on its own resembles "red sick" as a sentence, not word by word: loose.
+    let found = assistant().evidence(text).unwrap();
+    assert!(found.loose.contains(&vomiting_blood), "{found:?}");
+    let mut state = State::default();
+    let reply = say(&mut state, text, RecentVitals::default());
+    // Until the patient answers, the emergency stands, and the question is that sign.
+    assert_eq!(
+        reply["triage"]["emergency_pattern"], "vomiting_blood",
+        "{reply}"
+    );
+    assert_eq!(reply["question"]["symptom"], "vomiting_blood", "{reply}");
+    let (reply, _) = assistant()
+        .turn(
+            &mut state,
+            &Input::Answer(Answer::No),
+            ADULT,
+            RecentVitals::default(),
+        )
+        .unwrap();
+    assert_eq!(reply.triage.emergency_pattern, None, "{reply:?}");
+    assert!(reply.triage.level < Triage::EmergencyAmbulance, "{reply:?}");
+}
+
+#[test]
+fn a_question_passed_over_for_a_message_may_be_asked_again() {
+    let mut state = State::default();
+    let reply = say(&mut state, "I have a sore throat.", RecentVitals::default());
+    let first = assistant()
+        .kb
+        .symptom(reply["question"]["symptom"].as_str().unwrap())
+        .unwrap();
+    say(&mut state, "It started yesterday.", RecentVitals::default());
+    // Not answered, the question does not count as asked unless it is asked again now.
+    assert!(
+        state.pending == Some(first) || !state.asked.contains(&first),
+        "{state:?}"
+    );
+    assert!(state.asked.iter().filter(|&&s| s == first).count() <= 1);
+}
+
+#[test]
+fn the_simulated_patient_answers_from_the_vignettes_findings() {
+    let vignette = Vignette {
+        id: "sore_throat".into(),
+        age: 35,
+        sex: Sex::Female,
+        complaint: "I have a sore throat.".into(),
+        details: None,
+        gold_condition: "strep_throat".into(),
+        gold_triage: Triage::Consultation,
+        present: vec!["fever".into(), "swollen_glands".into()],
+        absent: vec!["cough".into()],
+    };
+    let run = |protocol| {
+        evaluation::evaluate(
+            assistant(),
+            std::slice::from_ref(&vignette),
+            protocol,
+            || {},
+        )
+        .unwrap()
+        .outcomes
+        .remove(0)
+    };
+    assert!(run(Protocol::AsTold).answered.is_empty());
+    let answering = run(Protocol::Answering);
+    assert!(!answering.answered.is_empty());
+    for answer in &answering.answered {
+        let (symptom, said) = answer.split_once(": ").unwrap();
+        let expected = if vignette.present.iter().any(|s| s == symptom) {
+            "yes"
+        } else {
+            "no"
+        };
+        assert_eq!(said, expected, "{answering:?}");
+    }
+    // The answers are evidence: what was said yes to is understood present.
+    assert!(
+        answering
+            .answered
+            .iter()
+            .filter(|a| a.ends_with("yes"))
+            .all(|a| {
+                let id = a.split_once(": ").unwrap().0;
+                let label = &assistant().kb.symptoms[assistant().kb.symptom(id).unwrap()].label;
+                answering.understood.contains(label)
+            }),
+        "{answering:?}"
+    );
 }

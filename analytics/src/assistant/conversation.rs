@@ -149,6 +149,11 @@ impl Assistant {
             Input::Text(text) if text.trim().is_empty() => return Err(TurnError::Empty),
             Input::Text(text) => {
                 let found = self.evidence(text)?;
+                // A question the patient passed over for a message of their own was not
+                // answered: it may be asked again.
+                if let Some(skipped) = state.pending {
+                    state.asked.retain(|&s| s != skipped);
+                }
                 state.evidence.merge(&found);
             }
             Input::Answer(answer) => {
@@ -171,14 +176,14 @@ impl Assistant {
         let priors = reasoning::priors(kb, profile);
         let posterior = reasoning::posterior(kb, &priors, &state.evidence);
         let triage = reasoning::triage(kb, &posterior, &state.evidence, &vitals);
-        // An emergency needs action, not more questions; a possible red flag is confirmed
-        // before anything else is asked.
-        let red_flag =
-            reasoning::unconfirmed_red_flag(kb, &posterior, &state.evidence, &state.asked);
-        let question = if triage.level >= Triage::Emergency {
+        // A loosely matched emergency sign or red flag is confirmed before anything else;
+        // otherwise an emergency needs action, not more questions.
+        let unconfirmed =
+            reasoning::unconfirmed_sign(kb, &posterior, &state.evidence, &state.asked);
+        let question = if unconfirmed.is_some() {
+            unconfirmed
+        } else if triage.level >= Triage::Emergency {
             None
-        } else if red_flag.is_some() {
-            red_flag
         } else {
             let mut evidence = state.evidence.clone();
             // Asked and answered "unsure" counts as known: not asked again.

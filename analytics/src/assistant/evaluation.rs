@@ -1,9 +1,12 @@
 //! The assistant measured against vignettes (`analytics/eval/vignettes.toml`: age, sex, a
 //! lay complaint and sometimes a second message, a gold condition and a gold triage level,
-//! written without looking at the knowledge base). Each vignette is one conversation of its
-//! one or two messages, scored on the reply to the last: the gold condition first (top-1)
-//! or among the first three (top-3), the triage level exact, and emergencies triaged less
-//! urgently than their gold level. Latency is per message, after a warm-up.
+//! written without looking at the knowledge base; and the findings the patient's words
+//! state, labelled apart from the gold answers). Each vignette is one conversation of its
+//! one or two messages; under [`Protocol::Answering`] the patient then answers the
+//! assistant's questions from the findings. A conversation is scored on its last reply:
+//! the gold condition first (top-1) or among the first three (top-3), the triage level
+//! exact, and emergencies triaged less urgently than their gold level. Latency is per
+//! free-text message (answers need no model), after a warm-up.
 //!
 //! Extraction alone is measured on a development set of its own
 //! (`analytics/eval/extraction_dev.toml`: lay messages labelled with the symptoms they
@@ -15,7 +18,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::conversation::{Assistant, Input, State, TurnError};
+use super::conversation::{Answer, Assistant, Input, State, TurnError};
 use super::knowledge::{Sex, Triage};
 use super::reasoning::{Profile, RecentVitals};
 
@@ -34,6 +37,23 @@ pub struct Vignette {
     pub details: Option<String>,
     pub gold_condition: String,
     pub gold_triage: Triage,
+    /// Symptoms the patient's words state (ids): asked about one, they answer yes…
+    #[serde(default)]
+    pub present: Vec<String>,
+    /// …and those they deny, no. A symptom the vignette does not mention is answered no
+    /// too: a vignette states what the patient has.
+    #[serde(default)]
+    pub absent: Vec<String>,
+}
+
+/// How a conversation goes on after the vignette's messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// Scored on the reply to the last message; questions go unanswered.
+    AsTold,
+    /// The patient answers every question from the vignette's findings until the
+    /// assistant has no more.
+    Answering,
 }
 
 #[derive(Deserialize)]
@@ -56,6 +76,8 @@ pub struct Outcome {
     pub triage: Triage,
     /// What the assistant understood: symptoms present, and absent ones prefixed "no ".
     pub understood: Vec<String>,
+    /// The questions answered: "symptom id: yes" or "…: no".
+    pub answered: Vec<String>,
 }
 
 impl Outcome {
@@ -197,10 +219,11 @@ pub fn extraction(
     Ok(score)
 }
 
-/// Runs every vignette; `progress` is told after each.
+/// Runs every vignette under `protocol`; `progress` is told after each.
 pub fn evaluate(
     assistant: &Assistant,
     vignettes: &[Vignette],
+    protocol: Protocol,
     mut progress: impl FnMut(),
 ) -> Result<Report, TurnError> {
     let mut outcomes = Vec::with_capacity(vignettes.len());
@@ -212,21 +235,29 @@ pub fn evaluate(
             sex: Some(vignette.sex),
         };
         let mut state = State::default();
+        let mut turn =
+            |input: &Input| assistant.turn(&mut state, input, profile, RecentVitals::default());
         let mut last = None;
         for text in std::iter::once(&vignette.complaint).chain(vignette.details.as_ref()) {
-            let (reply, took) = assistant.turn(
-                &mut state,
-                &Input::Text(text.clone()),
-                profile,
-                RecentVitals::default(),
-            )?;
+            let (reply, took) = turn(&Input::Text(text.clone()))?;
             messages += 1;
             if messages > WARM_UP {
                 latencies.push(took);
             }
             last = Some(reply);
         }
-        let reply = last.expect("every vignette has a complaint");
+        let mut reply = last.expect("every vignette has a complaint");
+        let mut answered = Vec::new();
+        while let (Protocol::Answering, Some(question)) = (protocol, &reply.question) {
+            let yes = vignette.present.contains(&question.symptom);
+            answered.push(format!(
+                "{}: {}",
+                question.symptom,
+                if yes { "yes" } else { "no" }
+            ));
+            let answer = if yes { Answer::Yes } else { Answer::No };
+            reply = turn(&Input::Answer(answer))?.0;
+        }
         outcomes.push(Outcome {
             id: vignette.id.clone(),
             gold_condition: vignette.gold_condition.clone(),
@@ -239,6 +270,7 @@ pub fn evaluate(
                 .cloned()
                 .chain(reply.understood_absent.iter().map(|s| format!("no {s}")))
                 .collect(),
+            answered,
         });
         progress();
     }
@@ -272,6 +304,9 @@ mod tests {
         assert!(vignettes.len() >= 60);
         for v in &vignettes {
             assert!(kb.condition(&v.gold_condition).is_some(), "{}", v.id);
+            for id in v.present.iter().chain(&v.absent) {
+                assert!(kb.symptom(id).is_some(), "{}: {id}", v.id);
+            }
         }
         for level in Triage::ALL {
             assert!(

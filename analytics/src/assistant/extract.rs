@@ -5,8 +5,12 @@
 //! "normally" reports its symptom absent too, and "haven't been able to pee" is an
 //! inability, not an absence. Each clause is matched to the knowledge base's lay
 //! phrasings — literally when a phrasing appears in it, otherwise by sentence-embedding
-//! similarity — and a negation rules out only a symptom its clause clearly names. The text
-//! is read for duration ("for 3 weeks") and severity ("worst ever") cues.
+//! similarity. A match is clear when the clause is as close to a phrasing as two phrasings
+//! of one symptom usually are, as a whole and word by word; otherwise it is loose. A
+//! negation rules out only a symptom its clause is that close to as a whole. The text is
+//! read for duration ("for 3 weeks") and severity ("worst ever") cues.
+
+use std::collections::{BTreeSet, HashMap};
 
 use super::embedding::{Embedder, EmbeddingError, cosine};
 use super::knowledge::KnowledgeBase;
@@ -19,10 +23,21 @@ const MATCH: f32 = 0.5;
 /// set among 0.45–0.7 × 0–0.04: recall first, since a symptom missed is never asked back
 /// while a spurious one is weighed by the ranking.
 const RUNNER_UP: f32 = 0.02;
-/// A match is clear from this similarity on: the median similarity of two phrasings of
-/// one symptom in the knowledge base. Below it the match is loose (see
-/// [`Evidence::loose`]).
+/// A match is clear from this similarity on: about the median similarity of a phrasing to
+/// the closest other phrasing of its symptom in the knowledge base. Below it the match is
+/// loose (see [`Evidence::loose`])…
 const CLEAR: f32 = 0.72;
+/// …and so it is when the clause's words cover the phrasing's content words less than
+/// this ([`Extractor::coverage`]): the median coverage of a phrasing by the closest other
+/// phrasing of its symptom, 0.75. A sentence embedding rates "it looks a funny shape"
+/// close to "face looks lopsided"; the face missing from the clause shows word by word.
+const CLEAR_COVERAGE: f32 = 0.75;
+/// Words that carry no symptom of their own: left out of a phrasing's coverage.
+const FUNCTION_WORDS: [&str; 40] = [
+    "a", "an", "the", "i", "i'm", "i've", "me", "my", "it", "it's", "its", "is", "are", "am",
+    "was", "be", "been", "being", "have", "has", "had", "got", "get", "to", "of", "in", "on", "at",
+    "for", "from", "and", "or", "with", "up", "out", "very", "really", "so", "feel", "feeling",
+];
 
 /// Words that negate what follows them in their clause: NegEx's pre-negation triggers.
 /// "can't" and "couldn't" are not among them: they report an inability, which is the
@@ -53,12 +68,33 @@ const SEVERE: [&str; 9] = [
     "extreme",
 ];
 
-/// The phrasings, embedded once.
+/// The phrasings and their words, embedded once.
 pub struct Extractor {
-    /// (symptom index, normalised phrasing, its embedding)
-    phrasings: Vec<(usize, String, Vec<f32>)>,
+    phrasings: Vec<Phrasing>,
+    /// The content words of all phrasings, each embedded alone…
+    words: Vec<Vec<f32>>,
+    /// …and where to find each.
+    word_index: HashMap<String, usize>,
     /// How many symptoms the knowledge base has.
     symptoms: usize,
+}
+
+struct Phrasing {
+    symptom: usize,
+    /// Normalised.
+    text: String,
+    vector: Vec<f32>,
+    /// Its content words (indexes into [`Extractor::words`]).
+    words: Vec<usize>,
+}
+
+/// A symptom a clause reports.
+struct Match {
+    symptom: usize,
+    /// Close to a phrasing as a whole and word by word: not loose.
+    clear: bool,
+    /// Close to a phrasing as a whole: enough for a negated clause to rule it out.
+    named: bool,
 }
 
 /// One clause of the text and whether a negation governs it.
@@ -77,17 +113,30 @@ impl Extractor {
             }
         }
         let texts: Vec<&str> = flat.iter().map(|(_, t)| t.as_str()).collect();
-        let mut vectors = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(64) {
-            vectors.extend(embedder.embed(chunk)?);
-        }
+        let vectors = embed_all(embedder, &texts)?;
+        let vocabulary: BTreeSet<&str> = texts.iter().flat_map(|t| content_words(t)).collect();
+        let vocabulary: Vec<&str> = vocabulary.into_iter().collect();
+        let words = embed_all(embedder, &vocabulary)?;
+        let word_index: HashMap<String, usize> = vocabulary
+            .iter()
+            .enumerate()
+            .map(|(i, w)| ((*w).to_owned(), i))
+            .collect();
+        let phrasings = flat
+            .into_iter()
+            .zip(vectors)
+            .map(|((symptom, text), vector)| Phrasing {
+                symptom,
+                words: content_words(&text).map(|w| word_index[w]).collect(),
+                text,
+                vector,
+            })
+            .collect();
         Ok(Extractor {
             symptoms: kb.symptoms.len(),
-            phrasings: flat
-                .into_iter()
-                .zip(vectors)
-                .map(|((i, t), v)| (i, t, v))
-                .collect(),
+            phrasings,
+            words,
+            word_index,
         })
     }
 
@@ -97,27 +146,30 @@ impl Extractor {
         let clauses = clauses(&normalised);
         let texts: Vec<&str> = clauses.iter().map(|c| c.text.as_str()).collect();
         let vectors = embedder.embed(&texts)?;
+        let clause_words = self.clause_words(embedder, &clauses, &vectors)?;
         let mut evidence = Evidence {
             duration_days: duration_days(&normalised),
             severe: normalised.split(' ').any(|w| SEVERE.contains(&w)),
             ..Evidence::default()
         };
-        for (clause, vector) in clauses.iter().zip(&vectors) {
-            for (symptom, similarity) in self.matches(&clause.text, vector) {
+        for ((clause, vector), words) in clauses.iter().zip(&vectors).zip(&clause_words) {
+            for found in self.matches(&clause.text, vector, words) {
                 // A phrasing that itself says "can't" or "not" ("can't stop coughing") is
                 // the symptom, not its negation.
-                let literal_negative = self.phrasings.iter().any(|(s, p, _)| {
-                    *s == symptom && has_negation(p) && contains_words(&clause.text, p)
+                let literal_negative = self.phrasings.iter().any(|p| {
+                    p.symptom == found.symptom
+                        && has_negation(&p.text)
+                        && contains_words(&clause.text, &p.text)
                 });
                 if clause.negated && !literal_negative {
                     // "No X" rules out X only when it clearly names X.
-                    if similarity >= CLEAR {
-                        evidence.absent.insert(symptom);
+                    if found.named {
+                        evidence.absent.insert(found.symptom);
                     }
                 } else {
-                    evidence.present.insert(symptom);
-                    if similarity < CLEAR {
-                        evidence.loose.insert(symptom);
+                    evidence.present.insert(found.symptom);
+                    if !found.clear {
+                        evidence.loose.insert(found.symptom);
                     }
                 }
             }
@@ -125,25 +177,84 @@ impl Extractor {
         Ok(evidence)
     }
 
-    /// Symptoms a clause reports, with how similar it is to them (1 for words found as
-    /// they are): every phrasing it contains word for word, or else the best embedding
-    /// match and its close runners-up.
-    fn matches(&self, clause: &str, vector: &[f32]) -> Vec<(usize, f32)> {
-        let mut literal: Vec<(usize, f32)> = self
+    /// The embeddings of the content words of each clause that may match a phrasing
+    /// clearly (none for the others); known words are looked up, the rest embedded in one
+    /// batch.
+    fn clause_words(
+        &self,
+        embedder: &Embedder,
+        clauses: &[Clause],
+        vectors: &[Vec<f32>],
+    ) -> Result<Vec<Vec<Vec<f32>>>, EmbeddingError> {
+        let may_be_clear: Vec<bool> = vectors
+            .iter()
+            .map(|v| self.phrasings.iter().any(|p| cosine(v, &p.vector) >= CLEAR))
+            .collect();
+        let candidates = || {
+            clauses
+                .iter()
+                .zip(&may_be_clear)
+                .filter(|(_, m)| **m)
+                .map(|(c, _)| c)
+        };
+        let unknown: BTreeSet<&str> = candidates()
+            .flat_map(|c| content_words(&c.text))
+            .filter(|w| !self.word_index.contains_key(*w))
+            .collect();
+        let unknown: Vec<&str> = unknown.into_iter().collect();
+        let fresh: HashMap<&str, Vec<f32>> = if unknown.is_empty() {
+            HashMap::new()
+        } else {
+            unknown
+                .iter()
+                .copied()
+                .zip(embedder.embed(&unknown)?)
+                .collect()
+        };
+        Ok(clauses
+            .iter()
+            .zip(&may_be_clear)
+            .map(|(c, &m)| {
+                if !m {
+                    return Vec::new();
+                }
+                content_words(&c.text)
+                    .filter_map(|w| match self.word_index.get(w) {
+                        Some(&i) => Some(self.words[i].clone()),
+                        None => fresh.get(w).cloned(),
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Symptoms a clause reports: every phrasing it contains word for word (clearly), or
+    /// else the best embedding match and its close runners-up.
+    fn matches(&self, clause: &str, vector: &[f32], words: &[Vec<f32>]) -> Vec<Match> {
+        let mut literal: Vec<Match> = self
             .phrasings
             .iter()
-            .filter(|(_, p, _)| p.split(' ').count() >= 2 || p.len() >= 5)
-            .filter(|(_, p, _)| contains_words(clause, p))
-            .map(|(s, _, _)| (*s, 1.0))
+            .filter(|p| p.text.split(' ').count() >= 2 || p.text.len() >= 5)
+            .filter(|p| contains_words(clause, &p.text))
+            .map(|p| Match {
+                symptom: p.symptom,
+                clear: true,
+                named: true,
+            })
             .collect();
         if !literal.is_empty() {
-            literal.sort_unstable_by_key(|&(s, _)| s);
-            literal.dedup_by_key(|(s, _)| *s);
+            literal.sort_unstable_by_key(|m| m.symptom);
+            literal.dedup_by_key(|m| m.symptom);
             return literal;
         }
         let mut best_per_symptom = vec![f32::MIN; self.symptoms];
-        for (s, _, v) in &self.phrasings {
-            best_per_symptom[*s] = best_per_symptom[*s].max(cosine(vector, v));
+        let mut clear = vec![false; self.symptoms];
+        for p in &self.phrasings {
+            let similarity = cosine(vector, &p.vector);
+            best_per_symptom[p.symptom] = best_per_symptom[p.symptom].max(similarity);
+            if similarity >= CLEAR && !clear[p.symptom] {
+                clear[p.symptom] = self.coverage(p, words) >= CLEAR_COVERAGE;
+            }
         }
         let best = best_per_symptom.iter().copied().fold(f32::MIN, f32::max);
         if best < MATCH {
@@ -153,8 +264,49 @@ impl Extractor {
             .into_iter()
             .enumerate()
             .filter(|&(_, sim)| sim >= MATCH && sim >= best - RUNNER_UP)
+            .map(|(symptom, similarity)| Match {
+                symptom,
+                clear: clear[symptom],
+                named: similarity >= CLEAR,
+            })
             .collect()
     }
+
+    /// How well a clause's words cover a phrasing's content words: for each of them its
+    /// best similarity to a word of the clause (words embedded alone), averaged; 1 for a
+    /// phrasing of function words only. This is BERTScore's recall (Zhang et al., 2020)
+    /// with the words embedded out of context.
+    fn coverage(&self, phrasing: &Phrasing, clause_words: &[Vec<f32>]) -> f32 {
+        if phrasing.words.is_empty() {
+            return 1.0;
+        }
+        let total: f32 = phrasing
+            .words
+            .iter()
+            .map(|&w| {
+                clause_words
+                    .iter()
+                    .map(|c| cosine(&self.words[w], c))
+                    .fold(0.0, f32::max)
+            })
+            .sum();
+        total / phrasing.words.len() as f32
+    }
+}
+
+/// Embeds many texts, a batch at a time.
+fn embed_all(embedder: &Embedder, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbeddingError> {
+    let mut vectors = Vec::with_capacity(texts.len());
+    for chunk in texts.chunks(64) {
+        vectors.extend(embedder.embed(chunk)?);
+    }
+    Ok(vectors)
+}
+
+/// The words of a normalised text that can name a symptom.
+fn content_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split([' ', ',', '.'])
+        .filter(|w| !w.is_empty() && !FUNCTION_WORDS.contains(w))
 }
 
 /// Lower case, apostrophes kept, everything else that is not a letter or digit a space.

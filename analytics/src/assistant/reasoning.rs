@@ -29,6 +29,19 @@ const CONFIDENT: f64 = 0.85;
 const MIN_GAIN: f64 = 0.05;
 /// Persistent symptoms deserve a doctor whatever they look like.
 const PERSISTENT_DAYS: u32 = 21;
+/// Signs that breathing, circulation or consciousness are failing (the ABCDE approach of
+/// the Resuscitation Council UK; the NHS's "when to call 999"): with a likely emergency
+/// they call for an ambulance, since the patient cannot safely travel on their own.
+const DANGER_SIGNS: [&str; 8] = [
+    "unresponsive",
+    "drowsiness",
+    "confusion",
+    "fainting",
+    "seizure",
+    "shortness_of_breath_at_rest",
+    "blue_lips",
+    "mottled_skin",
+];
 /// With a systolic pressure of 180 or more, these make it an emergency (end-organ signs).
 const HYPERTENSIVE_EMERGENCY_SIGNS: [&str; 5] = [
     "headache",
@@ -94,21 +107,35 @@ impl Evidence {
     }
 }
 
-/// A red flag of a leading condition that the text only loosely resembled and that was
-/// not asked about yet: confirmed before anything else is asked.
-pub fn unconfirmed_red_flag(
+/// The next loosely matched sign to confirm before anything else is asked: first a sign
+/// that an emergency pattern fires on only because of loose matches (the level stays
+/// urgent until the patient answers, then follows what they said), then a red flag of a
+/// leading condition. Signs already asked are not asked again, so an "unsure" keeps the
+/// urgent level.
+pub fn unconfirmed_sign(
     kb: &KnowledgeBase,
     posterior: &[f64],
     evidence: &Evidence,
     asked: &[usize],
 ) -> Option<usize> {
-    leading(posterior)
-        .flat_map(|c| {
-            kb.conditions[c]
-                .red_flags
-                .iter()
-                .filter_map(|id| kb.symptom(id))
-        })
+    let present = |id: &str| {
+        kb.symptom(id)
+            .is_some_and(|s| evidence.present.contains(&s))
+    };
+    let clear = |id: &str| kb.symptom(id).is_some_and(|s| evidence.clear(s));
+    let pattern_signs = kb
+        .patterns
+        .iter()
+        .filter(|p| p.fires(present) && !p.fires(clear))
+        .flat_map(|p| p.all.iter().chain(&p.any).filter_map(|id| kb.symptom(id)));
+    let red_flags = leading(posterior).flat_map(|c| {
+        kb.conditions[c]
+            .red_flags
+            .iter()
+            .filter_map(|id| kb.symptom(id))
+    });
+    pattern_signs
+        .chain(red_flags)
         .find(|s| evidence.loose.contains(s) && !asked.contains(s))
 }
 
@@ -267,7 +294,8 @@ pub struct TriageDecision {
 
 /// The triage level: the most urgent of the emergency patterns that fire, the patient's
 /// abnormal vitals, the ranking (the most urgent level whose conditions are together likely
-/// enough), red flags of the leading conditions, and severity and duration cues.
+/// enough), a danger sign with a likely emergency, red flags of the leading conditions,
+/// and severity and duration cues.
 pub fn triage(
     kb: &KnowledgeBase,
     posterior: &[f64],
@@ -339,6 +367,15 @@ pub fn triage(
                 kb.conditions[first].name,
                 by_ranking.as_str().replace('_', " ")
             ),
+        ));
+    }
+    if by_ranking >= Triage::Emergency
+        && let Some(sign) = DANGER_SIGNS.iter().find(|s| clear(s))
+    {
+        let label = kb.symptom(sign).map_or(*sign, |s| &kb.symptoms[s].label);
+        floors.push((
+            Triage::EmergencyAmbulance,
+            format!("{label} with a possible emergency: it is not safe to travel on your own"),
         ));
     }
     for c in leading(posterior) {
@@ -529,8 +566,8 @@ mod tests {
         let p = posterior(&kb, &priors, &e);
         let loosely = triage(&kb, &p, &e, &RecentVitals::default());
         assert_eq!(loosely.level, Triage::Consultation, "{loosely:?}");
-        assert_eq!(unconfirmed_red_flag(&kb, &p, &e, &[]), Some(fever));
-        assert_eq!(unconfirmed_red_flag(&kb, &p, &e, &[fever]), None);
+        assert_eq!(unconfirmed_sign(&kb, &p, &e, &[]), Some(fever));
+        assert_eq!(unconfirmed_sign(&kb, &p, &e, &[fever]), None);
         // Confirmed (an answer "yes" is clear evidence), it raises strep's level.
         let mut yes = Evidence::default();
         yes.present.insert(fever);
@@ -538,7 +575,7 @@ mod tests {
         assert!(e.loose.is_empty());
         let confirmed = triage(&kb, &p, &e, &RecentVitals::default());
         assert_eq!(confirmed.level, Triage::Consultation24, "{confirmed:?}");
-        assert_eq!(unconfirmed_red_flag(&kb, &p, &e, &[]), None);
+        assert_eq!(unconfirmed_sign(&kb, &p, &e, &[]), None);
     }
 
     #[test]
@@ -565,6 +602,70 @@ mod tests {
             triage(&kb, &p, &e, &RecentVitals::default()).emergency_pattern,
             None
         );
+    }
+
+    #[test]
+    fn a_pattern_firing_on_a_loose_sign_is_urgent_until_the_sign_is_denied() {
+        let kb = kb();
+        let priors = priors(&kb, Profile::default());
+        let sweating = kb.symptom("sweating").unwrap();
+        let mut e = evidence(&kb, &["sore_throat", "chest_pain", "sweating"], &[]);
+        e.loose.insert(sweating);
+        let p = posterior(&kb, &priors, &e);
+        // Loosely matched, the sign still fires the pattern, and is asked about first.
+        assert_eq!(
+            triage(&kb, &p, &e, &RecentVitals::default()).level,
+            Triage::EmergencyAmbulance
+        );
+        assert_eq!(unconfirmed_sign(&kb, &p, &e, &[]), Some(sweating));
+        // Said clearly, there is nothing to confirm.
+        let clear = evidence(&kb, &["sore_throat", "chest_pain", "sweating"], &[]);
+        assert_eq!(unconfirmed_sign(&kb, &p, &clear, &[]), None);
+        // Denied, the pattern no longer fires.
+        let mut no = Evidence::default();
+        no.absent.insert(sweating);
+        e.merge(&no);
+        let p = posterior(&kb, &priors, &e);
+        let denied = triage(&kb, &p, &e, &RecentVitals::default());
+        assert_eq!(denied.emergency_pattern, None, "{denied:?}");
+        assert!(denied.level < Triage::EmergencyAmbulance, "{denied:?}");
+        assert_eq!(unconfirmed_sign(&kb, &p, &e, &[sweating]), None);
+    }
+
+    #[test]
+    fn a_danger_sign_with_a_likely_emergency_calls_an_ambulance() {
+        let base = kb();
+        let mut symptoms = base.symptoms.clone();
+        symptoms.push(symptom("confusion"));
+        let mut conditions = base.conditions.clone();
+        conditions[1].triage = Triage::Emergency;
+        let kb = KnowledgeBase::checked(symptoms, conditions, base.patterns.clone()).unwrap();
+        let priors = priors(&kb, Profile::default());
+        let confusion = kb.symptom("confusion").unwrap();
+        let level = |present: &[&str], absent: &[&str], loose: bool| {
+            let mut e = evidence(&kb, present, absent);
+            if loose {
+                e.loose.insert(confusion);
+            }
+            let p = posterior(&kb, &priors, &e);
+            triage(&kb, &p, &e, &RecentVitals::default()).level
+        };
+        // "strep" is now an emergency and leads without a cough.
+        assert_eq!(
+            level(&["sore_throat"], &["cough"], false),
+            Triage::Emergency
+        );
+        assert_eq!(
+            level(&["sore_throat", "confusion"], &["cough"], false),
+            Triage::EmergencyAmbulance
+        );
+        // Only loosely said, the sign does not send the ambulance…
+        assert_eq!(
+            level(&["sore_throat", "confusion"], &["cough"], true),
+            Triage::Emergency
+        );
+        // …and with a likely cold it does not make an emergency.
+        assert!(level(&["sore_throat", "cough", "confusion"], &[], false) < Triage::Emergency);
     }
 
     #[test]
