@@ -49,8 +49,10 @@ pub async fn run(args: AssistantEvalArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     let messages = evaluation::parse_messages(evaluation::EXTRACTION_DEV)?;
     let extraction = tokio::task::block_in_place(|| evaluation::extraction(&assistant, &messages))?;
+    let ceiling = evaluation::level_agreement(&assistant.kb, &vignettes);
     let markdown = markdown(
         [&as_told?, &answering?],
+        ceiling,
         (messages.len(), extraction),
         args.misses,
     );
@@ -63,6 +65,7 @@ pub async fn run(args: AssistantEvalArgs) -> anyhow::Result<ExitCode> {
 
 fn markdown(
     [as_told, answering]: [&Report; 2],
+    ceiling: f64,
     (messages, extraction): (usize, Extraction),
     misses: bool,
 ) -> String {
@@ -118,6 +121,13 @@ fn markdown(
         "| Latency per free-text message p50 / p95 | {:.1} / {:.1} ms | | p95 ≤ 50 ms |",
         as_told.latency(50.0).as_secs_f64() * 1e3,
         as_told.latency(95.0).as_secs_f64() * 1e3
+    );
+    let _ = writeln!(
+        out,
+        "\nThe knowledge base's level for the gold condition is the gold triage in {:.1} % of \
+         the vignettes: exact triage by condition alone, with every condition ranked first, \
+         would reach that.",
+        ceiling * 100.0
     );
     let _ = writeln!(
         out,

@@ -176,15 +176,10 @@ impl Assistant {
         let priors = reasoning::priors(kb, profile);
         let posterior = reasoning::posterior(kb, &priors, &state.evidence);
         let triage = reasoning::triage(kb, &posterior, &state.evidence, &vitals);
-        // A loosely matched emergency sign or red flag is confirmed before anything else;
-        // otherwise an emergency needs action, not more questions.
-        let unconfirmed =
-            reasoning::unconfirmed_sign(kb, &posterior, &state.evidence, &state.asked);
-        let question = if unconfirmed.is_some() {
-            unconfirmed
-        } else if triage.level >= Triage::Emergency {
-            None
-        } else {
+        let telling_apart = || {
+            if triage.level >= Triage::Emergency {
+                return None;
+            }
             let mut evidence = state.evidence.clone();
             // Asked and answered "unsure" counts as known: not asked again.
             for &s in &state.asked {
@@ -192,8 +187,18 @@ impl Assistant {
                     evidence.absent.insert(s);
                 }
             }
-            reasoning::next_question(kb, &posterior, &evidence, state.asked.len())
+            // Questions about emergency signs are for safety: they do not use up the
+            // questions that tell conditions apart.
+            let signs = reasoning::emergency_signs(kb);
+            let asked = state.asked.iter().filter(|s| !signs.contains(s)).count();
+            reasoning::next_question(kb, &posterior, &evidence, asked)
         };
+        // A loosely matched emergency sign or red flag is confirmed before anything else,
+        // then a sign that would complete a more urgent emergency pattern is asked;
+        // otherwise an emergency needs action, not more questions.
+        let question = reasoning::unconfirmed_sign(kb, &posterior, &state.evidence, &state.asked)
+            .or_else(|| reasoning::completing_sign(kb, &state.evidence, triage.level, &state.asked))
+            .or_else(telling_apart);
         if let Some(s) = question {
             state.asked.push(s);
             state.pending = Some(s);

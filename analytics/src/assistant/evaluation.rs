@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::conversation::{Answer, Assistant, Input, State, TurnError};
-use super::knowledge::{Sex, Triage};
+use super::knowledge::{KnowledgeBase, Sex, Triage};
 use super::reasoning::{Profile, RecentVitals};
 
 /// The set in the repository, compiled in.
@@ -144,6 +144,21 @@ impl Report {
         let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
         sorted[rank.clamp(1, sorted.len()) - 1]
     }
+}
+
+/// The share of vignettes whose gold triage is the knowledge base's level for their gold
+/// condition: what exact triage would be if every condition were ranked first with
+/// certainty and nothing else counted. The vignettes grade presentations, the knowledge
+/// base conditions, so this bounds triage by condition alone.
+pub fn level_agreement(kb: &KnowledgeBase, vignettes: &[Vignette]) -> f64 {
+    let agreeing = vignettes
+        .iter()
+        .filter(|v| {
+            kb.condition(&v.gold_condition)
+                .is_some_and(|c| c.triage == v.gold_triage)
+        })
+        .count();
+    agreeing as f64 / vignettes.len().max(1) as f64
 }
 
 /// The extraction development set in the repository, compiled in.
@@ -283,7 +298,6 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assistant::knowledge::KnowledgeBase;
 
     #[test]
     fn the_extraction_set_parses_and_names_known_symptoms() {

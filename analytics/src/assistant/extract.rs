@@ -56,17 +56,39 @@ const CONTRASTS: [&str; 6] = ["but", "although", "though", "however", "except", 
 const LIST_ITEM_WORDS: usize = 2;
 /// Words that join clauses within a sentence.
 const JOINERS: [&str; 6] = ["and", "or", "with", "plus", "also", "then"];
-const SEVERE: [&str; 9] = [
+/// Words of severity: they count when they describe pain or the illness (see
+/// [`severe`])…
+const SEVERE: [&str; 6] = [
     "worst",
     "severe",
     "unbearable",
     "excruciating",
-    "agony",
-    "agonising",
-    "agonizing",
     "terrible",
     "extreme",
 ];
+/// …which these words name, within [`SEVERITY_REACH`] words of one ("excruciating stabbing
+/// pain", "the pain is unbearable", "worst ever")…
+const SEVERE_OF: [&str; 16] = [
+    "pain",
+    "pains",
+    "painful",
+    "ache",
+    "aches",
+    "aching",
+    "headache",
+    "headaches",
+    "cramp",
+    "cramps",
+    "hurts",
+    "hurting",
+    "sore",
+    "ever",
+    "life",
+    "illness",
+];
+const SEVERITY_REACH: usize = 3;
+/// …while these are severe pain by themselves.
+const AGONY: [&str; 3] = ["agony", "agonising", "agonizing"];
 
 /// The phrasings and their words, embedded once.
 pub struct Extractor {
@@ -149,7 +171,7 @@ impl Extractor {
         let clause_words = self.clause_words(embedder, &clauses, &vectors)?;
         let mut evidence = Evidence {
             duration_days: duration_days(&normalised),
-            severe: normalised.split(' ').any(|w| SEVERE.contains(&w)),
+            severe: severe(&normalised),
             ..Evidence::default()
         };
         for ((clause, vector), words) in clauses.iter().zip(&vectors).zip(&clause_words) {
@@ -425,6 +447,23 @@ fn list_item_follows(rest: &[&str]) -> bool {
     words <= LIST_ITEM_WORDS
 }
 
+/// Whether the text calls its pain or illness severe: not "a terrible mum", nor the heel
+/// pain "worst for the first few steps".
+fn severe(text: &str) -> bool {
+    let words: Vec<&str> = text
+        .split([' ', ',', '.'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.iter().enumerate().any(|(i, w)| {
+        AGONY.contains(w)
+            || SEVERE.contains(w)
+                && words
+                    [i.saturating_sub(SEVERITY_REACH)..(i + SEVERITY_REACH + 1).min(words.len())]
+                    .iter()
+                    .any(|near| SEVERE_OF.contains(near))
+    })
+}
+
 /// The longest duration the text mentions, in days ("for 3 weeks", "two days", "a month").
 fn duration_days(text: &str) -> Option<u32> {
     let words: Vec<&str> = text
@@ -539,6 +578,27 @@ mod tests {
             text: "hit my head".into(),
             negated: true
         }));
+    }
+
+    #[test]
+    fn severity_counts_when_it_describes_pain_or_illness() {
+        for text in [
+            "excruciating stabbing pain behind my eye",
+            "the pain is unbearable",
+            "worst headache of my life",
+            "i'm in agony",
+            "the worst i've ever felt",
+        ] {
+            assert!(severe(&normalise(text)), "{text}");
+        }
+        for text in [
+            "i feel like a terrible mum",
+            "pain under my heel that's worst for the first few steps in the morning",
+            "terrible sleep",
+            "a sore throat",
+        ] {
+            assert!(!severe(&normalise(text)), "{text}");
+        }
     }
 
     #[test]

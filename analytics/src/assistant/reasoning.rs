@@ -21,7 +21,8 @@ const TRIAGE_THRESHOLDS: [(Triage, f64); 4] = [
     (Triage::Consultation24, 0.3),
     (Triage::Consultation, 0.4),
 ];
-/// At most this many questions in a conversation.
+/// At most this many questions to tell conditions apart in a conversation (questions
+/// about emergency signs do not count).
 pub const MAX_QUESTIONS: usize = 8;
 /// Stop asking once the leading condition is this likely…
 const CONFIDENT: f64 = 0.85;
@@ -137,6 +138,46 @@ pub fn unconfirmed_sign(
     pattern_signs
         .chain(red_flags)
         .find(|s| evidence.loose.contains(s) && !asked.contains(s))
+}
+
+/// A sign that would complete an emergency pattern more urgent than `level`, not yet
+/// known or asked: the pattern's required signs are all present and none of its
+/// alternatives is (chest pain: breathless? sweating?), or an alternative is present and
+/// one required sign is unknown. Asked before anything else but an unconfirmed sign, as
+/// NHS 111 asks the discriminators of the life-threatening first.
+pub fn completing_sign(
+    kb: &KnowledgeBase,
+    evidence: &Evidence,
+    level: Triage,
+    asked: &[usize],
+) -> Option<usize> {
+    let present = |id: &str| {
+        kb.symptom(id)
+            .is_some_and(|s| evidence.present.contains(&s))
+    };
+    let open = |s: &usize| !evidence.known(*s) && !asked.contains(s);
+    kb.patterns
+        .iter()
+        .filter(|p| p.triage > level && !p.all.is_empty() && !p.any.is_empty())
+        .filter(|p| !p.fires(present))
+        .find_map(|p| {
+            let missing: Vec<&String> = p.all.iter().filter(|id| !present(id)).collect();
+            let any_met = p.any.iter().any(|id| present(id));
+            match (missing.as_slice(), any_met) {
+                ([], false) => p.any.iter().filter_map(|id| kb.symptom(id)).find(open),
+                ([one], true) => kb.symptom(one).filter(open),
+                _ => None,
+            }
+        })
+}
+
+/// The symptoms that take part in an emergency pattern.
+pub fn emergency_signs(kb: &KnowledgeBase) -> BTreeSet<usize> {
+    kb.patterns
+        .iter()
+        .flat_map(|p| p.all.iter().chain(&p.any))
+        .filter_map(|id| kb.symptom(id))
+        .collect()
 }
 
 /// The conditions whose red flags count: the three leading ones, each likely enough.
@@ -666,6 +707,40 @@ mod tests {
         );
         // …and with a likely cold it does not make an emergency.
         assert!(level(&["sore_throat", "cough", "confusion"], &[], false) < Triage::Emergency);
+    }
+
+    #[test]
+    fn the_sign_that_would_complete_an_emergency_pattern_is_asked() {
+        let kb = kb();
+        let sweating = kb.symptom("sweating").unwrap();
+        let chest_pain = kb.symptom("chest_pain").unwrap();
+        let ask = |present: &[&str], absent: &[&str], level, asked: &[usize]| {
+            completing_sign(&kb, &evidence(&kb, present, absent), level, asked)
+        };
+        // Chest pain: is there sweating? Sweating: is there chest pain?
+        assert_eq!(
+            ask(&["chest_pain"], &[], Triage::Consultation, &[]),
+            Some(sweating)
+        );
+        assert_eq!(
+            ask(&["sweating"], &[], Triage::Consultation, &[]),
+            Some(chest_pain)
+        );
+        // Not again once asked or answered, not when nothing points to the pattern, and
+        // not when the level is already as urgent as the pattern's.
+        assert_eq!(
+            ask(&["chest_pain"], &[], Triage::Consultation, &[sweating]),
+            None
+        );
+        assert_eq!(
+            ask(&["chest_pain"], &["sweating"], Triage::Consultation, &[]),
+            None
+        );
+        assert_eq!(ask(&["sore_throat"], &[], Triage::SelfCare, &[]), None);
+        assert_eq!(
+            ask(&["chest_pain"], &[], Triage::EmergencyAmbulance, &[]),
+            None
+        );
     }
 
     #[test]
