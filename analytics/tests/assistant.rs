@@ -6,7 +6,9 @@
 
 use std::sync::OnceLock;
 
-use healthsync_analytics::assistant::conversation::{Answer, Assistant, Input, State, TurnError};
+use healthsync_analytics::assistant::conversation::{
+    Answer, Assistant, Input, Reply, State, TurnError,
+};
 use healthsync_analytics::assistant::evaluation::{self, Protocol, Vignette};
 use healthsync_analytics::assistant::knowledge::{Sex, Triage};
 use healthsync_analytics::assistant::reasoning::{Profile, RecentVitals};
@@ -26,6 +28,14 @@ fn say(state: &mut State, text: &str, vitals: RecentVitals) -> serde_json::Value
         .turn(state, &Input::Text(text.into()), ADULT, vitals)
         .unwrap();
     serde_json::to_value(reply).unwrap()
+}
+
+fn answer(state: &mut State, answer: Answer) -> Reply {
+    let input = Input::Answer(answer);
+    let (reply, _) = assistant()
+        .turn(state, &input, ADULT, RecentVitals::default())
+        .unwrap();
+    reply
 }
 
 fn labels(reply: &serde_json::Value, key: &str) -> Vec<String> {
@@ -137,14 +147,7 @@ fn a_question_is_asked_and_its_answer_becomes_evidence() {
     assert_eq!(reply["done"], false);
     let symptom = assistant.kb.symptom(&question).unwrap();
     assert_eq!(state.pending, Some(symptom));
-    let (_, _) = assistant
-        .turn(
-            &mut state,
-            &Input::Answer(Answer::No),
-            ADULT,
-            RecentVitals::default(),
-        )
-        .unwrap();
+    answer(&mut state, Answer::No);
     assert!(state.evidence.absent.contains(&symptom));
     assert_ne!(state.pending, Some(symptom), "not asked twice in a row");
     // An answer with no question waiting is refused and changes nothing.
@@ -175,14 +178,7 @@ fn a_sign_only_resembled_is_confirmed_before_its_emergency_stands() {
         "{reply}"
     );
     assert_eq!(reply["question"]["symptom"], "vomiting_blood", "{reply}");
-    let (reply, _) = assistant()
-        .turn(
-            &mut state,
-            &Input::Answer(Answer::No),
-            ADULT,
-            RecentVitals::default(),
-        )
-        .unwrap();
+    let reply = answer(&mut state, Answer::No);
     assert_eq!(reply.triage.emergency_pattern, None, "{reply:?}");
     assert!(reply.triage.level < Triage::EmergencyAmbulance, "{reply:?}");
 }

@@ -63,6 +63,9 @@ pub async fn run(args: AssistantEvalArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// One of a report's shares of vignettes.
+type Share = fn(&Report) -> f64;
+
 fn markdown(
     [as_told, answering]: [&Report; 2],
     ceiling: f64,
@@ -83,33 +86,26 @@ fn markdown(
     );
     let _ = writeln!(out, "| Measure | As told | Answering questions | Goal |");
     let _ = writeln!(out, "|---|---:|---:|---:|");
-    let percent = |f: fn(&Report) -> f64| {
+    let percent = |f: Share| {
         format!(
             "{:.1} % | {:.1} %",
             f(as_told) * 100.0,
             f(answering) * 100.0
         )
     };
-    let _ = writeln!(
-        out,
-        "| Top-1 condition | {} | ≥ 60 % |",
-        percent(Report::top1)
-    );
-    let _ = writeln!(
-        out,
-        "| Top-3 condition | {} | ≥ 80 % |",
-        percent(Report::top3)
-    );
-    let _ = writeln!(
-        out,
-        "| Triage exact | {} | ≥ 85 % |",
-        percent(Report::triage_exact)
-    );
-    let _ = writeln!(
-        out,
-        "| Triage at the gold level or more urgent | {} | |",
-        percent(Report::triage_safe)
-    );
+    let shares: [(&str, Share, &str); 4] = [
+        ("Top-1 condition", Report::top1, "≥ 60 %"),
+        ("Top-3 condition", Report::top3, "≥ 80 %"),
+        ("Triage exact", Report::triage_exact, "≥ 85 %"),
+        (
+            "Triage at the gold level or more urgent",
+            Report::triage_safe,
+            "",
+        ),
+    ];
+    for (measure, share, goal) in shares {
+        let _ = writeln!(out, "| {measure} | {} | {goal} |", percent(share));
+    }
     let _ = writeln!(
         out,
         "| Emergencies under-triaged | {} | {} | 0 |",
