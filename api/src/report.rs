@@ -216,16 +216,21 @@ pub async fn report(
     } else {
         None
     };
-    let pairs: Vec<(f64, f64)> = sqlx::query_as(
-        "SELECT value, value2 FROM readings
-         WHERE patient_id = $1 AND metric = 'blood_pressure' AND value2 IS NOT NULL
-           AND measured_at >= $2 AND measured_at < $3",
-    )
-    .bind(patient)
-    .bind(from)
-    .bind(to)
-    .fetch_all(&state.pool)
-    .await?;
+    let blood_pressure = if has(Metric::BloodPressure) {
+        let pairs: Vec<(f64, f64)> = sqlx::query_as(
+            "SELECT value, value2 FROM readings
+             WHERE patient_id = $1 AND metric = 'blood_pressure' AND value2 IS NOT NULL
+               AND measured_at >= $2 AND measured_at < $3",
+        )
+        .bind(patient)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&state.pool)
+        .await?;
+        BloodPressureReport::of(&pairs)
+    } else {
+        None
+    };
     let alerts: AlertCounts = sqlx::query_as(
         "SELECT count(*) AS raised,
                 count(*) FILTER (WHERE severity = 'low') AS low,
@@ -246,7 +251,7 @@ pub async fn report(
         to,
         metrics,
         glucose_time_in_range,
-        blood_pressure: BloodPressureReport::of(&pairs),
+        blood_pressure,
         alerts,
     }))
 }
