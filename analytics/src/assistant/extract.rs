@@ -52,6 +52,12 @@ const NEGATION_CUES: [&str; 27] = [
 const NORMAL_ENDINGS: [&str; 5] = ["fine", "normal", "normally", "ok", "okay"];
 /// Words that end a negation's scope (a contrast starts a new clause).
 const CONTRASTS: [&str; 6] = ["but", "although", "though", "however", "except", "yet"];
+/// Words that open a statement of its own ("…and it's hard", "…, my chest feels tight"):
+/// a negation does not carry over a joiner or comma into one.
+const STATEMENT_OPENERS: [&str; 16] = [
+    "i", "i'm", "i've", "im", "ive", "it", "it's", "its", "my", "he", "she", "his", "her", "they",
+    "we", "there's",
+];
 /// A segment after a comma this short continues a negated list.
 const LIST_ITEM_WORDS: usize = 2;
 /// Words that join clauses within a sentence.
@@ -370,7 +376,8 @@ fn contains_words(text: &str, phrase: &str) -> bool {
 }
 
 /// Sentences split at contrasts, then at joiners and commas; a negation cue negates the
-/// rest of its contrast-delimited part.
+/// rest of its contrast-delimited part, but not a statement of its own after a joiner or
+/// comma ("no fever or rash" against "haven't been sick and my chest is tight").
 fn clauses(text: &str) -> Vec<Clause> {
     let mut out = Vec::new();
     for sentence in text.split('.') {
@@ -408,6 +415,9 @@ fn clauses(text: &str) -> Vec<Clause> {
                 let bare = word.trim_end_matches(',');
                 if JOINERS.contains(&bare) {
                     flush(&mut current, negated);
+                    if part.get(i + 1).is_some_and(|next| opens_statement(next)) {
+                        negated = false;
+                    }
                 } else if NEGATION_CUES.contains(&bare) && !negated {
                     flush(&mut current, negated);
                     negated = true;
@@ -430,9 +440,17 @@ fn clauses(text: &str) -> Vec<Clause> {
     out
 }
 
+fn opens_statement(word: &str) -> bool {
+    STATEMENT_OPENERS.contains(&word.trim_end_matches(','))
+}
+
 /// Whether the words after a comma start a short list item (up to two words before the
-/// next comma, joiner or end) rather than a statement of its own.
+/// next comma, joiner or end, not opening with a subject) rather than a statement of its
+/// own.
 fn list_item_follows(rest: &[&str]) -> bool {
+    if rest.first().is_some_and(|w| opens_statement(w)) {
+        return false;
+    }
     let mut words = 0;
     for word in rest {
         let bare = word.trim_end_matches(',');
@@ -550,6 +568,25 @@ mod tests {
         assert_eq!(
             texts(&clauses(&text)),
             [("been sick", true), ("chest feels tight", false)]
+        );
+    }
+
+    #[test]
+    fn negation_stops_at_a_statement_of_its_own() {
+        let text = normalise("Haven't been sick and it's painful when I go, no rash or itch");
+        assert_eq!(
+            texts(&clauses(&text)),
+            [
+                ("been sick", true),
+                ("it's painful when i go", false),
+                ("rash", true),
+                ("itch", true),
+            ]
+        );
+        let text = normalise("No cough, my chest is tight");
+        assert_eq!(
+            texts(&clauses(&text)),
+            [("cough", true), ("my chest is tight", false)]
         );
     }
 
