@@ -41,7 +41,8 @@ pub struct Vignette {
     #[serde(default)]
     pub present: Vec<String>,
     /// …and those they deny, no. A symptom the vignette does not mention is answered no
-    /// too: a vignette states what the patient has.
+    /// too (a vignette states what the patient has), so these are the record of what was
+    /// said rather than something the answers need.
     #[serde(default)]
     pub absent: Vec<String>,
 }

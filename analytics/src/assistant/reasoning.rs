@@ -98,6 +98,16 @@ impl Evidence {
         self.severe |= other.severe;
     }
 
+    /// Whether the symptom with this id is present.
+    fn says_present(&self, kb: &KnowledgeBase, id: &str) -> bool {
+        kb.symptom(id).is_some_and(|s| self.present.contains(&s))
+    }
+
+    /// Whether the symptom with this id is present and clearly said.
+    fn says_clearly(&self, kb: &KnowledgeBase, id: &str) -> bool {
+        kb.symptom(id).is_some_and(|s| self.clear(s))
+    }
+
     fn known(&self, symptom: usize) -> bool {
         self.present.contains(&symptom) || self.absent.contains(&symptom)
     }
@@ -119,11 +129,8 @@ pub fn unconfirmed_sign(
     evidence: &Evidence,
     asked: &[usize],
 ) -> Option<usize> {
-    let present = |id: &str| {
-        kb.symptom(id)
-            .is_some_and(|s| evidence.present.contains(&s))
-    };
-    let clear = |id: &str| kb.symptom(id).is_some_and(|s| evidence.clear(s));
+    let present = |id: &str| evidence.says_present(kb, id);
+    let clear = |id: &str| evidence.says_clearly(kb, id);
     let pattern_signs = kb
         .patterns
         .iter()
@@ -151,10 +158,7 @@ pub fn completing_sign(
     level: Triage,
     asked: &[usize],
 ) -> Option<usize> {
-    let present = |id: &str| {
-        kb.symptom(id)
-            .is_some_and(|s| evidence.present.contains(&s))
-    };
+    let present = |id: &str| evidence.says_present(kb, id);
     let open = |s: &usize| !evidence.known(*s) && !asked.contains(s);
     kb.patterns
         .iter()
@@ -343,14 +347,11 @@ pub fn triage(
     evidence: &Evidence,
     vitals: &RecentVitals,
 ) -> TriageDecision {
-    let present = |id: &str| {
-        kb.symptom(id)
-            .is_some_and(|s| evidence.present.contains(&s))
-    };
+    let present = |id: &str| evidence.says_present(kb, id);
     // Every finding that sets a floor on the level, with why.
     let mut floors: Vec<(Triage, String)> = Vec::new();
 
-    let clear = |id: &str| kb.symptom(id).is_some_and(|s| evidence.clear(s));
+    let clear = |id: &str| evidence.says_clearly(kb, id);
     let fired: Vec<&Pattern> = kb.patterns.iter().filter(|p| p.fires(present)).collect();
     let pattern = fired.iter().max_by_key(|p| p.triage).copied();
     let crisis = fired.iter().any(|p| p.crisis);
