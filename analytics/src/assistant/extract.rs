@@ -173,15 +173,25 @@ impl Extractor {
         let normalised = inabilities(&normalise(text));
         let clauses = clauses(&normalised);
         let texts: Vec<&str> = clauses.iter().map(|c| c.text.as_str()).collect();
-        let vectors = embedder.embed(&texts)?;
-        let clause_words = self.clause_words(embedder, &clauses, &vectors)?;
+        // Each clause's similarity to every phrasing, computed once.
+        let similarities: Vec<Vec<f32>> = embedder
+            .embed(&texts)?
+            .iter()
+            .map(|v| {
+                self.phrasings
+                    .iter()
+                    .map(|p| cosine(v, &p.vector))
+                    .collect()
+            })
+            .collect();
+        let clause_words = self.clause_words(embedder, &clauses, &similarities)?;
         let mut evidence = Evidence {
             duration_days: duration_days(&normalised),
             severe: severe(&normalised),
             ..Evidence::default()
         };
-        for ((clause, vector), words) in clauses.iter().zip(&vectors).zip(&clause_words) {
-            for found in self.matches(&clause.text, vector, words) {
+        for ((clause, similarity), words) in clauses.iter().zip(&similarities).zip(&clause_words) {
+            for found in self.matches(&clause.text, similarity, words) {
                 // A phrasing that itself says "can't" or "not" ("can't stop coughing") is
                 // the symptom, not its negation.
                 let literal_negative = self.phrasings.iter().any(|p| {
@@ -212,11 +222,11 @@ impl Extractor {
         &self,
         embedder: &Embedder,
         clauses: &[Clause],
-        vectors: &[Vec<f32>],
+        similarities: &[Vec<f32>],
     ) -> Result<Vec<Vec<Vec<f32>>>, EmbeddingError> {
-        let may_be_clear: Vec<bool> = vectors
+        let may_be_clear: Vec<bool> = similarities
             .iter()
-            .map(|v| self.phrasings.iter().any(|p| cosine(v, &p.vector) >= CLEAR))
+            .map(|s| s.iter().any(|&sim| sim >= CLEAR))
             .collect();
         let candidates = || {
             clauses
@@ -257,8 +267,9 @@ impl Extractor {
     }
 
     /// Symptoms a clause reports: every phrasing it contains word for word (clearly), or
-    /// else the best embedding match and its close runners-up.
-    fn matches(&self, clause: &str, vector: &[f32], words: &[Vec<f32>]) -> Vec<Match> {
+    /// else the best embedding match and its close runners-up. `similarities` are the
+    /// clause's to each phrasing, in order.
+    fn matches(&self, clause: &str, similarities: &[f32], words: &[Vec<f32>]) -> Vec<Match> {
         let mut literal: Vec<Match> = self
             .phrasings
             .iter()
@@ -277,8 +288,7 @@ impl Extractor {
         }
         let mut best_per_symptom = vec![f32::MIN; self.symptoms];
         let mut clear = vec![false; self.symptoms];
-        for p in &self.phrasings {
-            let similarity = cosine(vector, &p.vector);
+        for (p, &similarity) in self.phrasings.iter().zip(similarities) {
             best_per_symptom[p.symptom] = best_per_symptom[p.symptom].max(similarity);
             if similarity >= CLEAR && !clear[p.symptom] {
                 clear[p.symptom] = self.coverage(p, words) >= CLEAR_COVERAGE;
