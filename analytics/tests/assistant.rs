@@ -1,8 +1,8 @@
 //! The symptom assistant end to end with the real embedding model (installed by
 //! `deploy/setup.sh`; a missing model fails with the install hint): negation, duration and
 //! severity cues in free text, emergency patterns over the ranking, loosely matched signs
-//! confirmed first, the patient's own vitals escalating triage, the question-and-answer
-//! turn, and the evaluation's simulated patient.
+//! confirmed first, the leading condition's red flags checked, the patient's own vitals
+//! escalating triage, the question-and-answer turn, and the evaluation's simulated patient.
 
 use std::sync::OnceLock;
 
@@ -198,6 +198,50 @@ fn a_question_passed_over_for_a_message_may_be_asked_again() {
         "{state:?}"
     );
     assert!(state.asked.iter().filter(|&&s| s == first).count() <= 1);
+}
+
+/// Answers every question until the assistant stops: "no", or "yes" to `yes_to` when it
+/// is asked.
+fn answer_all(state: &mut State, yes_to: Option<usize>) -> Reply {
+    let mut last = None;
+    while let Some(pending) = state.pending {
+        let said = if Some(pending) == yes_to {
+            Answer::Yes
+        } else {
+            Answer::No
+        };
+        last = Some(answer(state, said));
+    }
+    last.expect("a question was asked")
+}
+
+#[test]
+fn the_leading_conditions_warning_signs_are_checked_before_the_advice() {
+    let kb = &assistant().kb;
+    let heartburn = "I get burning heartburn after meals and acid coming up into my throat.";
+    let mut state = State::default();
+    say(&mut state, heartburn, RecentVitals::default());
+    let reply = answer_all(&mut state, None);
+    let leading = kb.condition(&reply.conditions[0].id).unwrap();
+    assert!(!leading.red_flags.is_empty(), "{}", leading.id);
+    assert!(leading.triage < Triage::Emergency, "{}", leading.id);
+    // Each of them could raise the level one step: each was asked, and denied.
+    for flag in &leading.red_flags {
+        let s = kb.symptom(flag).unwrap();
+        assert!(
+            state.evidence.absent.contains(&s),
+            "{flag} unchecked: {state:?}"
+        );
+    }
+    assert_eq!(reply.triage.level, leading.triage, "{reply:?}");
+
+    // A "yes" to one raises the level.
+    let first_flag = kb.symptom(&leading.red_flags[0]).unwrap();
+    let mut state = State::default();
+    say(&mut state, heartburn, RecentVitals::default());
+    let reply = answer_all(&mut state, Some(first_flag));
+    assert!(state.evidence.present.contains(&first_flag), "{state:?}");
+    assert!(reply.triage.level > leading.triage, "{reply:?}");
 }
 
 #[test]

@@ -195,10 +195,20 @@ impl Assistant {
         };
         // A loosely matched emergency sign or red flag is confirmed before anything else,
         // then a sign that would complete a more urgent emergency pattern is asked;
-        // otherwise an emergency needs action, not more questions.
+        // otherwise an emergency needs action, not more questions. Once the conditions are
+        // told apart, the leading one's red flags that could raise the level are checked.
         let question = reasoning::unconfirmed_sign(kb, &posterior, &state.evidence, &state.asked)
             .or_else(|| reasoning::completing_sign(kb, &state.evidence, triage.level, &state.asked))
-            .or_else(telling_apart);
+            .or_else(telling_apart)
+            .or_else(|| {
+                reasoning::unchecked_red_flag(
+                    kb,
+                    &posterior,
+                    &state.evidence,
+                    triage.level,
+                    &state.asked,
+                )
+            });
         if let Some(s) = question {
             state.asked.push(s);
             state.pending = Some(s);

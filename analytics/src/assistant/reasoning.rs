@@ -175,6 +175,35 @@ pub fn completing_sign(
         })
 }
 
+/// A red flag of the leading condition, not yet known or asked, whose "yes" would make
+/// the advice more urgent than `level`: by the condition's raised level or by an
+/// emergency pattern the sign takes part in. Asked once telling conditions apart is done,
+/// as a clinician checks the warning signs of the likely diagnosis before advising.
+pub fn unchecked_red_flag(
+    kb: &KnowledgeBase,
+    posterior: &[f64],
+    evidence: &Evidence,
+    level: Triage,
+    asked: &[usize],
+) -> Option<usize> {
+    let condition = &kb.conditions[leading(posterior).next()?];
+    let in_more_urgent_pattern = |s: usize| {
+        kb.patterns.iter().any(|p| {
+            p.triage > level
+                && p.all
+                    .iter()
+                    .chain(&p.any)
+                    .any(|id| kb.symptom(id) == Some(s))
+        })
+    };
+    condition
+        .red_flags
+        .iter()
+        .filter_map(|id| kb.symptom(id))
+        .filter(|&s| !evidence.known(s) && !asked.contains(&s))
+        .find(|&s| condition.triage.raised() > level || in_more_urgent_pattern(s))
+}
+
 /// The symptoms that take part in an emergency pattern.
 pub fn emergency_signs(kb: &KnowledgeBase) -> BTreeSet<usize> {
     kb.patterns
@@ -708,6 +737,35 @@ mod tests {
         );
         // …and with a likely cold it does not make an emergency.
         assert!(level(&["sore_throat", "cough", "confusion"], &[], false) < Triage::Emergency);
+    }
+
+    #[test]
+    fn the_leading_conditions_red_flags_are_checked_when_they_could_raise_the_level() {
+        let mut kb = kb();
+        kb.conditions[1].red_flags = vec!["fever".into(), "chest_pain".into()];
+        let priors = priors(&kb, Profile::default());
+        let e = evidence(&kb, &["sore_throat"], &["cough"]);
+        let strep_leads = posterior(&kb, &priors, &e);
+        let fever = kb.symptom("fever").unwrap();
+        let chest_pain = kb.symptom("chest_pain").unwrap();
+        let ask = |e: &Evidence, level, asked: &[usize]| {
+            unchecked_red_flag(&kb, &strep_leads, e, level, asked)
+        };
+        assert_eq!(ask(&e, Triage::Consultation, &[]), Some(fever));
+        // Asked or known, the next one; chest pain takes part in a more urgent pattern,
+        // so it is asked even when fever could raise the level no further.
+        assert_eq!(ask(&e, Triage::Consultation, &[fever]), Some(chest_pain));
+        assert_eq!(ask(&e, Triage::Consultation24, &[]), Some(chest_pain));
+        let known = evidence(&kb, &["sore_throat", "chest_pain"], &["cough", "fever"]);
+        assert_eq!(ask(&known, Triage::Consultation, &[]), None);
+        // Nothing a "yes" could make more urgent.
+        assert_eq!(ask(&e, Triage::EmergencyAmbulance, &[]), None);
+        // A red flag of a condition that is not leading is not asked.
+        let cold_leads = posterior_of(&kb, &priors, &["sore_throat", "cough"], &[]);
+        assert_eq!(
+            unchecked_red_flag(&kb, &cold_leads, &e, Triage::SelfCare, &[]),
+            None
+        );
     }
 
     #[test]
