@@ -101,19 +101,26 @@ fn chest_pain_with_sweating_calls_an_ambulance_whatever_ranks_first() {
 }
 
 #[test]
-fn suicidal_thoughts_get_crisis_advice() {
+fn suicidal_thoughts_get_crisis_advice_and_a_plan_calls_an_ambulance() {
+    let thoughts = "I keep thinking about killing myself.";
     let mut state = State::default();
-    let reply = say(
-        &mut state,
-        "I keep thinking about killing myself.",
-        RecentVitals::default(),
-    );
+    let reply = say(&mut state, thoughts, RecentVitals::default());
     assert_eq!(reply["triage"]["crisis"], true, "{reply}");
-    assert!(
-        reply["triage"]["level"]
-            .as_str()
-            .unwrap()
-            .starts_with("emergency")
+    assert_eq!(reply["triage"]["level"], "emergency", "{reply}");
+    // As a crisis line would, it asks next whether there is a plan.
+    assert_eq!(reply["question"]["symptom"], "suicide_plan", "{reply}");
+    let no_plan = answer(&mut state, Answer::No);
+    assert_eq!(no_plan.triage.level, Triage::Emergency, "{no_plan:?}");
+    assert!(no_plan.triage.crisis);
+
+    let mut state = State::default();
+    say(&mut state, thoughts, RecentVitals::default());
+    let plan = answer(&mut state, Answer::Yes);
+    assert_eq!(plan.triage.level, Triage::EmergencyAmbulance, "{plan:?}");
+    assert!(plan.triage.crisis);
+    assert_eq!(
+        plan.triage.emergency_pattern.as_deref(),
+        Some("suicide_plan")
     );
 }
 
