@@ -12,6 +12,7 @@ use anyhow::Context;
 use clap::Args;
 use healthsync_analytics::assistant::conversation::Assistant;
 use healthsync_analytics::assistant::evaluation::{self, Extraction, Protocol, Report};
+use healthsync_analytics::assistant::knowledge::Triage;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::bench::write_report;
@@ -118,6 +119,28 @@ fn markdown(
         as_told.latency(50.0).as_secs_f64() * 1e3,
         as_told.latency(95.0).as_secs_f64() * 1e3
     );
+    for (protocol, report) in [("as told", as_told), ("answering questions", answering)] {
+        let under: Vec<String> = report
+            .emergencies_under_triaged()
+            .iter()
+            .map(|o| {
+                format!(
+                    "{} ({} given {})",
+                    o.id,
+                    o.gold_triage.as_str(),
+                    o.triage.as_str()
+                )
+            })
+            .collect();
+        if !under.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nEmergencies under-triaged, {protocol}: {}.",
+                under.join(", ")
+            );
+        }
+    }
+    triage_table(&mut out, answering);
     let _ = writeln!(
         out,
         "\nThe knowledge base's level for the gold condition is the gold triage in {:.1} % of \
@@ -164,4 +187,68 @@ fn markdown(
         }
     }
     out
+}
+
+/// How many vignettes of each gold level got each level after answering questions, most
+/// urgent first: under-triage lies right of the diagonal, over-triage left of it.
+fn triage_table(out: &mut String, answering: &Report) {
+    let levels: Vec<Triage> = Triage::ALL.into_iter().rev().collect();
+    let _ = writeln!(
+        out,
+        "\nTriage after answering questions, gold level (rows) against the assistant's \
+         (columns):\n"
+    );
+    let names: Vec<&str> = levels.iter().map(|l| l.as_str()).collect();
+    let _ = writeln!(out, "| Gold \\ Given | {} |", names.join(" | "));
+    let _ = writeln!(out, "|---|{}", "---:|".repeat(levels.len()));
+    for gold in &levels {
+        let counts: Vec<String> = levels
+            .iter()
+            .map(|given| {
+                let n = answering
+                    .outcomes
+                    .iter()
+                    .filter(|o| o.gold_triage == *gold && o.triage == *given)
+                    .count();
+                n.to_string()
+            })
+            .collect();
+        let _ = writeln!(out, "| {} | {} |", gold.as_str(), counts.join(" | "));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use healthsync_analytics::assistant::evaluation::Outcome;
+
+    use super::*;
+
+    #[test]
+    fn the_triage_table_counts_each_gold_level_against_the_level_given() {
+        let outcome = |gold_triage, triage| Outcome {
+            id: "v".into(),
+            gold_condition: "c".into(),
+            gold_triage,
+            ranked: Vec::new(),
+            triage,
+            understood: Vec::new(),
+            answered: Vec::new(),
+        };
+        let report = Report {
+            outcomes: vec![
+                outcome(Triage::Emergency, Triage::Consultation),
+                outcome(Triage::Emergency, Triage::Consultation),
+                outcome(Triage::SelfCare, Triage::SelfCare),
+            ],
+            latencies: Vec::new(),
+        };
+        let mut out = String::new();
+        triage_table(&mut out, &report);
+        assert!(out.contains("| emergency | 0 | 0 | 0 | 2 | 0 |"), "{out}");
+        assert!(out.contains("| self_care | 0 | 0 | 0 | 0 | 1 |"), "{out}");
+        assert!(
+            out.contains("| emergency_ambulance | 0 | 0 | 0 | 0 | 0 |"),
+            "{out}"
+        );
+    }
 }
