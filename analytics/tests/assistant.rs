@@ -252,6 +252,33 @@ fn the_leading_conditions_warning_signs_are_checked_before_the_advice() {
 }
 
 #[test]
+fn a_vignettes_device_readings_reach_every_turn() {
+    let toml = r#"
+        [[vignette]]
+        id = "low_oxygen"
+        age = 35
+        sex = "female"
+        complaint = "I have a cough and a runny nose."
+        gold_condition = "common_cold"
+        gold_triage = "self_care"
+        vitals = { spo2_min = 88.0 }
+    "#;
+    let with_reading = evaluation::parse(toml).unwrap();
+    let mut without = with_reading.clone();
+    without[0].vitals = RecentVitals::default();
+    let level = |vignettes: &[Vignette], protocol| {
+        evaluation::evaluate(assistant(), vignettes, protocol, || {})
+            .unwrap()
+            .outcomes[0]
+            .triage
+    };
+    for protocol in [Protocol::AsTold, Protocol::Answering] {
+        assert_eq!(level(&with_reading, protocol), Triage::Emergency);
+        assert!(level(&without, protocol) < Triage::Emergency);
+    }
+}
+
+#[test]
 fn the_simulated_patient_answers_from_the_vignettes_findings() {
     let vignette = Vignette {
         id: "sore_throat".into(),
@@ -263,6 +290,7 @@ fn the_simulated_patient_answers_from_the_vignettes_findings() {
         gold_triage: Triage::Consultation,
         present: vec!["fever".into(), "swollen_glands".into()],
         absent: vec!["cough".into()],
+        vitals: RecentVitals::default(),
     };
     let run = |protocol| {
         evaluation::evaluate(

@@ -3,7 +3,8 @@
 //! written without looking at the knowledge base; and the findings the patient's words
 //! state, labelled apart from the gold answers). Each vignette is one conversation of its
 //! one or two messages; under [`Protocol::Answering`] the patient then answers the
-//! assistant's questions from the findings. A conversation is scored on its last reply:
+//! assistant's questions from the findings. Device readings a vignette states are given
+//! to every turn, as the API gives the patient's own. A conversation is scored on its last reply:
 //! the gold condition first (top-1) or among the first three (top-3), the triage level
 //! exact, and emergencies triaged less urgently than their gold level. Latency is per
 //! free-text message (answers need no model), after a warm-up.
@@ -45,6 +46,11 @@ pub struct Vignette {
     /// said rather than something the answers need.
     #[serde(default)]
     pub absent: Vec<String>,
+    /// Readings of the patient's own devices the messages state ("my watch says 190"):
+    /// the platform would have them from the devices, so each turn is given them, as the
+    /// API gives the patient's recent readings.
+    #[serde(default)]
+    pub vitals: RecentVitals,
 }
 
 /// How a conversation goes on after the vignette's messages.
@@ -251,8 +257,7 @@ pub fn evaluate(
             sex: Some(vignette.sex),
         };
         let mut state = State::default();
-        let mut turn =
-            |input: &Input| assistant.turn(&mut state, input, profile, RecentVitals::default());
+        let mut turn = |input: &Input| assistant.turn(&mut state, input, profile, vignette.vitals);
         let mut last = None;
         for text in std::iter::once(&vignette.complaint).chain(vignette.details.as_ref()) {
             let (reply, took) = turn(&Input::Text(text.clone()))?;
