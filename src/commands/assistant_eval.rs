@@ -1,8 +1,8 @@
 //! `healthsync analytics assistant-eval`: the symptom assistant against the vignette set,
 //! once scored on the reply to what the patient told and once after the patient answered
 //! its questions — top-1 and top-3 accuracy of the condition, exact triage, emergencies
-//! under-triaged, and latency per message — and the extraction alone against its
-//! development set.
+//! under-triaged (and which), triage given against gold, and latency per message — and
+//! the extraction alone against its development set.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;

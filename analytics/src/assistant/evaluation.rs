@@ -4,9 +4,9 @@
 //! state, labelled apart from the gold answers). Each vignette is one conversation of its
 //! one or two messages; under [`Protocol::Answering`] the patient then answers the
 //! assistant's questions from the findings. Device readings a vignette states are given
-//! to every turn, as the API gives the patient's own. A conversation is scored on its last reply:
-//! the gold condition first (top-1) or among the first three (top-3), the triage level
-//! exact, and emergencies triaged less urgently than their gold level. Latency is per
+//! to every turn, as the API gives the patient's own. A conversation is scored on its
+//! last reply: the gold condition first (top-1) or among the first three (top-3), the
+//! triage level exact, and emergencies triaged less urgently than their gold level. Latency is per
 //! free-text message (answers need no model), after a warm-up.
 //!
 //! Extraction alone is measured on a development set of its own
