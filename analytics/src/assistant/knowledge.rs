@@ -148,6 +148,11 @@ impl Pattern {
         let any = self.any.is_empty() || self.any.iter().any(|s| present(s));
         all && any && !(self.all.is_empty() && self.any.is_empty())
     }
+
+    /// Every symptom id the pattern names, required or alternative.
+    pub fn signs(&self) -> impl Iterator<Item = &String> {
+        self.all.iter().chain(&self.any)
+    }
 }
 
 #[derive(Deserialize)]
@@ -350,7 +355,7 @@ impl KnowledgeBase {
             }
         }
         for p in &patterns {
-            for s in p.all.iter().chain(&p.any) {
+            for s in p.signs() {
                 if !known(s) {
                     problems.push(format!("pattern {}: unknown symptom {s}", p.id));
                 }

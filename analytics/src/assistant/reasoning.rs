@@ -135,7 +135,7 @@ pub fn unconfirmed_sign(
         .patterns
         .iter()
         .filter(|p| p.fires(present) && !p.fires(clear))
-        .flat_map(|p| p.all.iter().chain(&p.any).filter_map(|id| kb.symptom(id)));
+        .flat_map(|p| p.signs().filter_map(|id| kb.symptom(id)));
     let red_flags = leading(posterior).flat_map(|c| {
         kb.conditions[c]
             .red_flags
@@ -188,13 +188,9 @@ pub fn unchecked_red_flag(
 ) -> Option<usize> {
     let condition = &kb.conditions[leading(posterior).next()?];
     let in_more_urgent_pattern = |s: usize| {
-        kb.patterns.iter().any(|p| {
-            p.triage > level
-                && p.all
-                    .iter()
-                    .chain(&p.any)
-                    .any(|id| kb.symptom(id) == Some(s))
-        })
+        kb.patterns
+            .iter()
+            .any(|p| p.triage > level && p.signs().any(|id| kb.symptom(id) == Some(s)))
     };
     condition
         .red_flags
@@ -208,7 +204,7 @@ pub fn unchecked_red_flag(
 pub fn emergency_signs(kb: &KnowledgeBase) -> BTreeSet<usize> {
     kb.patterns
         .iter()
-        .flat_map(|p| p.all.iter().chain(&p.any))
+        .flat_map(Pattern::signs)
         .filter_map(|id| kb.symptom(id))
         .collect()
 }
