@@ -1,8 +1,9 @@
 //! The symptom assistant end to end with the real embedding model (installed by
 //! `deploy/setup.sh`; a missing model fails with the install hint): negation, duration and
 //! severity cues in free text, emergency patterns over the ranking, loosely matched signs
-//! confirmed first, the leading condition's red flags checked, the patient's own vitals
-//! escalating triage, the question-and-answer turn, and the evaluation's simulated patient.
+//! confirmed first, the leading condition's red flags checked, a baby's breathing pauses, the
+//! patient's own vitals escalating triage, the question-and-answer turn, and the
+//! evaluation's simulated patient.
 
 use std::sync::OnceLock;
 
@@ -122,6 +123,39 @@ fn suicidal_thoughts_get_crisis_advice_and_a_plan_calls_an_ambulance() {
         plan.triage.emergency_pattern.as_deref(),
         Some("suicide_plan")
     );
+}
+
+#[test]
+fn pauses_in_a_babys_breathing_call_an_ambulance_but_an_adults_snoring_does_not() {
+    let baby = Profile {
+        age: Some(0),
+        sex: Some(Sex::Male),
+    };
+    let (reply, _) = assistant()
+        .turn(
+            &mut State::default(),
+            &Input::Text(
+                "My 6 week old has a snuffly cold and a cough, and there are long pauses in \
+                 his breathing."
+                    .into(),
+            ),
+            baby,
+            RecentVitals::default(),
+        )
+        .unwrap();
+    assert_eq!(reply.triage.level, Triage::EmergencyAmbulance, "{reply:?}");
+    assert_eq!(
+        reply.triage.emergency_pattern.as_deref(),
+        Some("severe_breathing_difficulty")
+    );
+
+    let snoring = say(
+        &mut State::default(),
+        "My wife says I snore loudly and stop breathing in my sleep, and I'm tired all day.",
+        RecentVitals::default(),
+    );
+    let level: Triage = serde_json::from_value(snoring["triage"]["level"].clone()).unwrap();
+    assert!(level < Triage::Emergency, "{snoring}");
 }
 
 #[test]
