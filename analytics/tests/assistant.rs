@@ -1,9 +1,9 @@
 //! The symptom assistant end to end with the real embedding model (installed by
 //! `deploy/setup.sh`; a missing model fails with the install hint): negation, duration and
 //! severity cues in free text, emergency patterns over the ranking, loosely matched signs
-//! confirmed first, the leading condition's red flags checked, a baby's breathing pauses, the
-//! patient's own vitals escalating triage, the question-and-answer turn, and the
-//! evaluation's simulated patient.
+//! confirmed first, the leading condition's red flags checked, a baby's breathing pauses,
+//! the patient's own vitals escalating triage (at a lower saturation with known COPD), the
+//! question-and-answer turn, and the evaluation's simulated patient.
 
 use std::sync::OnceLock;
 
@@ -60,6 +60,24 @@ fn a_negation_rules_out_only_what_it_clearly_names() {
     assert!(found.present.contains(&travel), "{found:?}");
     assert!(!found.absent.contains(&travel), "{found:?}");
     assert!(found.absent.contains(&fever), "{found:?}");
+}
+
+#[test]
+fn a_symptom_said_clearly_in_one_clause_is_not_loose_for_resembling_another() {
+    let struggling = assistant()
+        .kb
+        .symptom("shortness_of_breath_at_rest")
+        .unwrap();
+    let resembled = assistant().evidence("My lungs feel wrecked.").unwrap();
+    assert!(resembled.loose.contains(&struggling), "{resembled:?}");
+    for text in [
+        "My lungs feel wrecked. I'm struggling to breathe.",
+        "I'm struggling to breathe. My lungs feel wrecked.",
+    ] {
+        let found = assistant().evidence(text).unwrap();
+        assert!(found.present.contains(&struggling), "{text}: {found:?}");
+        assert!(!found.loose.contains(&struggling), "{text}: {found:?}");
+    }
 }
 
 #[test]
@@ -177,6 +195,35 @@ fn low_oxygen_in_the_patients_own_readings_escalates() {
             .unwrap()
             .contains("88%")
     );
+}
+
+#[test]
+fn with_copd_a_saturation_of_90_is_the_patients_usual_not_an_emergency() {
+    let ninety = RecentVitals {
+        spo2_min: Some(90.0),
+        ..RecentVitals::default()
+    };
+    let level = |reply: &serde_json::Value| -> Triage {
+        serde_json::from_value(reply["triage"]["level"].clone()).unwrap()
+    };
+    let without = say(&mut State::default(), "I have a chesty cough.", ninety);
+    assert_eq!(level(&without), Triage::Emergency, "{without}");
+    let copd = say(
+        &mut State::default(),
+        "I have COPD and a chesty cough.",
+        ninety,
+    );
+    assert!(level(&copd) < Triage::Emergency, "{copd}");
+    let eighty_six = RecentVitals {
+        spo2_min: Some(86.0),
+        ..RecentVitals::default()
+    };
+    let low = say(
+        &mut State::default(),
+        "I have COPD and a chesty cough.",
+        eighty_six,
+    );
+    assert_eq!(level(&low), Triage::Emergency, "{low}");
 }
 
 #[test]

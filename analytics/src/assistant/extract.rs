@@ -190,6 +190,7 @@ impl Extractor {
             severe: severe(&normalised),
             ..Evidence::default()
         };
+        let mut said_clearly = BTreeSet::new();
         for ((clause, similarity), words) in clauses.iter().zip(&similarities).zip(&clause_words) {
             for found in self.matches(&clause.text, similarity, words) {
                 // A phrasing that itself says "can't" or "not" ("can't stop coughing") is
@@ -206,12 +207,16 @@ impl Extractor {
                     }
                 } else {
                     evidence.present.insert(found.symptom);
-                    if !found.clear {
+                    if found.clear {
+                        said_clearly.insert(found.symptom);
+                    } else {
                         evidence.loose.insert(found.symptom);
                     }
                 }
             }
         }
+        // Said clearly in one clause, a symptom is not loose for resembling another.
+        evidence.loose.retain(|s| !said_clearly.contains(s));
         Ok(evidence)
     }
 

@@ -43,6 +43,8 @@ const DANGER_SIGNS: [&str; 8] = [
     "blue_lips",
     "mottled_skin",
 ];
+/// Said clearly, lowers the saturation that escalates from 92 % to 88 %.
+const KNOWN_COPD: &str = "known_copd";
 /// With a systolic pressure of 180 or more, these make it an emergency (end-organ signs).
 const HYPERTENSIVE_EMERGENCY_SIGNS: [&str; 5] = [
     "headache",
@@ -384,10 +386,19 @@ pub fn triage(
         floors.push((p.triage, format!("{}: an emergency sign", p.name)));
     }
 
-    if let Some(spo2) = vitals.spo2_min.filter(|&v| v < 92.0) {
+    // With COPD the target saturation is 88-92 % (BTS oxygen guideline): 88-91 % is the
+    // patient's usual, not an emergency.
+    let (spo2_floor, whose) = if clear(KNOWN_COPD) {
+        (88.0, ", the lower limit with COPD")
+    } else {
+        (92.0, "")
+    };
+    if let Some(spo2) = vitals.spo2_min.filter(|&v| v < spo2_floor) {
         floors.push((
             Triage::Emergency,
-            format!("your oxygen saturation was {spo2:.0}% recently (below 92%)"),
+            format!(
+                "your oxygen saturation was {spo2:.0}% recently (below {spo2_floor:.0}%{whose})"
+            ),
         ));
     }
     if let Some(hr) = vitals.heart_rate_max.filter(|&v| v > 130.0) {
@@ -530,9 +541,16 @@ mod tests {
     /// strep rarely does); fever is as common in both, so it tells nothing.
     fn kb() -> KnowledgeBase {
         KnowledgeBase::checked(
-            ["sore_throat", "cough", "fever", "chest_pain", "sweating"]
-                .map(symptom)
-                .to_vec(),
+            [
+                "sore_throat",
+                "cough",
+                "fever",
+                "chest_pain",
+                "sweating",
+                KNOWN_COPD,
+            ]
+            .map(symptom)
+            .to_vec(),
             vec![
                 condition(
                     "cold",
@@ -868,6 +886,29 @@ mod tests {
             ..RecentVitals::default()
         };
         assert!(triage(&kb, &p, &e, &low).reasons[0].contains("89%"));
+    }
+
+    #[test]
+    fn with_known_copd_oxygen_escalates_only_below_88() {
+        let kb = kb();
+        let priors = priors(&kb, Profile::default());
+        let spo2 = |v| RecentVitals {
+            spo2_min: Some(v),
+            ..RecentVitals::default()
+        };
+        let copd = evidence(&kb, &["cough", KNOWN_COPD], &[]);
+        let p = posterior(&kb, &priors, &copd);
+        assert!(triage(&kb, &p, &copd, &spo2(89.0)).level < Triage::Emergency);
+        let low = triage(&kb, &p, &copd, &spo2(86.0));
+        assert_eq!(low.level, Triage::Emergency);
+        assert!(low.reasons[0].contains("below 88%"), "{low:?}");
+        // Only said loosely, COPD does not lower the limit.
+        let mut loose = copd.clone();
+        loose.loose.insert(kb.symptom(KNOWN_COPD).unwrap());
+        assert_eq!(
+            triage(&kb, &p, &loose, &spo2(89.0)).level,
+            Triage::Emergency
+        );
     }
 
     #[test]
