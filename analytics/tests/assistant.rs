@@ -372,6 +372,7 @@ fn the_simulated_patient_answers_from_the_vignettes_findings() {
         present: vec!["fever".into(), "swollen_glands".into()],
         absent: vec!["cough".into()],
         vitals: RecentVitals::default(),
+        second_triage: None,
     };
     let run = |protocol| {
         evaluation::evaluate(

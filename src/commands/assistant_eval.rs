@@ -1,8 +1,9 @@
-//! `healthsync analytics assistant-eval`: the symptom assistant against the vignette set,
-//! once scored on the reply to what the patient told and once after the patient answered
-//! its questions — top-1 and top-3 accuracy of the condition, exact triage, emergencies
-//! under-triaged (and which), triage given against gold, and latency per message — and
-//! the extraction alone against its development set.
+//! `healthsync analytics assistant-eval`: the symptom assistant against each vignette set
+//! (the team's, and a held-out set written blind), once scored on the reply to what the
+//! patient told and once after the patient answered its questions — top-1 and top-3
+//! accuracy of the condition, exact triage, emergencies under-triaged (and which), triage
+//! given against gold, a second rater's agreement with gold, and latency per message —
+//! and the extraction alone against its development set.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use healthsync_analytics::assistant::conversation::Assistant;
-use healthsync_analytics::assistant::evaluation::{self, Extraction, Protocol, Report};
+use healthsync_analytics::assistant::evaluation::{self, Protocol, Report, Vignette};
 use healthsync_analytics::assistant::knowledge::Triage;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -30,32 +31,77 @@ pub struct AssistantEvalArgs {
     report: Option<PathBuf>,
 }
 
+/// A vignette set as the report names it.
+struct VignetteSet {
+    title: String,
+    vignettes: Vec<Vignette>,
+    /// Whether `--misses` may list its errors: never for the held-out set, which reading
+    /// them would turn into one more set the assistant is shaped on.
+    may_list_misses: bool,
+}
+
 pub async fn run(args: AssistantEvalArgs) -> anyhow::Result<ExitCode> {
-    let text = match &args.vignettes {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?,
-        None => evaluation::VIGNETTES.to_owned(),
+    let sets = match &args.vignettes {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            vec![VignetteSet {
+                title: format!("Vignettes of {}", path.display()),
+                vignettes: evaluation::parse(&text).context("invalid vignettes")?,
+                may_list_misses: true,
+            }]
+        }
+        None => vec![
+            VignetteSet {
+                title: "The team's vignettes (also read to find what the assistant gets wrong)"
+                    .into(),
+                vignettes: evaluation::parse(evaluation::VIGNETTES)?,
+                may_list_misses: true,
+            },
+            VignetteSet {
+                title: "Held-out vignettes (written blind from condition names; never read \
+                        to find errors)"
+                    .into(),
+                vignettes: evaluation::parse(evaluation::HELD_OUT)?,
+                may_list_misses: false,
+            },
+        ],
     };
-    let vignettes = evaluation::parse(&text).context("invalid vignettes")?;
     let assistant = Assistant::load()?;
-    let bar = ProgressBar::new(2 * vignettes.len() as u64).with_style(
+    let total: usize = sets.iter().map(|set| 2 * set.vignettes.len()).sum();
+    let bar = ProgressBar::new(total as u64).with_style(
         ProgressStyle::with_template("{spinner} vignettes [{bar:40}] {pos}/{len}, eta {eta}")?
             .progress_chars("=> "),
     );
-    let [as_told, answering] = [Protocol::AsTold, Protocol::Answering].map(|protocol| {
-        tokio::task::block_in_place(|| {
-            evaluation::evaluate(&assistant, &vignettes, protocol, || bar.inc(1))
-        })
-    });
+    let mut markdown = String::from("## Symptom assistant evaluation\n");
+    for set in &sets {
+        let [as_told, answering] = [Protocol::AsTold, Protocol::Answering].map(|protocol| {
+            tokio::task::block_in_place(|| {
+                evaluation::evaluate(&assistant, &set.vignettes, protocol, || bar.inc(1))
+            })
+        });
+        let ceiling = evaluation::level_agreement(&assistant.kb, &set.vignettes);
+        let raters = evaluation::rater_agreement(&set.vignettes);
+        set_section(
+            &mut markdown,
+            &set.title,
+            [&as_told?, &answering?],
+            (ceiling, raters),
+            args.misses && set.may_list_misses,
+        );
+    }
     bar.finish_and_clear();
     let messages = evaluation::parse_messages(evaluation::EXTRACTION_DEV)?;
     let extraction = tokio::task::block_in_place(|| evaluation::extraction(&assistant, &messages))?;
-    let ceiling = evaluation::level_agreement(&assistant.kb, &vignettes);
-    let markdown = markdown(
-        [&as_told?, &answering?],
-        ceiling,
-        (messages.len(), extraction),
-        args.misses,
+    let _ = writeln!(
+        markdown,
+        "\nExtraction alone, on the development set its thresholds were chosen on ({} \
+         labelled messages; a finding is a symptom said present or absent): precision \
+         {:.1} %, recall {:.1} %, F1 {:.1} %.",
+        messages.len(),
+        extraction.precision() * 100.0,
+        extraction.recall() * 100.0,
+        extraction.f1() * 100.0
     );
     println!("{markdown}");
     if let Some(path) = &args.report {
@@ -67,16 +113,18 @@ pub async fn run(args: AssistantEvalArgs) -> anyhow::Result<ExitCode> {
 /// One of a report's shares of vignettes.
 type Share = fn(&Report) -> f64;
 
-fn markdown(
+/// One vignette set's results: `bounds` are the knowledge base's level agreement with
+/// gold and the second rater's agreement (rated, exact, at gold or above).
+fn set_section(
+    out: &mut String,
+    title: &str,
     [as_told, answering]: [&Report; 2],
-    ceiling: f64,
-    (messages, extraction): (usize, Extraction),
+    (ceiling, raters): (f64, Option<(usize, f64, f64)>),
     misses: bool,
-) -> String {
+) {
     let n = answering.outcomes.len();
     let questions: usize = answering.outcomes.iter().map(|o| o.answered.len()).sum();
-    let mut out = String::new();
-    let _ = writeln!(out, "## Symptom assistant evaluation\n");
+    let _ = writeln!(out, "\n### {title}\n");
     let _ = writeln!(
         out,
         "{n} vignettes, each one conversation of its complaint and details, scored on the \
@@ -140,7 +188,7 @@ fn markdown(
             );
         }
     }
-    triage_table(&mut out, answering);
+    triage_table(out, answering);
     let _ = writeln!(
         out,
         "\nThe knowledge base's level for the gold condition is the gold triage in {:.1} % of \
@@ -148,15 +196,16 @@ fn markdown(
          would reach that.",
         ceiling * 100.0
     );
-    let _ = writeln!(
-        out,
-        "\nExtraction alone, on the development set its thresholds were chosen on ({messages} \
-         labelled messages; a finding is a symptom said present or absent): precision \
-         {:.1} %, recall {:.1} %, F1 {:.1} %.",
-        extraction.precision() * 100.0,
-        extraction.recall() * 100.0,
-        extraction.f1() * 100.0
-    );
+    if let Some((rated, exact, safe)) = raters {
+        let _ = writeln!(
+            out,
+            "\nA second rater (an AI model instructed as an NHS 111 clinician), rating {rated} \
+             of them blind from the messages alone, gave the gold level in {:.1} % and the \
+             gold level or a more urgent one in {:.1} %: how far two careful raters agree.",
+            exact * 100.0,
+            safe * 100.0
+        );
+    }
     if misses {
         let _ = writeln!(
             out,
@@ -186,7 +235,6 @@ fn markdown(
             );
         }
     }
-    out
 }
 
 /// How many vignettes of each gold level got each level after answering questions, most

@@ -1,13 +1,17 @@
-//! The assistant measured against vignettes (`analytics/eval/vignettes.toml`: age, sex, a
-//! lay complaint and sometimes a second message, a gold condition and a gold triage level,
-//! written without looking at the knowledge base; and the findings the patient's words
-//! state, labelled apart from the gold answers). Each vignette is one conversation of its
-//! one or two messages; under [`Protocol::Answering`] the patient then answers the
-//! assistant's questions from the findings. Device readings a vignette states are given
-//! to every turn, as the API gives the patient's own. A conversation is scored on its
-//! last reply: the gold condition first (top-1) or among the first three (top-3), the
-//! triage level exact, and emergencies triaged less urgently than their gold level. Latency is per
-//! free-text message (answers need no model), after a warm-up.
+//! The assistant measured against vignettes: age, sex, a lay complaint and sometimes a
+//! second message, a gold condition and a gold triage level, written without looking at
+//! the knowledge base; the findings the patient's words state, labelled apart from the gold
+//! answers; and a second rater's blind level. Two sets: the team's
+//! (`analytics/eval/vignettes.toml`), whose errors have been read to decide what to build,
+//! and a held-out set (`analytics/eval/held_out.toml`) that never is.
+//!
+//! Each vignette is one conversation of its one or two messages; under
+//! [`Protocol::Answering`] the patient then answers the assistant's questions from the
+//! findings. Device readings a vignette states are given to every turn, as the API gives
+//! the patient's own. A conversation is scored on its last reply: the gold condition first
+//! (top-1) or among the first three (top-3), the triage level exact, and emergencies
+//! triaged less urgently than their gold level. Latency is per free-text message (answers
+//! need no model), after a warm-up.
 //!
 //! Extraction alone is measured on a development set of its own
 //! (`analytics/eval/extraction_dev.toml`: lay messages labelled with the symptoms they
@@ -23,8 +27,13 @@ use super::conversation::{Answer, Assistant, Input, State, TurnError};
 use super::knowledge::{KnowledgeBase, Sex, Triage};
 use super::reasoning::{Profile, RecentVitals};
 
-/// The set in the repository, compiled in.
+/// The set in the repository, compiled in: the team's, also read to find what the
+/// assistant gets wrong.
 pub const VIGNETTES: &str = include_str!("../../eval/vignettes.toml");
+/// A second set, written by writers who saw only condition names, so that nothing learnt
+/// from the first set's errors can flatter it, and never read to find errors itself
+/// (`analytics/eval/held_out.toml`).
+pub const HELD_OUT: &str = include_str!("../../eval/held_out.toml");
 /// Messages sent before timing starts.
 const WARM_UP: usize = 10;
 
@@ -51,6 +60,9 @@ pub struct Vignette {
     /// API gives the patient's recent readings.
     #[serde(default)]
     pub vitals: RecentVitals,
+    /// The level a second rater gave, blind, from the messages alone: how far two
+    /// careful people agree bounds what exact triage can mean.
+    pub second_triage: Option<Triage>,
 }
 
 /// How a conversation goes on after the vignette's messages.
@@ -166,6 +178,26 @@ pub fn level_agreement(kb: &KnowledgeBase, vignettes: &[Vignette]) -> f64 {
         })
         .count();
     agreeing as f64 / vignettes.len().max(1) as f64
+}
+
+/// How often a second rater's blind level is the gold one, exactly and at it or more
+/// urgently, over the vignettes that have one (their number); `None` when none has.
+pub fn rater_agreement(vignettes: &[Vignette]) -> Option<(usize, f64, f64)> {
+    let rated: Vec<(Triage, Triage)> = vignettes
+        .iter()
+        .filter_map(|v| Some((v.gold_triage, v.second_triage?)))
+        .collect();
+    if rated.is_empty() {
+        return None;
+    }
+    let share = |f: fn(&(Triage, Triage)) -> bool| {
+        rated.iter().filter(|r| f(r)).count() as f64 / rated.len() as f64
+    };
+    Some((
+        rated.len(),
+        share(|(gold, second)| gold == second),
+        share(|(gold, second)| second >= gold),
+    ))
 }
 
 /// The extraction development set in the repository, compiled in.
@@ -318,11 +350,38 @@ mod tests {
     }
 
     #[test]
-    fn the_vignettes_parse_and_name_known_conditions_at_every_level() {
-        let vignettes = parse(VIGNETTES).unwrap();
+    fn both_vignette_sets_parse_and_name_known_conditions_at_every_level() {
         let kb = KnowledgeBase::bundled().unwrap();
-        assert!(vignettes.len() >= 60);
-        for v in &vignettes {
+        let team = parse(VIGNETTES).unwrap();
+        let held_out = parse(HELD_OUT).unwrap();
+        assert!(team.len() >= 60 && held_out.len() >= 60);
+        for vignettes in [&team, &held_out] {
+            check_vignettes(&kb, vignettes);
+        }
+        let ids: BTreeSet<&str> = team
+            .iter()
+            .chain(&held_out)
+            .map(|v| v.id.as_str())
+            .collect();
+        assert_eq!(ids.len(), team.len() + held_out.len(), "ids are unique");
+    }
+
+    #[test]
+    fn rater_agreement_counts_only_the_vignettes_a_second_rater_rated() {
+        let mut vignettes = parse(HELD_OUT).unwrap();
+        vignettes.truncate(3);
+        for v in &mut vignettes {
+            v.second_triage = None;
+        }
+        assert_eq!(rater_agreement(&vignettes), None);
+        vignettes[0].second_triage = Some(vignettes[0].gold_triage);
+        vignettes[1].second_triage = Some(Triage::EmergencyAmbulance);
+        vignettes[1].gold_triage = Triage::SelfCare;
+        assert_eq!(rater_agreement(&vignettes), Some((2, 0.5, 1.0)));
+    }
+
+    fn check_vignettes(kb: &KnowledgeBase, vignettes: &[Vignette]) {
+        for v in vignettes {
             assert!(kb.condition(&v.gold_condition).is_some(), "{}", v.id);
             for id in v.present.iter().chain(&v.absent) {
                 assert!(kb.symptom(id).is_some(), "{}: {id}", v.id);
