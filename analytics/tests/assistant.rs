@@ -227,6 +227,26 @@ fn with_copd_a_saturation_of_90_is_the_patients_usual_not_an_emergency() {
 }
 
 #[test]
+fn a_record_states_history_findings_and_nothing_else() {
+    let kb = &assistant().kb;
+    let state = assistant()
+        .recorded_history(&["Type 2 diabetes".into(), "Asthma".into(), "COPD".into()])
+        .unwrap();
+    let present: Vec<&str> = state
+        .evidence
+        .present
+        .iter()
+        .map(|&s| kb.symptoms[s].id.as_str())
+        .collect();
+    assert_eq!(
+        present,
+        ["known_diabetes", "known_copd"],
+        "a recorded asthma is not a wheeze now"
+    );
+    assert!(state.evidence.loose.is_empty() && state.asked.is_empty());
+}
+
+#[test]
 fn a_question_is_asked_and_its_answer_becomes_evidence() {
     let assistant = assistant();
     let mut state = State::default();

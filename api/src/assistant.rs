@@ -265,7 +265,7 @@ async fn start_conversation(
     authorize(&state, &caller, create).await?;
     let assistant = available(&state)?;
     let mut tx = state.pool.begin().await?;
-    let initial = Jsonb(conversation::State::default());
+    let initial = Jsonb(recorded_history(&mut tx, &assistant, caller.user_id).await?);
     let created_at: DateTime<Utc> = sqlx::query_scalar(
         "INSERT INTO assistant_conversations (id, patient_id, state, knowledge)
          VALUES ($1, $2, $3, $4) RETURNING created_at",
@@ -439,6 +439,29 @@ fn answer_text(answer: Answer) -> &'static str {
         Answer::No => "no",
         Answer::Unsure => "unsure",
     }
+}
+
+/// A new conversation's state: the history findings the conditions on the patient's
+/// record name (known COPD, known diabetes), so the patient need not say them.
+async fn recorded_history(
+    db: &mut PgConnection,
+    assistant: &Arc<Assistant>,
+    patient: UserId,
+) -> Result<conversation::State, ApiError> {
+    let conditions: Vec<String> =
+        sqlx::query_scalar("SELECT conditions FROM patients WHERE user_id = $1")
+            .bind(patient)
+            .fetch_optional(db)
+            .await?
+            .unwrap_or_default();
+    if conditions.is_empty() {
+        return Ok(conversation::State::default());
+    }
+    let assistant = Arc::clone(assistant);
+    tokio::task::spawn_blocking(move || assistant.recorded_history(&conditions))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
 }
 
 /// Age and sex from the patient's profile; `other`, `unknown` and unset sex count as not

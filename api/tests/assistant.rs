@@ -1,8 +1,9 @@
 //! The symptom assistant's conversations through the real router, with the real model
 //! (installed by deploy/setup.sh, loaded once for this binary): emergencies, answers to
-//! questions, the patient's own vitals raising triage, who may see a conversation, input
-//! refused with nothing stored, the model missing, provider recommendations, and
-//! concurrent messages to one conversation taking turns.
+//! questions, the patient's own vitals raising triage (and COPD on their record lowering
+//! the saturation that does), who may see a conversation, input refused with nothing
+//! stored, the model missing, provider recommendations, and concurrent messages to one
+//! conversation taking turns.
 
 mod common;
 
@@ -269,6 +270,41 @@ async fn the_patients_own_low_spo2_makes_a_mild_complaint_an_emergency() {
         "{reply}"
     );
     assert_eq!(reply["vitals"]["spo2_min"], Value::Null);
+    api.db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn copd_on_the_patients_record_lowers_the_saturation_that_escalates() {
+    let api = Api::with_assistant(common::assistant().await).await;
+    let cast = api.cast().await;
+    let device_b = api.device(&cast.patient_b).await;
+    // Both at 90 %; only A's record says COPD.
+    spo2(&api, cast.device_a, &cast.patient_a, 90.0, 10).await;
+    spo2(&api, device_b, &cast.patient_b, 90.0, 10).await;
+    sqlx::query("UPDATE patients SET conditions = $2 WHERE user_id = $1")
+        .bind(cast.patient_a.id)
+        .bind(vec!["Hypertension", "COPD"])
+        .execute(&api.db.pool)
+        .await
+        .unwrap();
+    let complaint = "I have a chesty cough";
+
+    let a = token(&api, &cast.patient_a).await;
+    let reply = &start(&api, &a, complaint).await["reply"];
+    assert!(
+        !["emergency", "emergency_ambulance"].contains(&level(reply)),
+        "{reply}"
+    );
+    let understood = labels(&reply["understood_present"]);
+    assert!(understood.contains("Known COPD"), "{understood:?}");
+    assert!(
+        !understood.iter().any(|l| l.contains("blood pressure")),
+        "only history findings come from the record: {understood:?}"
+    );
+
+    let b = token(&api, &cast.patient_b).await;
+    let reply = &start(&api, &b, complaint).await["reply"];
+    assert_eq!(level(reply), "emergency", "{reply}");
     api.db.drop_database().await;
 }
 

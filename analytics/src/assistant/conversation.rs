@@ -18,6 +18,9 @@ pub const DISCLAIMER: &str = "This is not a diagnosis. It is general information
     feel worse or are worried, call your doctor or emergency services.";
 /// How many conditions a reply lists.
 const LISTED: usize = 5;
+/// Findings of the patient's history that their record's conditions can state: known
+/// COPD lowers the saturation that escalates; known diabetes weighs on the ranking.
+const RECORDED_HISTORY: [&str; 2] = ["known_copd", "known_diabetes"];
 
 /// What persists between turns.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -129,6 +132,26 @@ impl Assistant {
             embedder,
             extractor,
         })
+    }
+
+    /// A conversation's first state from the conditions on the patient's record ("COPD",
+    /// "type 2 diabetes"): the history findings they clearly name, as if the patient had
+    /// said them. Nothing else of the record counts: a recorded "asthma" is not a wheeze
+    /// now.
+    pub fn recorded_history(&self, conditions: &[String]) -> Result<State, EmbeddingError> {
+        let mut state = State::default();
+        for condition in conditions {
+            let found = self.evidence(condition)?;
+            for id in RECORDED_HISTORY {
+                if let Some(s) = self.kb.symptom(id)
+                    && found.present.contains(&s)
+                    && !found.loose.contains(&s)
+                {
+                    state.evidence.present.insert(s);
+                }
+            }
+        }
+        Ok(state)
     }
 
     /// The symptom evidence in a free-text message, as a turn would read it.
