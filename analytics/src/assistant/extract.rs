@@ -172,18 +172,37 @@ impl Extractor {
     pub fn evidence(&self, embedder: &Embedder, text: &str) -> Result<Evidence, EmbeddingError> {
         let normalised = inabilities(&normalise(text));
         let clauses = clauses(&normalised);
-        let texts: Vec<&str> = clauses.iter().map(|c| c.text.as_str()).collect();
-        // Each clause's similarity to every phrasing, computed once.
-        let similarities: Vec<Vec<f32>> = embedder
-            .embed(&texts)?
+        // A clause that contains a phrasing word for word is matched by it; only the others
+        // go through the model, which takes most of a message's time.
+        let literal: Vec<Vec<Match>> = clauses
             .iter()
-            .map(|v| {
+            .map(|c| self.literal_matches(&c.text))
+            .collect();
+        let unmatched: Vec<&str> = clauses
+            .iter()
+            .zip(&literal)
+            .filter(|(_, found)| found.is_empty())
+            .map(|(c, _)| c.text.as_str())
+            .collect();
+        let mut vectors = embedder.embed(&unmatched)?.into_iter();
+        // Each unmatched clause's similarity to every phrasing, computed once (none for the
+        // others).
+        let mut similarities: Vec<Vec<f32>> = Vec::with_capacity(clauses.len());
+        for found in &literal {
+            if !found.is_empty() {
+                similarities.push(Vec::new());
+                continue;
+            }
+            let vector = vectors
+                .next()
+                .ok_or_else(|| EmbeddingError::Inference("fewer vectors than clauses".into()))?;
+            similarities.push(
                 self.phrasings
                     .iter()
-                    .map(|p| cosine(v, &p.vector))
-                    .collect()
-            })
-            .collect();
+                    .map(|p| cosine(&vector, &p.vector))
+                    .collect(),
+            );
+        }
         let clause_words = self.clause_words(embedder, &clauses, &similarities)?;
         let mut evidence = Evidence {
             duration_days: duration_days(&normalised),
@@ -191,8 +210,18 @@ impl Extractor {
             ..Evidence::default()
         };
         let mut said_clearly = BTreeSet::new();
-        for ((clause, similarity), words) in clauses.iter().zip(&similarities).zip(&clause_words) {
-            for found in self.matches(&clause.text, similarity, words) {
+        for (((clause, literal), similarity), words) in clauses
+            .iter()
+            .zip(literal)
+            .zip(&similarities)
+            .zip(&clause_words)
+        {
+            let found = if literal.is_empty() {
+                self.similar_matches(similarity, words)
+            } else {
+                literal
+            };
+            for found in found {
                 // A phrasing that itself says "can't" or "not" ("can't stop coughing") is
                 // the symptom, not its negation.
                 let literal_negative = self.phrasings.iter().any(|p| {
@@ -271,10 +300,8 @@ impl Extractor {
             .collect())
     }
 
-    /// Symptoms a clause reports: every phrasing it contains word for word (clearly), or
-    /// else the best embedding match and its close runners-up. `similarities` are the
-    /// clause's to each phrasing, in order.
-    fn matches(&self, clause: &str, similarities: &[f32], words: &[Vec<f32>]) -> Vec<Match> {
+    /// Symptoms a clause reports word for word: every phrasing it contains, clearly.
+    fn literal_matches(&self, clause: &str) -> Vec<Match> {
         let mut literal: Vec<Match> = self
             .phrasings
             .iter()
@@ -286,11 +313,15 @@ impl Extractor {
                 named: true,
             })
             .collect();
-        if !literal.is_empty() {
-            literal.sort_unstable_by_key(|m| m.symptom);
-            literal.dedup_by_key(|m| m.symptom);
-            return literal;
-        }
+        literal.sort_unstable_by_key(|m| m.symptom);
+        literal.dedup_by_key(|m| m.symptom);
+        literal
+    }
+
+    /// Symptoms a clause that contains no phrasing resembles: the best embedding match and
+    /// its close runners-up. `similarities` are the clause's to each phrasing, in order;
+    /// `words` its words' embeddings.
+    fn similar_matches(&self, similarities: &[f32], words: &[Vec<f32>]) -> Vec<Match> {
         let mut best_per_symptom = vec![f32::MIN; self.symptoms];
         let mut clear = vec![false; self.symptoms];
         for (p, &similarity) in self.phrasings.iter().zip(similarities) {
