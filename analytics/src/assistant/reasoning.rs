@@ -202,6 +202,17 @@ pub fn unchecked_red_flag(
         .find(|&s| condition.triage.raised() > level || in_more_urgent_pattern(s))
 }
 
+/// A duration as a patient would say it: "3 weeks", "5 years", not "1825 days".
+fn how_long(days: u32) -> String {
+    let (count, unit) = match days {
+        0..14 => (days, "day"),
+        14..61 => (days / 7, "week"),
+        61..730 => (days / 30, "month"),
+        _ => (days / 365, "year"),
+    };
+    format!("{count} {unit}{}", if count == 1 { "" } else { "s" })
+}
+
 /// The symptoms that take part in an emergency pattern.
 pub fn emergency_signs(kb: &KnowledgeBase) -> BTreeSet<usize> {
     kb.patterns
@@ -477,7 +488,10 @@ pub fn triage(
         ));
     }
     if let Some(days) = evidence.duration_days.filter(|&d| d >= PERSISTENT_DAYS) {
-        floors.push((Triage::Consultation, format!("it has lasted {days} days")));
+        floors.push((
+            Triage::Consultation,
+            format!("it has lasted {}", how_long(days)),
+        ));
     }
     let level = floors.iter().map(|f| f.0).max().unwrap_or(Triage::SelfCare);
     // The reasons that decided the level first.
@@ -908,6 +922,34 @@ mod tests {
         assert_eq!(
             triage(&kb, &p, &loose, &spo2(89.0)).level,
             Triage::Emergency
+        );
+    }
+
+    #[test]
+    fn durations_read_as_a_patient_would_say_them() {
+        let cases = [
+            (1, "1 day"),
+            (10, "10 days"),
+            (21, "3 weeks"),
+            (60, "8 weeks"),
+            (90, "3 months"),
+            (365, "12 months"),
+            (1825, "5 years"),
+        ];
+        for (days, said) in cases {
+            assert_eq!(how_long(days), said);
+        }
+        let kb = kb();
+        let mut e = evidence(&kb, &["cough"], &[]);
+        e.duration_days = Some(1825);
+        let p = posterior(&kb, &priors(&kb, Profile::default()), &e);
+        let decision = triage(&kb, &p, &e, &RecentVitals::default());
+        assert_eq!(decision.level, Triage::Consultation);
+        assert!(
+            decision
+                .reasons
+                .contains(&"it has lasted 5 years".to_owned()),
+            "{decision:?}"
         );
     }
 
