@@ -1,9 +1,10 @@
 //! The symptom assistant end to end with the real embedding model (installed by
-//! `deploy/setup.sh`; a missing model fails with the install hint): negation, duration and
-//! severity cues in free text, emergency patterns over the ranking, loosely matched signs
-//! confirmed first, the leading condition's red flags checked, a baby's breathing pauses,
-//! the patient's own vitals escalating triage (at a lower saturation with known COPD), the
-//! question-and-answer turn, and the evaluation's simulated patient.
+//! `deploy/setup.sh`; a missing model fails with the install hint): negation, antonymous
+//! quantities, duration and severity cues in free text, emergency patterns over the
+//! ranking, loosely matched signs confirmed first, the leading condition's red flags
+//! checked, a baby's breathing pauses, the patient's own vitals escalating triage (at a
+//! lower saturation with known COPD), the question-and-answer turn, and the evaluation's
+//! simulated patient.
 
 use std::sync::OnceLock;
 
@@ -77,6 +78,20 @@ fn a_symptom_said_clearly_in_one_clause_is_not_loose_for_resembling_another() {
         let found = assistant().evidence(text).unwrap();
         assert!(found.present.contains(&struggling), "{text}: {found:?}");
         assert!(!found.loose.contains(&struggling), "{text}: {found:?}");
+    }
+}
+
+#[test]
+fn plenty_of_wet_nappies_rules_out_fewer_and_not_many_does_not() {
+    let little_urine = assistant().kb.symptom("reduced_urine").unwrap();
+    let plenty = assistant()
+        .evidence("Plenty of wet nappies and she's a bit snuffly.")
+        .unwrap();
+    assert!(plenty.absent.contains(&little_urine), "{plenty:?}");
+    assert!(!plenty.present.contains(&little_urine), "{plenty:?}");
+    for text in ["Not many wet nappies today.", "Fewer wet nappies today."] {
+        let found = assistant().evidence(text).unwrap();
+        assert!(found.present.contains(&little_urine), "{text}: {found:?}");
     }
 }
 

@@ -50,6 +50,11 @@ const NEGATION_CUES: [&str; 27] = [
 /// A clause ending in one of these says what it names is normal ("breathing is fine",
 /// "peeing normally"): NegEx's post-negation, for the words patients use.
 const NORMAL_ENDINGS: [&str; 5] = ["fine", "normal", "normally", "ok", "okay"];
+/// A clause of plenty ("plenty of wet nappies", "not many wet nappies") says the opposite
+/// of a symptom whose phrasings speak of scarcity ("fewer wet nappies"): antonymous
+/// quantifiers, which a sentence embedding rates as near neighbours.
+const PLENTY: [&str; 4] = ["plenty", "lots", "loads", "many"];
+const SCARCITY: [&str; 2] = ["fewer", "little"];
 /// Words that end a negation's scope (a contrast starts a new clause).
 const CONTRASTS: [&str; 6] = ["but", "although", "though", "however", "except", "yet"];
 /// Words that open a statement of its own ("…and it's hard", "…, my chest feels tight"):
@@ -229,7 +234,13 @@ impl Extractor {
                         && has_negation(&p.text)
                         && contains_words(&clause.text, &p.text)
                 });
-                if clause.negated && !literal_negative {
+                let opposite = has_word(&clause.text, &PLENTY)
+                    && self
+                        .phrasings
+                        .iter()
+                        .any(|p| p.symptom == found.symptom && has_word(&p.text, &SCARCITY));
+                // "Not many" is scarcity again: the two reversals cancel.
+                if (clause.negated && !literal_negative) != opposite {
                     // "No X" rules out X only when it clearly names X.
                     if found.named {
                         evidence.absent.insert(found.symptom);
@@ -413,6 +424,10 @@ fn inabilities(text: &str) -> String {
 fn has_negation(text: &str) -> bool {
     text.split(' ')
         .any(|w| NEGATION_CUES.contains(&w) || w.ends_with("n't"))
+}
+
+fn has_word(text: &str, words: &[&str]) -> bool {
+    text.split([' ', ',']).any(|w| words.contains(&w))
 }
 
 /// Whether `phrase` occurs in `text` on word boundaries.
