@@ -156,8 +156,8 @@ enum AnalyticsAction {
     /// clock) and score the alerts against the ground truth: sensitivity, false alerts per
     /// patient-day and detection latency per event kind.
     Eval(commands::alerts_eval::EvalArgs),
-    /// The symptom assistant against the vignette set: top-1 and top-3 accuracy, exact
-    /// triage, emergencies under-triaged, latency per message.
+    /// The symptom assistant against the team's and the held-out vignettes: top-1 and top-3
+    /// accuracy, exact triage, emergencies under-triaged, latency per message.
     AssistantEval(commands::assistant_eval::AssistantEvalArgs),
 }
 

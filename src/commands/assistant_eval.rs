@@ -20,10 +20,12 @@ use super::bench::write_report;
 
 #[derive(Args)]
 pub struct AssistantEvalArgs {
-    /// Vignettes (TOML); default: the set in the repository, compiled in.
+    /// Vignettes (TOML) to run instead of the two sets in the repository (the team's and
+    /// the held-out one, compiled in).
     #[arg(long, value_name = "FILE.toml")]
     vignettes: Option<PathBuf>,
-    /// List every vignette the assistant got wrong after its questions were answered.
+    /// List every vignette the assistant got wrong after its questions were answered (never
+    /// the held-out set's: reading them would spend it).
     #[arg(long)]
     misses: bool,
     /// Also write the report as Markdown to this file.
@@ -113,8 +115,8 @@ pub async fn run(args: AssistantEvalArgs) -> anyhow::Result<ExitCode> {
 /// One of a report's shares of vignettes.
 type Share = fn(&Report) -> f64;
 
-/// One vignette set's results: `bounds` are the knowledge base's level agreement with
-/// gold and the second rater's agreement (rated, exact, at gold or above).
+/// One vignette set's results, with the knowledge base's level agreement with gold
+/// (`ceiling`) and the second rater's agreement (`raters`: rated, exact, at gold or above).
 fn set_section(
     out: &mut String,
     title: &str,

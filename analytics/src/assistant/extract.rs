@@ -234,11 +234,13 @@ impl Extractor {
                         && has_negation(&p.text)
                         && contains_words(&clause.text, &p.text)
                 });
-                let opposite = has_word(&clause.text, &PLENTY)
+                let says =
+                    |text: &str, words: &[&str]| words.iter().any(|w| contains_words(text, w));
+                let opposite = says(&clause.text, &PLENTY)
                     && self
                         .phrasings
                         .iter()
-                        .any(|p| p.symptom == found.symptom && has_word(&p.text, &SCARCITY));
+                        .any(|p| p.symptom == found.symptom && says(&p.text, &SCARCITY));
                 // "Not many" is scarcity again: the two reversals cancel.
                 if (clause.negated && !literal_negative) != opposite {
                     // "No X" rules out X only when it clearly names X.
@@ -424,10 +426,6 @@ fn inabilities(text: &str) -> String {
 fn has_negation(text: &str) -> bool {
     text.split(' ')
         .any(|w| NEGATION_CUES.contains(&w) || w.ends_with("n't"))
-}
-
-fn has_word(text: &str, words: &[&str]) -> bool {
-    text.split([' ', ',']).any(|w| words.contains(&w))
 }
 
 /// Whether `phrase` occurs in `text` on word boundaries.
