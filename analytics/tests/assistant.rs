@@ -1,6 +1,6 @@
 //! The symptom assistant end to end with the real embedding model (installed by
 //! `deploy/setup.sh`; a missing model fails with the install hint): negation, antonymous
-//! quantities, duration and severity cues in free text, emergency patterns over the
+//! quantities, abilities, duration and severity cues in free text, emergency patterns over the
 //! ranking, loosely matched signs confirmed first, the leading condition's red flags
 //! checked, a baby's breathing pauses, the patient's own vitals escalating triage (at a
 //! lower saturation with known COPD), the question-and-answer turn, and the evaluation's
@@ -96,6 +96,28 @@ fn plenty_of_wet_nappies_rules_out_fewer_and_not_many_does_not() {
 }
 
 #[test]
+fn a_statement_of_ability_denies_the_inability_it_resembles() {
+    let kb = &assistant().kb;
+    let weight = kb.symptom("cannot_bear_weight").unwrap();
+    let able = assistant()
+        .evidence("Went over on my ankle, it's swollen but I can walk on it with a limp.")
+        .unwrap();
+    assert!(able.absent.contains(&weight), "{able:?}");
+    assert!(!able.present.contains(&weight), "{able:?}");
+    let barely = assistant()
+        .evidence("Went over on my ankle, it's swollen and I can barely walk on it.")
+        .unwrap();
+    assert!(barely.present.contains(&weight), "{barely:?}");
+    // The ability reaches over "and", as a negation does.
+    let swallowing = kb.symptom("difficulty_swallowing").unwrap();
+    let both = assistant()
+        .evidence("I can breathe and swallow at the moment.")
+        .unwrap();
+    assert!(both.absent.contains(&swallowing), "{both:?}");
+    assert!(!both.present.contains(&swallowing), "{both:?}");
+}
+
+#[test]
 fn negated_symptoms_count_as_absent_and_cues_are_read() {
     let mut state = State::default();
     let reply = say(
@@ -132,6 +154,28 @@ fn chest_pain_with_sweating_calls_an_ambulance_whatever_ranks_first() {
     );
     assert_eq!(reply["specialty"], "emergency_medicine");
     assert_eq!(reply["done"], true, "an emergency asks no more questions");
+}
+
+#[test]
+fn a_swelling_tongue_goes_to_a_and_e_and_with_hives_calls_an_ambulance() {
+    let mut state = State::default();
+    let reply = say(
+        &mut state,
+        "My tongue has swelled up in the last hour. I take ramipril.",
+        RecentVitals::default(),
+    );
+    assert_eq!(reply["triage"]["level"], "emergency", "{reply}");
+    assert_eq!(
+        reply["triage"]["emergency_pattern"], "lip_tongue_swelling",
+        "{reply}"
+    );
+    let mut state = State::default();
+    let reply = say(
+        &mut state,
+        "I ate a prawn curry and now my lips are swelling up and I'm covered in hives.",
+        RecentVitals::default(),
+    );
+    assert_eq!(reply["triage"]["level"], "emergency_ambulance", "{reply}");
 }
 
 #[test]

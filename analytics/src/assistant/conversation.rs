@@ -209,6 +209,7 @@ impl Assistant {
                 if !evidence.present.contains(&s) {
                     evidence.absent.insert(s);
                 }
+                evidence.loose.remove(&s);
             }
             // Questions about emergency signs are for safety: they do not use up the
             // questions that tell conditions apart.

@@ -2,10 +2,10 @@
 //! after a negation cue ("no fever", "haven't been sick", "without a rash") reports absent
 //! symptoms until a contrast ("but"), a comma that does not continue a list, or the
 //! sentence's end, as in NegEx (Chapman et al., 2001); a clause ending "is fine" or
-//! "normally" reports its symptom absent too, and "haven't been able to pee" is an
-//! inability, not an absence. Each clause is matched to the knowledge base's lay
-//! phrasings — literally when a phrasing appears in it, otherwise by sentence-embedding
-//! similarity. A match is clear when the clause is as close to a phrasing as two phrasings
+//! "normally" reports its symptom absent too, "haven't been able to pee" is an
+//! inability, not an absence, and "I can walk on it" denies "can't walk on it". Each
+//! clause is matched to the knowledge base's lay phrasings — literally when a phrasing
+//! appears in it, otherwise by sentence-embedding similarity. A match is clear when the clause is as close to a phrasing as two phrasings
 //! of one symptom usually are, as a whole and word by word; otherwise it is loose. A
 //! negation rules out only a symptom its clause is that close to as a whole. The text is
 //! read for duration ("for 3 weeks") and severity ("worst ever") cues.
@@ -55,6 +55,15 @@ const NORMAL_ENDINGS: [&str; 5] = ["fine", "normal", "normally", "ok", "okay"];
 /// quantifiers, which a sentence embedding rates as near neighbours.
 const PLENTY: [&str; 4] = ["plenty", "lots", "loads", "many"];
 const SCARCITY: [&str; 2] = ["fewer", "little"];
+/// Likewise a statement of ability ("I can walk on it", "managed a few steps") denies a
+/// symptom whose matching phrasing is an inability ("can't walk on it"), which a sentence
+/// embedding rates as a near neighbour. It reaches as far as a negation does ("I can
+/// breathe and swallow")…
+const ABILITY: [&str; 6] = ["can", "could", "able", "manage", "managed", "managing"];
+/// …unless the next word makes it an inability after all ("can barely walk"). "can't",
+/// "cannot" and "unable" are words of their own, never taken for "can" or "able".
+const BARELY: [&str; 5] = ["barely", "hardly", "scarcely", "not", "only"];
+const INABILITY: [&str; 6] = ["can't", "cant", "cannot", "couldn't", "couldnt", "unable"];
 /// Words that end a negation's scope (a contrast starts a new clause).
 const CONTRASTS: [&str; 6] = ["but", "although", "though", "however", "except", "yet"];
 /// Words that open a statement of its own ("…and it's hard", "…, my chest feels tight"):
@@ -124,17 +133,21 @@ struct Phrasing {
 /// A symptom a clause reports.
 struct Match {
     symptom: usize,
+    /// The phrasing that matched best (an index into [`Extractor::phrasings`]).
+    phrasing: usize,
     /// Close to a phrasing as a whole and word by word: not loose.
     clear: bool,
     /// Close to a phrasing as a whole: enough for a negated clause to rule it out.
     named: bool,
 }
 
-/// One clause of the text and whether a negation governs it.
+/// One clause of the text and whether a negation or an ability governs it.
 #[derive(Debug, PartialEq)]
 struct Clause {
     text: String,
     negated: bool,
+    /// Follows a statement of ability ([`ABILITY`]).
+    able: bool,
 }
 
 impl Extractor {
@@ -241,8 +254,10 @@ impl Extractor {
                         .phrasings
                         .iter()
                         .any(|p| p.symptom == found.symptom && says(&p.text, &SCARCITY));
-                // "Not many" is scarcity again: the two reversals cancel.
-                if (clause.negated && !literal_negative) != opposite {
+                let able = clause.able && says(&self.phrasings[found.phrasing].text, &INABILITY);
+                // "Not many" is scarcity again: the two reversals cancel. An ability is
+                // itself the denial ("I can see fine", "no, I can walk").
+                if able || (clause.negated && !literal_negative) != opposite {
                     // "No X" rules out X only when it clearly names X.
                     if found.named {
                         evidence.absent.insert(found.symptom);
@@ -318,10 +333,12 @@ impl Extractor {
         let mut literal: Vec<Match> = self
             .phrasings
             .iter()
-            .filter(|p| p.text.split(' ').count() >= 2 || p.text.len() >= 5)
-            .filter(|p| contains_words(clause, &p.text))
-            .map(|p| Match {
+            .enumerate()
+            .filter(|(_, p)| p.text.split(' ').count() >= 2 || p.text.len() >= 5)
+            .filter(|(_, p)| contains_words(clause, &p.text))
+            .map(|(phrasing, p)| Match {
                 symptom: p.symptom,
+                phrasing,
                 clear: true,
                 named: true,
             })
@@ -335,24 +352,30 @@ impl Extractor {
     /// its close runners-up. `similarities` are the clause's to each phrasing, in order;
     /// `words` its words' embeddings.
     fn similar_matches(&self, similarities: &[f32], words: &[Vec<f32>]) -> Vec<Match> {
-        let mut best_per_symptom = vec![f32::MIN; self.symptoms];
+        let mut best_per_symptom = vec![(f32::MIN, 0); self.symptoms];
         let mut clear = vec![false; self.symptoms];
-        for (p, &similarity) in self.phrasings.iter().zip(similarities) {
-            best_per_symptom[p.symptom] = best_per_symptom[p.symptom].max(similarity);
+        for (i, (p, &similarity)) in self.phrasings.iter().zip(similarities).enumerate() {
+            if similarity > best_per_symptom[p.symptom].0 {
+                best_per_symptom[p.symptom] = (similarity, i);
+            }
             if similarity >= CLEAR && !clear[p.symptom] {
                 clear[p.symptom] = self.coverage(p, words) >= CLEAR_COVERAGE;
             }
         }
-        let best = best_per_symptom.iter().copied().fold(f32::MIN, f32::max);
+        let best = best_per_symptom
+            .iter()
+            .map(|&(sim, _)| sim)
+            .fold(f32::MIN, f32::max);
         if best < MATCH {
             return Vec::new();
         }
         best_per_symptom
             .into_iter()
             .enumerate()
-            .filter(|&(_, sim)| sim >= MATCH && sim >= best - RUNNER_UP)
-            .map(|(symptom, similarity)| Match {
+            .filter(|&(_, (sim, _))| sim >= MATCH && sim >= best - RUNNER_UP)
+            .map(|(symptom, (similarity, phrasing))| Match {
                 symptom,
+                phrasing,
                 clear: clear[symptom],
                 named: similarity >= CLEAR,
             })
@@ -453,8 +476,9 @@ fn clauses(text: &str) -> Vec<Clause> {
         parts.push(part);
         for part in parts {
             let mut negated = false;
+            let mut able = false;
             let mut current: Vec<&str> = Vec::new();
-            let mut flush = |current: &mut Vec<&str>, negated: bool| {
+            let mut flush = |current: &mut Vec<&str>, negated: bool, able: bool| {
                 let text = current.join(" ");
                 let text = text.trim_matches(',').trim();
                 if !text.is_empty() {
@@ -465,6 +489,7 @@ fn clauses(text: &str) -> Vec<Clause> {
                     out.push(Clause {
                         text: text.to_owned(),
                         negated: negated || normal,
+                        able,
                     });
                 }
                 current.clear();
@@ -473,27 +498,33 @@ fn clauses(text: &str) -> Vec<Clause> {
                 let ends_clause = word.ends_with(',');
                 let bare = word.trim_end_matches(',');
                 if JOINERS.contains(&bare) {
-                    flush(&mut current, negated);
+                    flush(&mut current, negated, able);
                     if part.get(i + 1).is_some_and(|next| opens_statement(next)) {
                         negated = false;
+                        able = false;
                     }
                 } else if NEGATION_CUES.contains(&bare) && !negated {
-                    flush(&mut current, negated);
+                    flush(&mut current, negated, able);
                     negated = true;
                 } else {
                     current.push(bare);
+                    let next = part.get(i + 1).map(|w| w.trim_end_matches(','));
+                    if ABILITY.contains(&bare) && !next.is_some_and(|w| BARELY.contains(&w)) {
+                        able = true;
+                    }
                 }
                 if ends_clause {
-                    flush(&mut current, negated);
+                    flush(&mut current, negated, able);
                     // A negation carries over a comma into a list ("no fever, cough or
                     // rash"), not into the next statement ("antacids haven't helped, heavy
                     // pressure in my chest").
-                    if negated && !list_item_follows(&part[i + 1..]) {
+                    if !list_item_follows(&part[i + 1..]) {
                         negated = false;
+                        able = false;
                     }
                 }
             }
-            flush(&mut current, negated);
+            flush(&mut current, negated, able);
         }
     }
     out
@@ -672,8 +703,35 @@ mod tests {
         let past = clauses(&normalise("Fell over but I didn't hit my head"));
         assert!(past.contains(&Clause {
             text: "hit my head".into(),
-            negated: true
+            negated: true,
+            able: false,
         }));
+    }
+
+    #[test]
+    fn an_ability_reaches_as_far_as_a_negation_and_barely_undoes_it() {
+        let able = |text: &str| -> Vec<(String, bool)> {
+            clauses(&normalise(text))
+                .into_iter()
+                .map(|c| (c.text, c.able))
+                .collect()
+        };
+        assert_eq!(
+            able("It's swollen but I can walk on it and swallow, my chest is tight"),
+            [
+                ("it's swollen".to_owned(), false),
+                ("i can walk on it".to_owned(), true),
+                ("swallow".to_owned(), true),
+                ("my chest is tight".to_owned(), false),
+            ]
+        );
+        assert_eq!(
+            able("I can barely walk. I can't swallow"),
+            [
+                ("i can barely walk".to_owned(), false),
+                ("i can't swallow".to_owned(), false),
+            ]
+        );
     }
 
     #[test]
