@@ -5,10 +5,11 @@
 //! "normally" reports its symptom absent too, "haven't been able to pee" is an
 //! inability, not an absence, and "I can walk on it" denies "can't walk on it". Each
 //! clause is matched to the knowledge base's lay phrasings — literally when a phrasing
-//! appears in it, otherwise by sentence-embedding similarity. A match is clear when the clause is as close to a phrasing as two phrasings
-//! of one symptom usually are, as a whole and word by word; otherwise it is loose. A
-//! negation rules out only a symptom its clause is that close to as a whole. The text is
-//! read for duration ("for 3 weeks") and severity ("worst ever") cues.
+//! appears in it, otherwise by sentence-embedding similarity. A match is clear when the
+//! clause is as close to a phrasing as two phrasings of one symptom usually are, as a
+//! whole and word by word; otherwise it is loose. A negation rules out only a symptom its
+//! clause is that close to as a whole. The text is read for duration ("for 3 weeks") and
+//! severity ("worst ever") cues.
 
 use std::collections::{BTreeSet, HashMap};
 
