@@ -1,10 +1,10 @@
 //! The symptom assistant end to end with the real embedding model (installed by
 //! `deploy/setup.sh`; a missing model fails with the install hint): negation, antonymous
-//! quantities, abilities, duration and severity cues in free text, emergency patterns over the
-//! ranking, loosely matched signs confirmed first, the leading condition's red flags
-//! checked, a baby's breathing pauses, the patient's own vitals escalating triage (at a
-//! lower saturation with known COPD), the question-and-answer turn, and the evaluation's
-//! simulated patient.
+//! quantities, abilities, duration and severity cues in free text, emergency patterns
+//! over the ranking, loosely matched signs confirmed first, the leading condition's red
+//! flags checked, a baby's breathing pauses, and bouts of crying with blood in the poo,
+//! the patient's own vitals escalating triage (at a lower saturation with known COPD),
+//! the question-and-answer turn, and the evaluation's simulated patient.
 
 use std::sync::OnceLock;
 
@@ -233,6 +233,37 @@ fn pauses_in_a_babys_breathing_call_an_ambulance_but_an_adults_snoring_does_not(
     );
     let level: Triage = serde_json::from_value(snoring["triage"]["level"].clone()).unwrap();
     assert!(level < Triage::Emergency, "{snoring}");
+}
+
+#[test]
+fn a_baby_with_bouts_of_crying_is_asked_about_blood_in_the_poo_and_yes_is_an_emergency() {
+    let baby = Profile {
+        age: Some(0),
+        sex: Some(Sex::Female),
+    };
+    let mut state = State::default();
+    let mut turn = |input: Input| {
+        assistant()
+            .turn(&mut state, &input, baby, RecentVitals::default())
+            .unwrap()
+            .0
+    };
+    let reply = turn(Input::Text(
+        "My 7 month old has bouts of screaming where she pulls her knees up to her tummy,          then she settles for a while."
+            .into(),
+    ));
+    assert!(reply.triage.level < Triage::Emergency, "{reply:?}");
+    let question = reply.question.expect("a question");
+    assert_eq!(
+        question.symptom, "blood_in_stool",
+        "asked before telling colic apart"
+    );
+    let reply = turn(Input::Answer(Answer::Yes));
+    assert_eq!(reply.triage.level, Triage::Emergency, "{reply:?}");
+    assert_eq!(
+        reply.triage.emergency_pattern.as_deref(),
+        Some("intussusception_signs")
+    );
 }
 
 #[test]
