@@ -118,6 +118,20 @@ fn a_statement_of_ability_denies_the_inability_it_resembles() {
 }
 
 #[test]
+fn feeding_well_is_not_poor_feeding_and_not_feeding_well_is() {
+    let poor_feeding = assistant().kb.symptom("poor_feeding").unwrap();
+    let well = assistant()
+        .evidence("She's feeding well and has a runny nose.")
+        .unwrap();
+    assert!(!well.present.contains(&poor_feeding), "{well:?}");
+    let not_well = assistant()
+        .evidence("He isn't feeding well and has a runny nose.")
+        .unwrap();
+    assert!(not_well.present.contains(&poor_feeding), "{not_well:?}");
+    assert!(!not_well.absent.contains(&poor_feeding), "{not_well:?}");
+}
+
+#[test]
 fn negated_symptoms_count_as_absent_and_cues_are_read() {
     let mut state = State::default();
     let reply = say(

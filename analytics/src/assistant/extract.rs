@@ -49,8 +49,9 @@ const NEGATION_CUES: [&str; 27] = [
     "isn't", "isnt", "aren't", "wasn't", "wasnt", "weren't", "werent",
 ];
 /// A clause ending in one of these says what it names is normal ("breathing is fine",
-/// "peeing normally"): NegEx's post-negation, for the words patients use.
-const NORMAL_ENDINGS: [&str; 5] = ["fine", "normal", "normally", "ok", "okay"];
+/// "peeing normally", "feeding well", but not "a headache as well"): NegEx's
+/// post-negation, for the words patients use.
+const NORMAL_ENDINGS: [&str; 6] = ["fine", "normal", "normally", "ok", "okay", "well"];
 /// A clause of plenty ("plenty of wet nappies", "not many wet nappies") says the opposite
 /// of a symptom whose phrasings speak of scarcity ("fewer wet nappies"): antonymous
 /// quantifiers, which a sentence embedding rates as near neighbours.
@@ -477,19 +478,26 @@ fn clauses(text: &str) -> Vec<Clause> {
         parts.push(part);
         for part in parts {
             let mut negated = false;
+            // The negation's cue is in the clause being read, not carried over a list.
+            let mut cue_here = false;
             let mut able = false;
             let mut current: Vec<&str> = Vec::new();
-            let mut flush = |current: &mut Vec<&str>, negated: bool, able: bool| {
+            let mut flush = |current: &mut Vec<&str>, negated: bool, cue_here: bool, able: bool| {
                 let text = current.join(" ");
                 let text = text.trim_matches(',').trim();
                 if !text.is_empty() {
-                    let normal = text
-                        .rsplit(' ')
-                        .next()
-                        .is_some_and(|last| NORMAL_ENDINGS.contains(&last));
+                    let mut last = text.rsplit(' ');
+                    let normal = last.next().is_some_and(|w| NORMAL_ENDINGS.contains(&w))
+                        && !(text.ends_with(" well") && last.next() == Some("as"));
                     out.push(Clause {
                         text: text.to_owned(),
-                        negated: negated || normal,
+                        // "isn't feeding well" is the symptom again; "no headache, eyesight
+                        // fine" still reports the eyesight normal.
+                        negated: if normal {
+                            !(negated && cue_here)
+                        } else {
+                            negated
+                        },
                         able,
                     });
                 }
@@ -499,14 +507,16 @@ fn clauses(text: &str) -> Vec<Clause> {
                 let ends_clause = word.ends_with(',');
                 let bare = word.trim_end_matches(',');
                 if JOINERS.contains(&bare) {
-                    flush(&mut current, negated, able);
+                    flush(&mut current, negated, cue_here, able);
+                    cue_here = false;
                     if part.get(i + 1).is_some_and(|next| opens_statement(next)) {
                         negated = false;
                         able = false;
                     }
                 } else if NEGATION_CUES.contains(&bare) && !negated {
-                    flush(&mut current, negated, able);
+                    flush(&mut current, negated, cue_here, able);
                     negated = true;
+                    cue_here = true;
                 } else {
                     current.push(bare);
                     let next = part.get(i + 1).map(|w| w.trim_end_matches(','));
@@ -515,7 +525,8 @@ fn clauses(text: &str) -> Vec<Clause> {
                     }
                 }
                 if ends_clause {
-                    flush(&mut current, negated, able);
+                    flush(&mut current, negated, cue_here, able);
+                    cue_here = false;
                     // A negation carries over a comma into a list ("no fever, cough or
                     // rash"), not into the next statement ("antacids haven't helped, heavy
                     // pressure in my chest").
@@ -525,7 +536,7 @@ fn clauses(text: &str) -> Vec<Clause> {
                     }
                 }
             }
-            flush(&mut current, negated, able);
+            flush(&mut current, negated, cue_here, able);
         }
     }
     out
@@ -707,6 +718,35 @@ mod tests {
             negated: true,
             able: false,
         }));
+    }
+
+    #[test]
+    fn a_negated_normal_is_the_symptom_again_but_not_a_negation_carried_into_a_list() {
+        let text = normalise("He isn't feeding well. I haven't been peeing normally");
+        assert_eq!(
+            texts(&clauses(&text)),
+            [
+                ("he", false),
+                ("feeding well", false),
+                ("i", false),
+                ("been peeing normally", false)
+            ]
+        );
+        let text = normalise("She's feeding well. No headache, no jaw pain, eyesight fine");
+        assert_eq!(
+            texts(&clauses(&text)),
+            [
+                ("she's feeding well", true),
+                ("headache", true),
+                ("jaw pain", true),
+                ("eyesight fine", true)
+            ]
+        );
+        let text = normalise("I've got a headache as well");
+        assert_eq!(
+            texts(&clauses(&text)),
+            [("i've got a headache as well", false)]
+        );
     }
 
     #[test]
