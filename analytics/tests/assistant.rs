@@ -13,11 +13,21 @@ use healthsync_analytics::assistant::conversation::{
 };
 use healthsync_analytics::assistant::evaluation::{self, Protocol, Vignette};
 use healthsync_analytics::assistant::knowledge::{Sex, Triage};
-use healthsync_analytics::assistant::reasoning::{Profile, RecentVitals};
+use healthsync_analytics::assistant::reasoning::{Evidence, Profile, RecentVitals};
 
 fn assistant() -> &'static Assistant {
     static ASSISTANT: OnceLock<Assistant> = OnceLock::new();
     ASSISTANT.get_or_init(|| Assistant::load().unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// What the assistant reads in a message.
+fn evidence(text: &str) -> Evidence {
+    assistant().evidence(text).unwrap()
+}
+
+/// A symptom's index in the knowledge base.
+fn symptom(id: &str) -> usize {
+    assistant().kb.symptom(id).unwrap()
 }
 
 const ADULT: Profile = Profile {
@@ -51,13 +61,11 @@ fn labels(reply: &serde_json::Value, key: &str) -> Vec<String> {
 
 #[test]
 fn a_negation_rules_out_only_what_it_clearly_names() {
-    let kb = &assistant().kb;
-    let travel = kb.symptom("recent_travel_abroad").unwrap();
-    let fever = kb.symptom("fever").unwrap();
+    let travel = symptom("recent_travel_abroad");
+    let fever = symptom("fever");
     // "didn't finish the anti-malaria tablets" only resembles travel: it does not deny it.
-    let found = assistant()
-        .evidence("Back from Ghana last week, didn't finish the anti-malaria tablets, no fever")
-        .unwrap();
+    let found =
+        evidence("Back from Ghana last week, didn't finish the anti-malaria tablets, no fever");
     assert!(found.present.contains(&travel), "{found:?}");
     assert!(!found.absent.contains(&travel), "{found:?}");
     assert!(found.absent.contains(&fever), "{found:?}");
@@ -65,17 +73,14 @@ fn a_negation_rules_out_only_what_it_clearly_names() {
 
 #[test]
 fn a_symptom_said_clearly_in_one_clause_is_not_loose_for_resembling_another() {
-    let struggling = assistant()
-        .kb
-        .symptom("shortness_of_breath_at_rest")
-        .unwrap();
-    let resembled = assistant().evidence("My lungs feel wrecked.").unwrap();
+    let struggling = symptom("shortness_of_breath_at_rest");
+    let resembled = evidence("My lungs feel wrecked.");
     assert!(resembled.loose.contains(&struggling), "{resembled:?}");
     for text in [
         "My lungs feel wrecked. I'm struggling to breathe.",
         "I'm struggling to breathe. My lungs feel wrecked.",
     ] {
-        let found = assistant().evidence(text).unwrap();
+        let found = evidence(text);
         assert!(found.present.contains(&struggling), "{text}: {found:?}");
         assert!(!found.loose.contains(&struggling), "{text}: {found:?}");
     }
@@ -83,50 +88,37 @@ fn a_symptom_said_clearly_in_one_clause_is_not_loose_for_resembling_another() {
 
 #[test]
 fn plenty_of_wet_nappies_rules_out_fewer_and_not_many_does_not() {
-    let little_urine = assistant().kb.symptom("reduced_urine").unwrap();
-    let plenty = assistant()
-        .evidence("Plenty of wet nappies and she's a bit snuffly.")
-        .unwrap();
+    let little_urine = symptom("reduced_urine");
+    let plenty = evidence("Plenty of wet nappies and she's a bit snuffly.");
     assert!(plenty.absent.contains(&little_urine), "{plenty:?}");
     assert!(!plenty.present.contains(&little_urine), "{plenty:?}");
     for text in ["Not many wet nappies today.", "Fewer wet nappies today."] {
-        let found = assistant().evidence(text).unwrap();
+        let found = evidence(text);
         assert!(found.present.contains(&little_urine), "{text}: {found:?}");
     }
 }
 
 #[test]
 fn a_statement_of_ability_denies_the_inability_it_resembles() {
-    let kb = &assistant().kb;
-    let weight = kb.symptom("cannot_bear_weight").unwrap();
-    let able = assistant()
-        .evidence("Went over on my ankle, it's swollen but I can walk on it with a limp.")
-        .unwrap();
+    let weight = symptom("cannot_bear_weight");
+    let able = evidence("Went over on my ankle, it's swollen but I can walk on it with a limp.");
     assert!(able.absent.contains(&weight), "{able:?}");
     assert!(!able.present.contains(&weight), "{able:?}");
-    let barely = assistant()
-        .evidence("Went over on my ankle, it's swollen and I can barely walk on it.")
-        .unwrap();
+    let barely = evidence("Went over on my ankle, it's swollen and I can barely walk on it.");
     assert!(barely.present.contains(&weight), "{barely:?}");
     // The ability reaches over "and", as a negation does.
-    let swallowing = kb.symptom("difficulty_swallowing").unwrap();
-    let both = assistant()
-        .evidence("I can breathe and swallow at the moment.")
-        .unwrap();
+    let swallowing = symptom("difficulty_swallowing");
+    let both = evidence("I can breathe and swallow at the moment.");
     assert!(both.absent.contains(&swallowing), "{both:?}");
     assert!(!both.present.contains(&swallowing), "{both:?}");
 }
 
 #[test]
 fn feeding_well_is_not_poor_feeding_and_not_feeding_well_is() {
-    let poor_feeding = assistant().kb.symptom("poor_feeding").unwrap();
-    let well = assistant()
-        .evidence("She's feeding well and has a runny nose.")
-        .unwrap();
+    let poor_feeding = symptom("poor_feeding");
+    let well = evidence("She's feeding well and has a runny nose.");
     assert!(!well.present.contains(&poor_feeding), "{well:?}");
-    let not_well = assistant()
-        .evidence("He isn't feeding well and has a runny nose.")
-        .unwrap();
+    let not_well = evidence("He isn't feeding well and has a runny nose.");
     assert!(not_well.present.contains(&poor_feeding), "{not_well:?}");
     assert!(!not_well.absent.contains(&poor_feeding), "{not_well:?}");
 }
@@ -376,11 +368,10 @@ fn a_question_is_asked_and_its_answer_becomes_evidence() {
 
 #[test]
 fn a_sign_only_resembled_is_confirmed_before_its_emergency_stands() {
-    let kb = &assistant().kb;
-    let vomiting_blood = kb.symptom("vomiting_blood").unwrap();
+    let vomiting_blood = symptom("vomiting_blood");
     let text = "My left calf is swollen, red and throbbing.";
     // "red" on its own resembles "red sick" as a sentence, not word by word: loose.
-    let found = assistant().evidence(text).unwrap();
+    let found = evidence(text);
     assert!(found.loose.contains(&vomiting_blood), "{found:?}");
     let mut state = State::default();
     let reply = say(&mut state, text, RecentVitals::default());
