@@ -204,7 +204,8 @@ impl Assistant {
                 return None;
             }
             let mut evidence = state.evidence.clone();
-            // Asked and answered "unsure" counts as known: not asked again.
+            // Asked and answered "unsure" counts as known: not asked again, nor is a
+            // loosely understood symptom once asked.
             for &s in &state.asked {
                 if !evidence.present.contains(&s) {
                     evidence.absent.insert(s);
