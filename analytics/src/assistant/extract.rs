@@ -230,6 +230,7 @@ impl Extractor {
             ..Evidence::default()
         };
         let mut said_clearly = BTreeSet::new();
+        let says = |text: &str, words: &[&str]| words.iter().any(|w| contains_words(text, w));
         for (((clause, literal), similarity), words) in clauses
             .iter()
             .zip(literal)
@@ -241,6 +242,7 @@ impl Extractor {
             } else {
                 literal
             };
+            let plenty = says(&clause.text, &PLENTY);
             for found in found {
                 // A phrasing that itself says "can't" or "not" ("can't stop coughing") is
                 // the symptom, not its negation.
@@ -249,9 +251,7 @@ impl Extractor {
                         && has_negation(&p.text)
                         && contains_words(&clause.text, &p.text)
                 });
-                let says =
-                    |text: &str, words: &[&str]| words.iter().any(|w| contains_words(text, w));
-                let opposite = says(&clause.text, &PLENTY)
+                let opposite = plenty
                     && self
                         .phrasings
                         .iter()
