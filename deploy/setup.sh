@@ -23,7 +23,7 @@
 #                 validate the FHIR export with fhir.resources (R4). A marker file in the venv records
 #                 the pinned requirement, so changing the pin rebuilds the venv.
 #   chromium      Debian's chromium browser: the tests check web pages (the API docs
-#                 page) in headless Chromium.
+#                 page, the web dashboard) in headless Chromium.
 #   wrk           Debian's wrk HTTP load generator: `healthsync bench api` measures the
 #                 API's latency and throughput with it.
 #   assistant_model

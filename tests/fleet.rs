@@ -333,10 +333,38 @@ fn up_demo_provisions_a_fleet_once_and_streams_its_vitals() {
         std::fs::read_to_string(data.join("demo/ground-truth.jsonl"))
             .is_ok_and(|truth| truth.lines().count() > 0)
     });
+    // The demo's two sign-ins, readable by the owner only: the clinician's care team is
+    // the whole fleet, and the first patient signs in to their own data.
+    let logins_path = data.join("demo/logins.txt");
+    let logins = std::fs::read_to_string(&logins_path).unwrap();
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&logins_path).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let base = format!("http://127.0.0.1:{}", up.port);
+    let sign_in = |role: &str| {
+        let line = logins.lines().find(|l| l.starts_with(role)).unwrap();
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (status, session) = http_post_json(
+            &format!("{base}/api/auth/login"),
+            None,
+            serde_json::json!({"identifier": fields[1], "password": fields[2]}),
+        );
+        assert_eq!(status, 200, "{role}: {session}");
+        session
+    };
+    let clinician = sign_in("clinician");
+    let token = clinician["access"].as_str().unwrap();
+    let listed = http_get_json(&format!("{base}/api/patients?limit=200"), token);
+    assert_eq!(listed["items"].as_array().unwrap().len() as u64, patients);
+    let patient = sign_in("patient");
+    assert_eq!(patient["user"]["id"], roster.patients[0].id.to_string());
     up.stop_with(nix::sys::signal::Signal::SIGTERM);
 
-    // A second start resumes the same patients instead of creating more.
+    // A second start resumes the same patients instead of creating more, with the same
+    // sign-ins.
     let up = Up::start_with(&data, &["--mqtt-addr", &mqtt, "--demo"]);
     assert_eq!(count("SELECT count(*) FROM patients"), patients);
+    assert_eq!(std::fs::read_to_string(&logins_path).unwrap(), logins);
     up.stop_with(nix::sys::signal::Signal::SIGTERM);
 }

@@ -13,6 +13,7 @@
 //!   assistant conversations and the providers its replies recommend.
 //! - `telemetry`: HTTP ingestion for devices; `health`, `metrics`: probes and Prometheus.
 //! - [`openapi`]: the OpenAPI 3.1 document generated from the handlers, and its docs page.
+//! - `web`: the web dashboard at `/`, a client of this API like any other.
 //! - [`error`]: the one error type and the extractors that answer with it;
 //!   `pagination` and `rate_limit`: what every list and every client share.
 
@@ -37,6 +38,7 @@ mod rate_limit;
 mod report;
 mod telemetry;
 mod vitals;
+mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -202,6 +204,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(metrics::router())
+        .merge(web::router())
         .merge(api)
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

@@ -5,13 +5,21 @@
 //! first start also plays a day of history in about a minute. Later starts resume the same
 //! patients in real time. Events are injected more often than in life, so that something
 //! happens during a demo; their ground truth goes to `<data-dir>/demo/ground-truth.jsonl`.
+//!
+//! So that the web dashboard can be tried at once, the demo also has two sign-ins, written
+//! to `<data-dir>/demo/logins.txt` (readable by its owner only): a clinician whose care
+//! team is the whole fleet, and the first patient (who can also try the symptom
+//! assistant). Their passwords are random per data directory.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
+use healthsync_analytics::store;
 use healthsync_core::api_keys::KeyHasher;
 use healthsync_core::config::Settings;
+use healthsync_core::users::{self, Email, NewUser, Role, UserStatus};
 use healthsync_sim::firmware::FirmwareSettings;
 use healthsync_sim::fleet::{self, FleetOptions};
 use healthsync_sim::profiles::Profiles;
@@ -57,6 +65,10 @@ impl Demo {
             roster.save(&roster_path)?;
             (roster, Duration::from_secs(86_400))
         };
+        let logins = dir.join("logins.txt");
+        if !logins.exists() {
+            write_logins(pool, &roster, &logins).await?;
+        }
         let devices = roster.devices().count();
         let options = FleetOptions {
             sim: SimOptions {
@@ -96,4 +108,62 @@ impl Demo {
         let _ = self.stop.send(());
         let _ = self.task.await;
     }
+}
+
+/// Creates the demo's clinician (care team of every demo patient), gives the first patient
+/// a password, and writes both sign-ins to `path`.
+async fn write_logins(pool: &PgPool, roster: &Roster, path: &Path) -> anyhow::Result<()> {
+    let first = roster
+        .patients
+        .first()
+        .context("the demo roster has no patient")?;
+    let password = || uuid::Uuid::new_v4().simple().to_string();
+    // A fresh suffix, as for the patients: an earlier file's clinician may still exist.
+    let run = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let clinician_password = password();
+    let clinician = users::create(
+        pool,
+        NewUser {
+            email: Email::parse(&format!("clinician.{run}@sim.healthsync.test"))?,
+            first_name: "Demo".into(),
+            last_name: "Clinician".into(),
+            phone: None,
+            role: Role::Clinician,
+            status: UserStatus::Active,
+            password: Some(clinician_password.clone()),
+        },
+    )
+    .await?;
+    for patient in &roster.patients {
+        store::assign_care_team(pool, patient.id, clinician.id).await?;
+    }
+    let patient_password = password();
+    let hash = users::hash_password(patient_password.clone()).await?;
+    let patient_email: String = sqlx::query_scalar(
+        "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1 RETURNING email",
+    )
+    .bind(first.id)
+    .bind(hash)
+    .fetch_one(pool)
+    .await?;
+    let text = format!(
+        "# Sign-ins of the demo, for the web dashboard (the address `healthsync up` prints).\n\
+         clinician  {}  {clinician_password}\n\
+         patient    {patient_email}  {patient_password}\n",
+        clinician.email.as_str()
+    );
+    write_private(path, &text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Writes a file only its owner can read: it holds passwords.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
 }

@@ -76,7 +76,8 @@ pub async fn run(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", settings.http_addr))?;
     let http_addr = listener.local_addr()?;
     println!("healthsync is up");
-    println!("  API        http://{http_addr}/");
+    println!("  dashboard  http://{http_addr}/");
+    println!("  API docs   http://{http_addr}/api/docs");
     println!("  readiness  http://{http_addr}/readyz");
     println!("  MQTT       mqtt://{}  (3.1.1 and 5)", broker.mqtt_addr());
     if let Some(tls) = broker.tls_addr() {
@@ -85,7 +86,15 @@ pub async fn run(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
     println!("  data       {}", settings.data_dir.display());
     let demo = if demo {
         let (demo, devices) = Demo::start(&settings, &db.pool, &hasher, broker.mqtt_addr()).await?;
-        println!("  demo fleet {devices} simulated devices streaming (see data/demo/)");
+        let dir = settings.data_dir.join("demo");
+        println!(
+            "  demo fleet {devices} simulated devices streaming (see {})",
+            dir.display()
+        );
+        println!(
+            "  sign in    as the demo clinician or patient: {}",
+            dir.join("logins.txt").display()
+        );
         Some(demo)
     } else {
         None

@@ -191,6 +191,24 @@ pub fn http_get(url: &str) -> Result<(u16, String), reqwest::Error> {
     })
 }
 
+/// GETs JSON with a bearer token; the answer, which must be 200.
+pub fn http_get_json(url: &str, token: &str) -> serde_json::Value {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let response = reqwest::Client::new()
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{url}");
+        response.json().await.unwrap()
+    })
+}
+
 pub fn device_online(data: &Path, id: &str) -> bool {
     psql(
         data,

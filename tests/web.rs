@@ -1,0 +1,440 @@
+//! The web dashboard in a real browser: headless Chromium (Debian's), driven over the
+//! DevTools protocol, against a running `healthsync up`. A patient signs in on the page
+//! and sees the latest readings their watch published over MQTT (mosquitto_pub), their
+//! NEWS2 and their trend charts; a reading published afterwards appears without a reload;
+//! another patient's dashboard is refused. A clinician sees their care-team patients only
+//! and opens one. A patient talks to the symptom assistant from the page.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{PASSWORD, Up, add_user, data_dir, free_port, healthsync, stdout};
+use futures_util::{SinkExt, StreamExt};
+use nix::sys::signal::Signal;
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Headless Chromium with one page, driven over the DevTools protocol.
+struct Browser {
+    process: Child,
+    page: Socket,
+    next_id: u64,
+}
+
+impl Browser {
+    async fn launch(profile: &Path) -> Browser {
+        let process = Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--remote-debugging-port=0",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg("about:blank")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromium (run deploy/setup.sh)");
+        // Chromium writes the port it chose here once it listens.
+        let port_file = profile.join("DevToolsActivePort");
+        let deadline = Instant::now() + WAIT;
+        let port = loop {
+            let written = std::fs::read_to_string(&port_file).unwrap_or_default();
+            if let Some(port) = written.lines().next().filter(|l| !l.is_empty()) {
+                break port.to_owned();
+            }
+            assert!(Instant::now() < deadline, "chromium did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let targets: Vec<Value> = reqwest::get(format!("http://127.0.0.1:{port}/json/list"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let page = targets
+            .iter()
+            .find(|t| t["type"] == "page")
+            .and_then(|t| t["webSocketDebuggerUrl"].as_str())
+            .expect("a page target");
+        let (page, _) = connect_async(page).await.unwrap();
+        Browser {
+            process,
+            page,
+            next_id: 0,
+        }
+    }
+
+    /// Sends a DevTools command and returns its result (events in between are skipped).
+    async fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let command = json!({"id": id, "method": method, "params": params});
+        self.page
+            .send(Message::Text(command.to_string()))
+            .await
+            .unwrap();
+        loop {
+            let message = tokio::time::timeout(WAIT, self.page.next())
+                .await
+                .expect("an answer from chromium")
+                .expect("the DevTools connection is open")
+                .unwrap();
+            let Message::Text(text) = message else {
+                continue;
+            };
+            let answer: Value = serde_json::from_str(&text).unwrap();
+            if answer["id"] == id {
+                assert!(answer["error"].is_null(), "{method}: {answer}");
+                return answer["result"].clone();
+            }
+        }
+    }
+
+    async fn goto(&mut self, url: &str) {
+        self.call("Page.navigate", json!({"url": url})).await;
+    }
+
+    /// The value of a JavaScript expression in the page (promises awaited).
+    async fn eval(&mut self, expression: &str) -> Value {
+        let result = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
+            )
+            .await;
+        assert!(
+            result["exceptionDetails"].is_null(),
+            "{expression}: {result}"
+        );
+        result["result"]["value"].clone()
+    }
+
+    /// Waits until `expression` is neither null, undefined, false nor "", and returns it.
+    async fn wait_for(&mut self, expression: &str) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let value = self.eval(expression).await;
+            if !(value.is_null() || value == false || value == "") {
+                return value;
+            }
+            if Instant::now() >= deadline {
+                let page = self.eval("document.body.innerText").await;
+                panic!("not in time: {expression}\nthe page says:\n{page}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The text of the first element `selector` matches, once there is one.
+    async fn text_of(&mut self, selector: &str) -> String {
+        let expression = format!("document.querySelector({selector:?})?.textContent");
+        self.wait_for(&expression)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// An attribute of the first element `selector` matches, once there is one.
+    async fn attribute(&mut self, selector: &str, name: &str) -> String {
+        let expression = format!("document.querySelector({selector:?})?.getAttribute({name:?})");
+        self.wait_for(&expression)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn sign_in(&mut self, email: &str) {
+        self.wait_for("document.getElementById('login')").await;
+        let fill = format!(
+            "(() => {{
+                const form = document.getElementById('login');
+                form.identifier.value = {email:?};
+                form.password.value = {PASSWORD:?};
+                form.requestSubmit();
+                return true;
+            }})()"
+        );
+        self.eval(&fill).await;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// A smartwatch for `email`'s patient: its id and API key.
+fn smartwatch(data: &Path, email: &str) -> (String, String) {
+    let out = healthsync(
+        data,
+        &[
+            "device",
+            "add",
+            "--patient",
+            email,
+            "--kind",
+            "smartwatch",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let device: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    (
+        device["device_id"].as_str().unwrap().to_owned(),
+        device["api_key"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Publishes readings (`{metric, t, v}`) as the device, over MQTT with QoS 1.
+fn publish(mqtt: &str, (device, key): &(String, String), seq: u64, readings: Value) {
+    let (host, port) = mqtt.split_once(':').unwrap();
+    let payload = json!({"seq": seq, "readings": readings}).to_string();
+    let published = Command::new("mosquitto_pub")
+        .args([
+            "-h", host, "-p", port, "-i", device, "-u", device, "-P", key, "-q", "1",
+        ])
+        .args(["-t", &format!("devices/{device}/telemetry"), "-m", &payload])
+        .status()
+        .expect("mosquitto_pub (run deploy/setup.sh)");
+    assert!(published.success());
+}
+
+fn stored_readings(data: &Path, device: &str) -> u32 {
+    common::psql(
+        data,
+        &format!("SELECT count(*) FROM readings WHERE device_id = '{device}'"),
+    )
+    .parse()
+    .unwrap()
+}
+
+#[test]
+fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
+    let (dir, data) = data_dir();
+    let mqtt = format!("127.0.0.1:{}", free_port());
+    let up = Up::start_with(&data, &["--mqtt-addr", &mqtt]);
+    let base = format!("http://127.0.0.1:{}", up.port);
+    let patient = add_user(&data, "pat@example.org", "patient");
+    let other = add_user(&data, "other@example.org", "patient");
+    add_user(&data, "doc@example.org", "clinician");
+    let out = healthsync(
+        &data,
+        &[
+            "care-team",
+            "add",
+            "--patient",
+            "pat@example.org",
+            "--clinician",
+            "doc@example.org",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let watch = smartwatch(&data, "pat@example.org");
+
+    // Two earlier days and now: three days of heart-rate trend, and the three NEWS2
+    // parameters a watch measures, all normal (a score of 0).
+    let now = chrono::Utc::now();
+    let at = |days: i64| (now - chrono::Duration::days(days)).to_rfc3339();
+    publish(
+        &mqtt,
+        &watch,
+        1,
+        json!([
+            {"metric": "heart_rate", "t": at(2), "v": 64},
+            {"metric": "heart_rate", "t": at(1), "v": 70},
+            {"metric": "heart_rate", "t": at(0), "v": 72},
+            {"metric": "spo2", "t": at(0), "v": 97},
+            {"metric": "respiratory_rate", "t": at(0), "v": 14},
+        ]),
+    );
+    common::wait_until(|| stored_readings(&data, &watch.0) == 5);
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut browser = Browser::launch(&dir.path().join("chromium")).await;
+        browser.goto(&format!("{base}/")).await;
+        browser.sign_in("pat@example.org").await;
+
+        // The patient lands on their own dashboard, drawn from what the watch sent.
+        assert_eq!(browser.text_of("#patient-name").await, "Test Person");
+        assert_eq!(
+            browser.text_of("[data-metric=heart_rate] .value").await,
+            "72"
+        );
+        assert_eq!(browser.text_of("[data-metric=spo2] .value").await, "97");
+        assert_eq!(
+            browser
+                .text_of("[data-metric=respiratory_rate] .value")
+                .await,
+            "14"
+        );
+        assert_eq!(browser.text_of("#news2 strong").await, "0");
+        // Metrics the patient has no reading of are not shown.
+        assert_eq!(
+            browser
+                .eval("document.querySelector('[data-metric=body_weight]').hidden")
+                .await,
+            true
+        );
+        // One point per day with readings in the heart-rate trend; the last hour's chart
+        // has the minute of the latest reading.
+        assert_eq!(
+            browser
+                .attribute("[data-trend=heart_rate] path.line", "data-points")
+                .await,
+            "3"
+        );
+        assert_eq!(
+            browser
+                .attribute("#live-chart path.line", "data-points")
+                .await,
+            "1"
+        );
+        assert_eq!(
+            browser
+                .eval("document.querySelector('[data-trend=blood_pressure]') === null")
+                .await,
+            true
+        );
+
+        // A reading published now reaches the open page over the WebSocket.
+        browser
+            .wait_for("document.getElementById('live-state')?.dataset.state === 'live'")
+            .await;
+        publish(
+            &mqtt,
+            &watch,
+            2,
+            json!([{"metric": "heart_rate", "t": chrono::Utc::now().to_rfc3339(), "v": 118}]),
+        );
+        browser
+            .wait_for(
+                "document.querySelector('[data-metric=heart_rate] .value').textContent === '118'",
+            )
+            .await;
+
+        // Another patient's dashboard is refused by the API, and the page says so.
+        browser.goto(&format!("{base}/#/patients/{other}")).await;
+        assert_eq!(
+            browser.text_of("#view-error").await,
+            "You are not allowed to see this."
+        );
+
+        // Signed out, the page asks to sign in again; the clinician sees their care team.
+        browser
+            .eval("document.getElementById('logout').click(); true")
+            .await;
+        browser.sign_in("doc@example.org").await;
+        browser
+            .wait_for(&format!(
+                "document.querySelector('[data-patient=\"{patient}\"]')"
+            ))
+            .await;
+        assert_eq!(
+            browser
+                .eval("document.querySelectorAll('#patients tbody tr').length")
+                .await,
+            1,
+            "only the care team's patient"
+        );
+        browser
+            .eval(&format!(
+                "document.querySelector('[data-patient=\"{patient}\"] a').click(); true"
+            ))
+            .await;
+        browser
+            .wait_for(
+                "document.querySelector('[data-metric=heart_rate] .value')?.textContent === '118'",
+            )
+            .await;
+    });
+    let log = up.stop_with(Signal::SIGTERM);
+    assert!(!log.contains("internal error"), "{log}");
+}
+
+#[test]
+fn a_patient_talks_to_the_symptom_assistant_from_the_page() {
+    let (dir, data) = data_dir();
+    let up = Up::start(&data);
+    let base = format!("http://127.0.0.1:{}", up.port);
+    add_user(&data, "pat@example.org", "patient");
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let shown = rt.block_on(async {
+        let mut browser = Browser::launch(&dir.path().join("chromium")).await;
+        browser.goto(&format!("{base}/#/assistant")).await;
+        browser.sign_in("pat@example.org").await;
+        browser.wait_for("document.getElementById('ask')").await;
+        browser
+            .eval(
+                "(() => {
+                    const form = document.getElementById('ask');
+                    form.content.value = 'I have had a sore throat and a temperature for three days';
+                    form.requestSubmit();
+                    return true;
+                })()",
+            )
+            .await;
+        browser.wait_for("document.querySelector('.reply')").await;
+        // What it might be, with probabilities, and the disclaimer, on every reply.
+        let conditions = browser
+            .eval("document.querySelectorAll('.reply .conditions li').length")
+            .await;
+        assert!(conditions.as_u64().unwrap() >= 1, "{conditions}");
+        assert!(
+            browser
+                .text_of(".reply .disclaimer")
+                .await
+                .contains("not a diagnosis")
+        );
+        // Answering the question it asks sends the answer, and a second reply follows.
+        browser
+            .wait_for("document.querySelector('.reply [data-answer=no]')")
+            .await;
+        browser
+            .eval("document.querySelector('.reply [data-answer=no]').click(); true")
+            .await;
+        browser
+            .wait_for("document.querySelectorAll('.reply').length === 2")
+            .await;
+        browser
+            .eval("[...document.querySelectorAll('.reply')].pop().dataset.triage")
+            .await
+    });
+    // The page shows the stored reply: the patient's two messages and the assistant's two.
+    let stored = common::psql(
+        &data,
+        "SELECT string_agg(coalesce(reply->'triage'->>'level', content), ',' ORDER BY id) \
+         FROM assistant_messages",
+    );
+    let rows: Vec<&str> = stored.split(',').collect();
+    assert_eq!(rows.len(), 4, "{stored}");
+    assert_eq!(
+        (rows[0], rows[2]),
+        (
+            "I have had a sore throat and a temperature for three days",
+            "no"
+        )
+    );
+    assert_eq!(rows[3], shown.as_str().unwrap());
+    up.stop_with(Signal::SIGTERM);
+}
