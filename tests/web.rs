@@ -2,8 +2,9 @@
 //! DevTools protocol, against a running `healthsync up`. A patient signs in on the page
 //! and sees the latest readings their watch published over MQTT (mosquitto_pub), their
 //! NEWS2 and their trend charts; a reading published afterwards appears without a reload;
-//! another patient's dashboard is refused. A clinician sees their care-team patients only
-//! and opens one. A patient talks to the symptom assistant from the page.
+//! another patient's dashboard is refused; a session ended elsewhere sends the page back to
+//! sign-in. A clinician sees their care-team patients only and opens one. A patient talks
+//! to the symptom assistant from the page and signs out, which ends the session.
 
 mod common;
 
@@ -182,6 +183,18 @@ impl Drop for Browser {
     }
 }
 
+/// POSTs JSON without a token from inside the test's runtime; the status and the answer.
+async fn http_post_json_async(url: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 /// A smartwatch for `email`'s patient: its id and API key.
 fn smartwatch(data: &Path, email: &str) -> (String, String) {
     let out = healthsync(
@@ -339,10 +352,30 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
             "You are not allowed to see this."
         );
 
-        // Signed out, the page asks to sign in again; the clinician sees their care team.
+        // Back on their own dashboard, with its live connection open…
+        browser.goto(&format!("{base}/#/patients/{patient}")).await;
         browser
-            .eval("document.getElementById('logout').click(); true")
+            .wait_for("document.getElementById('live-state')?.dataset.state === 'live'")
             .await;
+        // …the session ended elsewhere (signed out with its refresh token): the server
+        // closes the page's WebSocket, the page cannot renew its token, and asks to sign
+        // in again.
+        let refresh = browser
+            .eval("JSON.parse(sessionStorage.getItem('healthsync.session')).refresh")
+            .await;
+        let (status, _) = http_post_json_async(
+            &format!("{base}/api/auth/logout"),
+            json!({"refresh": refresh}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            browser.text_of("#notice").await,
+            "Your session has ended: please sign in again."
+        );
+        browser.wait_for("document.getElementById('login')").await;
+
+        // The clinician sees their care team only.
         browser.sign_in("doc@example.org").await;
         browser
             .wait_for(&format!(
@@ -416,11 +449,57 @@ fn a_patient_talks_to_the_symptom_assistant_from_the_page() {
         browser
             .wait_for("document.querySelectorAll('.reply').length === 2")
             .await;
-        browser
+        let shown = browser
             .eval("[...document.querySelectorAll('.reply')].pop().dataset.triage")
-            .await
+            .await;
+        // The conversation is listed, and opening it again shows its stored messages.
+        browser.goto(&format!("{base}/#/assistant")).await;
+        browser
+            .wait_for("document.querySelectorAll('#earlier [data-conversation] a').length === 1")
+            .await;
+        browser
+            .eval("document.querySelector('#earlier [data-conversation] a').click(); true")
+            .await;
+        browser
+            .wait_for("document.querySelectorAll('#transcript .reply').length === 2")
+            .await;
+        assert_eq!(
+            browser
+                .eval("[...document.querySelectorAll('#transcript .said')].map((p) => p.textContent)")
+                .await,
+            json!(["I have had a sore throat and a temperature for three days", "No"])
+        );
+        assert_eq!(
+            browser
+                .eval("document.querySelector('#transcript .reply [data-answer]') === document.querySelector('#transcript .reply:last-of-type [data-answer]')")
+                .await,
+            true,
+            "only the last reply can still be answered"
+        );
+
+        let refresh = browser
+            .eval("JSON.parse(sessionStorage.getItem('healthsync.session')).refresh")
+            .await;
+        browser
+            .eval("document.getElementById('logout').click(); true")
+            .await;
+        browser.wait_for("document.getElementById('login')").await;
+        assert_eq!(
+            browser.eval("sessionStorage.length").await,
+            0,
+            "no token left in the tab"
+        );
+        (shown, refresh)
     });
     // The page shows the stored reply: the patient's two messages and the assistant's two.
+    // Signing out on the page ended the session on the server: its refresh token is dead.
+    let (shown, refresh) = shown;
+    let (status, _) = common::http_post_json(
+        &format!("{base}/api/auth/refresh"),
+        None,
+        json!({"refresh": refresh}),
+    );
+    assert_eq!(status, 401);
     let stored = common::psql(
         &data,
         "SELECT string_agg(coalesce(reply->'triage'->>'level', content), ',' ORDER BY id) \

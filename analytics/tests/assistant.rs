@@ -185,6 +185,19 @@ fn a_swelling_tongue_goes_to_a_and_e_and_with_hives_calls_an_ambulance() {
 }
 
 #[test]
+fn a_swollen_gum_is_the_gum_not_a_swelling_lip_or_tongue() {
+    let mut state = State::default();
+    let reply = say(
+        &mut state,
+        "My gum has swollen up by a tooth that throbs.",
+        RecentVitals::default(),
+    );
+    assert!(reply["triage"]["emergency_pattern"].is_null(), "{reply}");
+    assert_eq!(reply["triage"]["level"], "consultation_24", "{reply}");
+    assert!(labels(&reply, "understood_present").contains(&"swollen gum".to_owned()));
+}
+
+#[test]
 fn suicidal_thoughts_get_crisis_advice_and_a_plan_calls_an_ambulance() {
     let thoughts = "I keep thinking about killing myself.";
     let mut state = State::default();

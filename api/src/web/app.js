@@ -4,7 +4,8 @@
 //                      and open alerts
 //   #/patients/{id}    a patient's dashboard: latest values, NEWS2, alerts, the last hour
 //                      of heart rate and 7-day trends, kept live over the WebSocket
-//   #/assistant        patients: the symptom assistant
+//   #/assistant        patients: the symptom assistant, and their earlier conversations
+//                      (#/assistant/{id})
 // Everything the server sends is put in the page as text (never as HTML), so a name or an
 // alert message cannot inject markup.
 'use strict';
@@ -26,6 +27,7 @@ const TRIAGE = {
   consultation: 'See a doctor in the coming days',
   self_care: 'You can probably look after this at home',
 };
+const ANSWERS = { yes: 'Yes', no: 'No', unsure: 'Not sure' };
 const SESSION_KEY = 'healthsync.session';
 const LIVE_MINUTES = 60;
 
@@ -219,11 +221,25 @@ const live = {
     socket.addEventListener('close', () => {
       if (this.socket !== socket) return;
       setLiveState('reconnecting');
-      this.retry = setTimeout(async () => {
-        await refresh();
-        this.connect();
-      }, 3000);
+      this.reconnect();
     });
+  },
+
+  // Closed for a token that expired (or a session that ended: then the refresh is refused
+  // too, and the user is asked to sign in again), a connection too slow to keep up, or a
+  // server restart (then the refresh cannot reach it yet, and is tried again).
+  reconnect() {
+    this.retry = setTimeout(async () => {
+      let renewed;
+      try {
+        renewed = await refresh();
+      } catch {
+        this.reconnect();
+        return;
+      }
+      if (renewed) this.connect();
+      else signOut('Your session has ended: please sign in again.');
+    }, 3000);
   },
 
   close() {
@@ -590,11 +606,27 @@ async function showPatient(id) {
 
 // ---------------------------------------------------------------- symptom assistant
 
-function showAssistant() {
+/** The assistant: a new conversation, or an earlier one (`conversation`) shown from its
+ * stored messages and continued. */
+async function showAssistant(conversation = null) {
   const transcript = el('div', { id: 'transcript' });
   const input = el('textarea', { name: 'content', rows: 3, maxlength: 2000, placeholder: 'For example: I have had a sore throat and a temperature for three days' });
   const send = el('button', { type: 'submit' }, 'Send');
-  let conversation = null;
+  const [earlier, stored] = await Promise.all([
+    api('/api/assistant/conversations?limit=20'),
+    conversation ? api(`/api/assistant/conversations/${conversation}/messages?limit=200`) : null,
+  ]);
+  if (stored) {
+    const last = stored.items.filter((m) => m.role === 'assistant').pop();
+    for (const message of stored.items) {
+      if (message.role === 'patient') {
+        const said = message.answered ? ANSWERS[message.content] || message.content : message.content;
+        transcript.append(el('p', { class: 'said' }, said));
+      }
+      // Only the last reply's question still waits for an answer.
+      else if (message.reply) transcript.append(replyView(message.reply, [], message === last ? post : null));
+    }
+  }
 
   async function post(body, said) {
     transcript.append(el('p', { class: 'said' }, said));
@@ -603,7 +635,10 @@ function showAssistant() {
       const answer = conversation
         ? await api(`/api/assistant/conversations/${conversation}/messages`, { method: 'POST', body })
         : await api('/api/assistant/conversations', { method: 'POST', body });
-      if (!conversation) conversation = answer.id;
+      if (!conversation) {
+        conversation = answer.id;
+        history.replaceState(null, '', `#/assistant/${conversation}`);
+      }
       transcript.append(replyView(answer.reply, answer.providers || [], post));
     } catch (e) {
       transcript.append(el('p', { class: 'error' }, e.status === 503 ? `The assistant is unavailable: ${e.message}` : e.message));
@@ -628,11 +663,29 @@ function showAssistant() {
     el('label', {}, 'Describe how you feel, in your own words', input),
     send,
   );
+  const past = earlier.items.map((c) =>
+    el(
+      'li',
+      { 'data-conversation': c.id },
+      el('a', { href: `#/assistant/${c.id}` }, new Date(c.created_at).toLocaleString()),
+      c.last_triage ? ` \u2013 ${TRIAGE[c.last_triage] || c.last_triage}` : ' \u2013 no reply yet',
+      el('span', { class: 'muted' }, ` (${c.message_count} messages)`),
+    ),
+  );
   show(
     el('h1', {}, 'Symptom assistant'),
     el('p', { class: 'muted' }, 'It suggests how urgently to get help and what it might be. It is not a diagnosis. In an emergency call 999 (or your local emergency number).'),
     transcript,
     form,
+    past.length
+      ? el(
+          'section',
+          { class: 'card', id: 'earlier' },
+          el('h2', {}, 'Earlier conversations'),
+          el('p', {}, el('a', { href: '#/assistant' }, 'Start a new conversation')),
+          el('ul', {}, past),
+        )
+      : null,
   );
 }
 
@@ -669,8 +722,7 @@ function replyView(reply, providers, post) {
     card.append(el('p', {}, 'You could book: ', providers.map((p) => `${p.name}${p.on_care_team ? ' (your care team)' : ''}`).join(', ')));
   }
   if (reply.self_care.length) card.append(el('h3', {}, 'Looking after yourself'), el('ul', {}, reply.self_care.map((s) => el('li', {}, s))));
-  if (reply.question) {
-    const labels = { yes: 'Yes', no: 'No', unsure: 'Not sure' };
+  if (reply.question && post) {
     const buttons = reply.question.choices.map((choice) =>
       el('button', {
         type: 'button',
@@ -678,9 +730,9 @@ function replyView(reply, providers, post) {
         'data-answer': choice,
         onclick: () => {
           buttons.forEach((b) => { b.disabled = true; });
-          post({ answer: choice }, labels[choice] || choice);
+          post({ answer: choice }, ANSWERS[choice] || choice);
         },
-      }, labels[choice] || choice),
+      }, ANSWERS[choice] || choice),
     );
     card.append(el('div', { class: 'question' }, el('strong', {}, reply.question.text), el('div', { class: 'actions' }, buttons)));
   }
@@ -713,9 +765,10 @@ function route() {
   document.getElementById('nav-assistant').hidden = user.role !== 'patient';
   const path = location.hash.replace(/^#/, '') || '/';
   const patient = path.match(/^\/patients\/([0-9a-fA-F-]{36})$/);
+  const assistant = path.match(/^\/assistant(?:\/([0-9a-fA-F-]{36}))?$/);
   let view;
   if (patient) view = showPatient(patient[1]);
-  else if (path === '/assistant' && user.role === 'patient') view = showAssistant();
+  else if (assistant && user.role === 'patient') view = showAssistant(assistant[1] || null);
   else view = showHome();
   Promise.resolve(view).catch(report);
 }
