@@ -2,6 +2,8 @@
 //! DevTools protocol, against a running `healthsync up`. A patient signs in on the page
 //! and sees the latest readings their watch published over MQTT (mosquitto_pub), their
 //! NEWS2 and their trend charts; a reading published afterwards appears without a reload;
+//! they add a device on the page and publish with the key it shows, rotate it (the old key
+//! is refused by the broker) and revoke it;
 //! another patient's dashboard is refused; a session ended elsewhere sends the page back to
 //! sign-in. A clinician sees their care-team patients only and opens one. A patient talks
 //! to the symptom assistant from the page and signs out, which ends the session.
@@ -218,17 +220,28 @@ fn smartwatch(data: &Path, email: &str) -> (String, String) {
 }
 
 /// Publishes readings (`{metric, t, v}`) as the device, over MQTT with QoS 1.
-fn publish(mqtt: &str, (device, key): &(String, String), seq: u64, readings: Value) {
+fn publish(mqtt: &str, device: &(String, String), seq: u64, readings: Value) {
+    assert!(publish_with(mqtt, device, seq, readings), "refused");
+}
+
+/// Whether the broker takes a reading (SpO2 93 %) from the device with this key.
+fn publishes(mqtt: &str, device: &(String, String), seq: u64) -> bool {
+    let reading = json!([{"metric": "spo2", "t": chrono::Utc::now().to_rfc3339(), "v": 93}]);
+    publish_with(mqtt, device, seq, reading)
+}
+
+fn publish_with(mqtt: &str, (device, key): &(String, String), seq: u64, readings: Value) -> bool {
     let (host, port) = mqtt.split_once(':').unwrap();
     let payload = json!({"seq": seq, "readings": readings}).to_string();
-    let published = Command::new("mosquitto_pub")
+    Command::new("mosquitto_pub")
         .args([
             "-h", host, "-p", port, "-i", device, "-u", device, "-P", key, "-q", "1",
         ])
         .args(["-t", &format!("devices/{device}/telemetry"), "-m", &payload])
+        .stderr(Stdio::null())
         .status()
-        .expect("mosquitto_pub (run deploy/setup.sh)");
-    assert!(published.success());
+        .expect("mosquitto_pub (run deploy/setup.sh)")
+        .success()
 }
 
 fn stored_readings(data: &Path, device: &str) -> u32 {
@@ -345,6 +358,77 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
             )
             .await;
 
+        // The watch is listed with when it was last heard from.
+        let watch_row = format!("[data-device=\"{}\"]", watch.0);
+        assert_eq!(
+            browser
+                .text_of(&format!("{watch_row} td:nth-child(2)"))
+                .await,
+            "Smartwatch"
+        );
+        assert_ne!(
+            browser.text_of(&format!("{watch_row} .seen")).await,
+            "never"
+        );
+        // The patient adds a pulse oximeter on the page, which shows its key once; a
+        // reading published with that key reaches the page.
+        browser
+            .eval(
+                "(() => {
+                    const form = document.getElementById('add-device');
+                    form.kind.value = 'pulse_oximeter';
+                    form.name.value = 'Finger clip';
+                    form.requestSubmit();
+                    return true;
+                })()",
+            )
+            .await;
+        let oximeter = (
+            browser.text_of("#device-key [data-field=device_id]").await,
+            browser.text_of("#device-key [data-field=api_key]").await,
+        );
+        publish(
+            &mqtt,
+            &oximeter,
+            1,
+            json!([{"metric": "spo2", "t": chrono::Utc::now().to_rfc3339(), "v": 93}]),
+        );
+        browser
+            .wait_for("document.querySelector('[data-metric=spo2] .value').textContent === '93'")
+            .await;
+        // A new key replaces the old one at once: the broker refuses the old one.
+        let oximeter_row = format!("[data-device=\"{}\"]", oximeter.0);
+        browser
+            .eval(&format!(
+                "document.querySelector('{oximeter_row} [data-action=rotate]').click(); true"
+            ))
+            .await;
+        let new_key = browser
+            .wait_for(&format!(
+                "(k => k && k !== {:?} && k)(document.querySelector('#device-key [data-field=api_key]')?.textContent)",
+                oximeter.1
+            ))
+            .await;
+        assert!(!publishes(&mqtt, &oximeter, 2));
+        assert!(publishes(
+            &mqtt,
+            &(oximeter.0.clone(), new_key.as_str().unwrap().to_owned()),
+            3
+        ));
+        // Revoking takes a second click, and then the device is revoked.
+        for _ in 0..2 {
+            browser
+                .eval(&format!(
+                    "document.querySelector('{oximeter_row} [data-action=revoke]').click(); true"
+                ))
+                .await;
+        }
+        browser
+            .wait_for(&format!(
+                "document.querySelector('{oximeter_row}')?.dataset.status === 'revoked'"
+            ))
+            .await;
+
         // Another patient's dashboard is refused by the API, and the page says so.
         browser.goto(&format!("{base}/#/patients/{other}")).await;
         assert_eq!(
@@ -399,6 +483,19 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
                 "document.querySelector('[data-metric=heart_rate] .value')?.textContent === '118'",
             )
             .await;
+        // The clinician sees the patient's devices but does not manage them.
+        assert_eq!(
+            browser
+                .eval("document.querySelectorAll('#devices [data-device]').length")
+                .await,
+            2
+        );
+        assert_eq!(
+            browser
+                .eval("document.querySelector('#add-device, #devices [data-action]') === null")
+                .await,
+            true
+        );
     });
     let log = up.stop_with(Signal::SIGTERM);
     assert!(!log.contains("internal error"), "{log}");
