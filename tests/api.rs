@@ -232,16 +232,8 @@ fn the_docs_page_renders_every_operation_offline() {
 
     let profile = dir.path().join("chromium");
     let out = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--virtual-time-budget=10000",
-        ])
+        .args(common::HEADLESS_CHROMIUM)
+        .arg("--virtual-time-budget=10000")
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(["--dump-dom", &format!("{base}/api/docs")])
         .output()

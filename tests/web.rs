@@ -1,12 +1,14 @@
 //! The web dashboard in a real browser: headless Chromium (Debian's), driven over the
-//! DevTools protocol, against a running `healthsync up`. A patient signs in on the page
-//! and sees the latest readings their watch published over MQTT (mosquitto_pub), their
-//! NEWS2 and their trend charts; a reading published afterwards appears without a reload;
-//! they add a device on the page and publish with the key it shows, rotate it (the old key
-//! is refused by the broker) and revoke it;
-//! another patient's dashboard is refused; a session ended elsewhere sends the page back to
-//! sign-in. A clinician sees their care-team patients only and opens one. A patient talks
-//! to the symptom assistant from the page and signs out, which ends the session.
+//! DevTools protocol, against a running `healthsync up`.
+//!
+//! A patient signs in on the page and sees the latest readings their watch and cuff
+//! published over MQTT (mosquitto_pub), their NEWS2 and their trend charts; a reading
+//! published afterwards appears without a reload. They add a device on the page and
+//! publish with the key it shows, rotate it (the broker refuses the old key) and revoke it.
+//! Another patient's dashboard is refused; a session ended elsewhere sends the page back to
+//! sign-in. A clinician sees their care-team patients only and opens one, without device
+//! management. A patient talks to the symptom assistant from the page and signs out, which
+//! ends the session.
 
 mod common;
 
@@ -36,16 +38,8 @@ struct Browser {
 impl Browser {
     async fn launch(profile: &Path) -> Browser {
         let process = Command::new("chromium")
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--remote-debugging-port=0",
-            ])
+            .args(common::HEADLESS_CHROMIUM)
+            .arg("--remote-debugging-port=0")
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg("about:blank")
             .stdout(Stdio::null())
@@ -197,8 +191,8 @@ async fn http_post_json_async(url: &str, body: Value) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-/// A smartwatch for `email`'s patient: its id and API key.
-fn smartwatch(data: &Path, email: &str) -> (String, String) {
+/// A device of `kind` for `email`'s patient: its id and API key.
+fn device(data: &Path, email: &str, kind: &str) -> (String, String) {
     let out = healthsync(
         data,
         &[
@@ -207,7 +201,7 @@ fn smartwatch(data: &Path, email: &str) -> (String, String) {
             "--patient",
             email,
             "--kind",
-            "smartwatch",
+            kind,
             "--json",
         ],
     );
@@ -274,10 +268,11 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
         ],
     );
     assert!(out.status.success(), "{out:?}");
-    let watch = smartwatch(&data, "pat@example.org");
+    let watch = device(&data, "pat@example.org", "smartwatch");
+    let cuff = device(&data, "pat@example.org", "bp_monitor");
 
     // Two earlier days and now: three days of heart-rate trend, and the three NEWS2
-    // parameters a watch measures, all normal (a score of 0).
+    // parameters a watch measures and a cuff's blood pressure, all normal (a score of 0).
     let now = chrono::Utc::now();
     let at = |days: i64| (now - chrono::Duration::days(days)).to_rfc3339();
     publish(
@@ -292,7 +287,15 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
             {"metric": "respiratory_rate", "t": at(0), "v": 14},
         ]),
     );
-    common::wait_until(|| stored_readings(&data, &watch.0) == 5);
+    publish(
+        &mqtt,
+        &cuff,
+        1,
+        json!([{"metric": "blood_pressure", "t": at(0), "systolic": 128, "diastolic": 82}]),
+    );
+    common::wait_until(|| {
+        stored_readings(&data, &watch.0) == 5 && stored_readings(&data, &cuff.0) == 1
+    });
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -335,11 +338,16 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
                 .await,
             "1"
         );
+        // Blood pressure: systolic over diastolic, and a trend chart for each.
+        assert_eq!(
+            browser.text_of("[data-metric=blood_pressure] .value").await,
+            "128/82"
+        );
         assert_eq!(
             browser
-                .eval("document.querySelector('[data-trend=blood_pressure]') === null")
+                .eval("document.querySelectorAll('[data-trend=blood_pressure] path.line').length")
                 .await,
-            true
+            2
         );
 
         // A reading published now reaches the open page over the WebSocket.
@@ -488,7 +496,7 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
             browser
                 .eval("document.querySelectorAll('#devices [data-device]').length")
                 .await,
-            2
+            3
         );
         assert_eq!(
             browser

@@ -224,6 +224,18 @@ pub fn wait_until(mut condition: impl FnMut() -> bool) {
     }
 }
 
+/// Headless Chromium as the tests run it: nothing started in the background, no network
+/// of its own (`--no-sandbox`: the tests may run as root).
+pub const HEADLESS_CHROMIUM: [&str; 7] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+];
+
 pub const PASSWORD: &str = "a long enough password";
 
 /// A user with [`PASSWORD`], through the CLI; their id.

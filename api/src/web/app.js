@@ -531,34 +531,22 @@ async function showPatient(id) {
   for (const metric of Object.keys(METRICS)) {
     const buckets = board.trend.filter((b) => b.metric === metric);
     if (buckets.length === 0) continue;
-    const digits = METRICS[metric].digits;
     const midday = (b) => new Date(b.t).getTime() + 43200000;
-    const parts = [
+    // Blood pressure's buckets carry diastolic pressure as avg2, min2 and max2.
+    const daily = (suffix, name) =>
       lineChart({
-        series: buckets.map((b) => ({ t: midday(b), v: b.avg })),
-        band: buckets.map((b) => ({ t: midday(b), lo: b.min, hi: b.max })),
+        series: buckets.map((b) => ({ t: midday(b), v: b[`avg${suffix}`] })),
+        band: buckets.map((b) => ({ t: midday(b), lo: b[`min${suffix}`], hi: b[`max${suffix}`] })),
         from: begin,
         to: end,
-        digits,
-        label: `${METRICS[metric].label}, daily average and range, last ${days} days`,
+        digits: METRICS[metric].digits,
+        label: `${name}, daily average and range, last ${days} days`,
         width: 440,
         height: 170,
-      }),
-    ];
-    if (metric === 'blood_pressure') {
-      parts.push(
-        lineChart({
-          series: buckets.map((b) => ({ t: midday(b), v: b.avg2 })),
-          band: buckets.map((b) => ({ t: midday(b), lo: b.min2, hi: b.max2 })),
-          from: begin,
-          to: end,
-          digits,
-          label: `Diastolic pressure, daily average and range, last ${days} days`,
-          width: 440,
-          height: 170,
-        }),
-      );
-    }
+      });
+    const parts = metric === 'blood_pressure'
+      ? [daily('', 'Systolic pressure'), daily('2', 'Diastolic pressure')]
+      : [daily('', METRICS[metric].label)];
     trends.append(
       el(
         'figure',
