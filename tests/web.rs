@@ -6,8 +6,8 @@
 //! published afterwards appears without a reload. They add a device on the page and
 //! publish with the key it shows, rotate it (the broker refuses the old key) and revoke it.
 //! Another patient's dashboard is refused; a session ended elsewhere sends the page back to
-//! sign-in. A clinician sees their care-team patients only and opens one, without device
-//! management. A patient talks to the symptom assistant from the page and signs out, which
+//! sign-in. A clinician sees their care-team patients only and the alert one raised,
+//! acknowledges it on the patient's dashboard, and sees their devices without managing them. A patient talks to the symptom assistant from the page and signs out, which
 //! ends the session.
 
 mod common;
@@ -255,7 +255,7 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
     let base = format!("http://127.0.0.1:{}", up.port);
     let patient = add_user(&data, "pat@example.org", "patient");
     let other = add_user(&data, "other@example.org", "patient");
-    add_user(&data, "doc@example.org", "clinician");
+    let doctor = add_user(&data, "doc@example.org", "clinician");
     let out = healthsync(
         &data,
         &[
@@ -481,6 +481,12 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
             1,
             "only the care team's patient"
         );
+        // The oximeter's 93 % raised an alert (NEWS2 scale 1 scores it 2): it is listed,
+        // with the patient's name.
+        assert_eq!(
+            browser.text_of("#alerts [data-alert] a").await,
+            "Test Person"
+        );
         browser
             .eval(&format!(
                 "document.querySelector('[data-patient=\"{patient}\"] a').click(); true"
@@ -489,6 +495,18 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
         browser
             .wait_for(
                 "document.querySelector('[data-metric=heart_rate] .value')?.textContent === '118'",
+            )
+            .await;
+        // The clinician acknowledges it on the dashboard.
+        browser
+            .wait_for("document.querySelector('#view [data-alert] .actions button')")
+            .await;
+        browser
+            .eval("document.querySelector('#view [data-alert] .actions button').click(); true")
+            .await;
+        browser
+            .wait_for(
+                "document.querySelector('#view [data-alert] .muted')?.textContent.startsWith('acknowledged')",
             )
             .await;
         // The clinician sees the patient's devices but does not manage them.
@@ -505,6 +523,11 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
             true
         );
     });
+    let acknowledged_by = common::psql(
+        &data,
+        "SELECT acknowledged_by FROM alerts WHERE status = 'acknowledged'",
+    );
+    assert_eq!(acknowledged_by, doctor);
     let log = up.stop_with(Signal::SIGTERM);
     assert!(!log.contains("internal error"), "{log}");
 }
