@@ -584,19 +584,34 @@ fn severe(text: &str) -> bool {
     })
 }
 
-/// The longest duration the text mentions, in days ("for 3 weeks", "two days", "a month").
+/// The longest duration the text mentions, in days ("for 3 weeks", "two days", "a month"),
+/// sentence by sentence; "… ago" counts only as an onset (see [`ONSET`]).
 fn duration_days(text: &str) -> Option<u32> {
-    let words: Vec<&str> = text
-        .split([' ', ',', '.'])
+    text.split(['.', '!', '?', ';'])
+        .filter_map(sentence_duration_days)
+        .max()
+}
+
+/// Words that make "… ago" the start of what is felt now ("it started 3 weeks ago", "since
+/// a fall 5 months ago") rather than a past event ("I had a heart attack 5 years ago", "had
+/// my baby 6 weeks ago").
+const ONSET: [&str; 9] = [
+    "since", "started", "start", "starting", "began", "begun", "came", "first", "noticed",
+];
+
+fn sentence_duration_days(sentence: &str) -> Option<u32> {
+    let words: Vec<&str> = sentence
+        .split([' ', ','])
         .filter(|w| !w.is_empty())
         .collect();
     let mut longest = None;
     for (i, pair) in words.windows(2).enumerate() {
+        let next = words.get(i + 2);
         // "a 3 month old", "6 weeks pregnant": an age, not how long it has lasted.
-        if words
-            .get(i + 2)
-            .is_some_and(|next| ["old", "pregnant", "along"].contains(next))
-        {
+        if next.is_some_and(|next| ["old", "pregnant", "along"].contains(next)) {
+            continue;
+        }
+        if next == Some(&"ago") && !words[..i].iter().any(|w| ONSET.contains(w)) {
             continue;
         }
         let count = match pair[0] {
@@ -801,8 +816,21 @@ mod tests {
         assert_eq!(duration_days("for 3 weeks now"), Some(21));
         assert_eq!(duration_days("since a couple days"), Some(2));
         assert_eq!(
-            duration_days("two months ago then a week of fever"),
+            duration_days("it started two months ago then a week of fever"),
             Some(60)
+        );
+        // A past event is not how long the complaint has lasted; an onset is.
+        assert_eq!(
+            duration_days("i had a heart attack 5 years ago. chest pain today"),
+            None
+        );
+        assert_eq!(
+            duration_days("had my son three weeks ago and now my breast is red"),
+            None
+        );
+        assert_eq!(
+            duration_days("nightmares since a car crash 5 months ago"),
+            Some(150)
         );
         assert_eq!(duration_days("this morning"), None);
         assert_eq!(
