@@ -270,6 +270,7 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
     assert!(out.status.success(), "{out:?}");
     let watch = device(&data, "pat@example.org", "smartwatch");
     let cuff = device(&data, "pat@example.org", "bp_monitor");
+    let meter = device(&data, "pat@example.org", "glucometer");
 
     // Two earlier days and now: three days of heart-rate trend, and the three NEWS2
     // parameters a watch measures and a cuff's blood pressure, all normal (a score of 0).
@@ -293,8 +294,23 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
         1,
         json!([{"metric": "blood_pressure", "t": at(0), "systolic": 128, "diastolic": 82}]),
     );
+    // One glucose reading very low, two in range, one very high.
+    let minutes = |m: i64| (now - chrono::Duration::minutes(m)).to_rfc3339();
+    publish(
+        &mqtt,
+        &meter,
+        1,
+        json!([
+            {"metric": "blood_glucose", "t": minutes(40), "v": 50},
+            {"metric": "blood_glucose", "t": minutes(30), "v": 100},
+            {"metric": "blood_glucose", "t": minutes(20), "v": 150},
+            {"metric": "blood_glucose", "t": minutes(10), "v": 300},
+        ]),
+    );
     common::wait_until(|| {
-        stored_readings(&data, &watch.0) == 5 && stored_readings(&data, &cuff.0) == 1
+        stored_readings(&data, &watch.0) == 5
+            && stored_readings(&data, &cuff.0) == 1
+            && stored_readings(&data, &meter.0) == 4
     });
 
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -348,6 +364,48 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
                 .eval("document.querySelectorAll('[data-trend=blood_pressure] path.line').length")
                 .await,
             2
+        );
+        // The week's report: three heart-rate readings, and 128/82 is stage 1 hypertension
+        // by its diastolic pressure (ACC/AHA).
+        assert_eq!(
+            browser
+                .text_of("#report [data-summary=heart_rate] .count")
+                .await,
+            "3"
+        );
+        assert_eq!(
+            browser.text_of("#report .bp-category strong").await,
+            "stage 1"
+        );
+        // Glucose time in range, drawn as one bar of the five ranges' shares.
+        assert_eq!(
+            browser
+                .eval(
+                    "['very_low', 'low', 'in_range', 'high', 'very_high'].map((r) => \
+                     Number(document.querySelector(`#report [data-range=${r}]`).getAttribute('width')))"
+                )
+                .await,
+            json!([25, 0, 50, 0, 25])
+        );
+        // A longer trend on request.
+        browser
+            .eval(
+                "(() => {
+                    const pick = document.getElementById('trend-days');
+                    pick.value = '30';
+                    pick.dispatchEvent(new Event('change'));
+                    return true;
+                })()",
+            )
+            .await;
+        browser
+            .wait_for("document.querySelector('#trend-head h2')?.textContent === 'Last 30 days'")
+            .await;
+        assert_eq!(
+            browser
+                .attribute("[data-trend=heart_rate] path.line", "data-points")
+                .await,
+            "3"
         );
 
         // A reading published now reaches the open page over the WebSocket.
@@ -481,8 +539,8 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
             1,
             "only the care team's patient"
         );
-        // The oximeter's 93 % raised an alert (NEWS2 scale 1 scores it 2): it is listed,
-        // with the patient's name.
+        // The patient's readings raised alerts (glucose 50 mg/dL; the oximeter's 93 %,
+        // which NEWS2 scale 1 scores 2): they are listed, with the patient's name.
         assert_eq!(
             browser.text_of("#alerts [data-alert] a").await,
             "Test Person"
@@ -497,7 +555,7 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
                 "document.querySelector('[data-metric=heart_rate] .value')?.textContent === '118'",
             )
             .await;
-        // The clinician acknowledges it on the dashboard.
+        // The clinician acknowledges the first (the most severe) on the dashboard.
         browser
             .wait_for("document.querySelector('#view [data-alert] .actions button')")
             .await;
@@ -514,7 +572,7 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
             browser
                 .eval("document.querySelectorAll('#devices [data-device]').length")
                 .await,
-            3
+            4
         );
         assert_eq!(
             browser

@@ -85,6 +85,10 @@ function formatValue(metric, value, value2) {
   return value2 === undefined || value2 === null ? main : `${main}/${Number(value2).toFixed(digits)}`;
 }
 
+function plural(n, noun) {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 function fullName(person) {
   return `${person.first_name} ${person.last_name}`;
 }
@@ -447,15 +451,16 @@ function alertItem(alert, patientName, reload) {
   );
 }
 
-async function showPatient(id) {
+async function showPatient(id, trendDays = 7) {
   show(el('p', { class: 'muted' }, 'Loading\u2026'));
   const to = new Date();
   const from = new Date(to.getTime() - LIVE_MINUTES * 60000);
-  const [profile, board, lastHour, devices] = await Promise.all([
+  const [profile, board, lastHour, devices, report] = await Promise.all([
     api(`/api/patients/${id}`),
-    api(`/api/patients/${id}/dashboard?days=7`),
+    api(`/api/patients/${id}/dashboard?days=${trendDays}`),
     api(`/api/patients/${id}/metrics?metric=heart_rate&bucket=1m&from=${from.toISOString()}&to=${to.toISOString()}`),
     devicesSection(id),
+    reportSection(id),
   ]);
   const { user } = session.get();
 
@@ -570,8 +575,22 @@ async function showPatient(id) {
     board.insights.length ? el('ul', { class: 'insights' }, board.insights.map((i) => el('li', {}, i.text))) : null,
     el('section', { class: 'card' }, el('h2', {}, 'Open alerts'), alertList),
     devices.node,
+    report.node,
     el('section', { class: 'card' }, el('h2', {}, 'Heart rate, last hour'), liveChart),
-    el('h2', {}, `Last ${days} days`),
+    el(
+      'div',
+      { class: 'trend-head', id: 'trend-head' },
+      el('h2', {}, `Last ${days} days`),
+      el(
+        'select',
+        {
+          id: 'trend-days',
+          'aria-label': 'Days of trend',
+          onchange: (event) => { location.hash = `#/patients/${id}?days=${event.target.value}`; },
+        },
+        [7, 30, 90].map((n) => el('option', { value: n, selected: n === days }, `${n} days`)),
+      ),
+    ),
     trends.childElementCount ? trends : el('p', { class: 'muted' }, 'No readings in these days.'),
     user.role === 'patient' ? el('p', {}, el('a', { href: '#/assistant' }, 'Not feeling well? Ask the symptom assistant.')) : null,
   );
@@ -594,6 +613,79 @@ async function showPatient(id) {
       reloadAlerts().catch(report);
     }
   });
+}
+
+const TIME_IN_RANGE = [
+  ['very_low', 'below 54', '#82071e'],
+  ['low', '54\u201369', '#cf222e'],
+  ['in_range', '70\u2013180', '#1a7f37'],
+  ['high', '181\u2013250', '#bc4c00'],
+  ['very_high', 'above 250', '#6e3b00'],
+];
+
+/** The weekly or monthly report: per-metric statistics, glucose time in range (drawn as one
+ * bar), the blood-pressure category of the period's mean, and the alerts raised. */
+async function reportSection(patientId) {
+  const node = el('section', { class: 'card', id: 'report' });
+  async function load(period) {
+    const data = await api(`/api/patients/${patientId}/report?period=${period}`);
+    const pick = el(
+      'select',
+      { 'aria-label': 'Report period', onchange: (event) => load(event.target.value).catch(report) },
+      el('option', { value: 'week', selected: period === 'week' }, 'last 7 days'),
+      el('option', { value: 'month', selected: period === 'month' }, 'last 30 days'),
+    );
+    const number = (metric, v) => (v === null || v === undefined ? '\u2013' : formatValue(metric, v));
+    const rows = data.metrics.map((m) =>
+      el(
+        'tr',
+        { 'data-summary': m.metric },
+        el('td', {}, (METRICS[m.metric] || { label: m.metric }).label),
+        el('td', { class: 'count' }, String(m.count)),
+        el('td', {}, formatValue(m.metric, m.min, m.min2)),
+        el('td', {}, `${formatValue(m.metric, m.mean, m.mean2)}${m.sd === null || m.sd === undefined ? '' : ` \u00b1 ${number(m.metric, m.sd)}`}`),
+        el('td', {}, formatValue(m.metric, m.max, m.max2)),
+        el('td', { class: 'muted' }, (METRICS[m.metric] || { unit: '' }).unit),
+      ),
+    );
+    const parts = [
+      el('div', { class: 'trend-head' }, el('h2', {}, 'Report'), pick),
+      rows.length
+        ? el('table', {},
+            el('thead', {}, el('tr', {}, ['', 'Readings', 'Lowest', 'Mean \u00b1 SD', 'Highest', ''].map((h) => el('th', {}, h)))),
+            el('tbody', {}, rows))
+        : el('p', { class: 'muted' }, 'No readings in this period.'),
+    ];
+    const tir = data.glucose_time_in_range;
+    if (tir) {
+      const bar = svg('svg', { viewBox: '0 0 100 6', class: 'tir', role: 'img', 'aria-label': 'Glucose time in range' });
+      let x = 0;
+      for (const [key, , colour] of TIME_IN_RANGE) {
+        const share = tir[key] * 100;
+        bar.append(svg('rect', { x, y: 0, width: share, height: 6, fill: colour, 'data-range': key }));
+        x += share;
+      }
+      parts.push(
+        el('h3', {}, `Glucose time in range (${plural(tir.readings, 'reading')})`),
+        bar,
+        el('p', { class: 'muted' }, TIME_IN_RANGE.map(([key, label]) => `${label} mg/dL: ${Math.round(tir[key] * 100)} %`).join(' \u00b7 ')),
+      );
+    }
+    const bp = data.blood_pressure;
+    if (bp) {
+      parts.push(
+        el('p', { class: 'bp-category' },
+          `Blood pressure: mean ${Math.round(bp.mean_systolic)}/${Math.round(bp.mean_diastolic)} mmHg over ${plural(bp.readings, 'reading')}, `,
+          el('strong', {}, String(bp.category).replace(/(\d)/, ' $1').replace(/_/g, ' ')),
+          ' (ACC/AHA category of the mean).'),
+      );
+    }
+    const a = data.alerts;
+    parts.push(el('p', { class: 'muted' }, `Alerts raised: ${a.raised} (high ${a.high}, medium ${a.medium}, low ${a.low}); ${a.unresolved} not resolved.`));
+    node.replaceChildren(...parts);
+  }
+  await load('week');
+  return { node };
 }
 
 const DEVICE_KINDS = {
@@ -880,10 +972,10 @@ function route() {
   document.getElementById('who').textContent = `${fullName(user)} (${user.role})`;
   document.getElementById('nav-assistant').hidden = user.role !== 'patient';
   const path = location.hash.replace(/^#/, '') || '/';
-  const patient = path.match(/^\/patients\/([0-9a-fA-F-]{36})$/);
+  const patient = path.match(/^\/patients\/([0-9a-fA-F-]{36})(?:\?days=(7|30|90))?$/);
   const assistant = path.match(/^\/assistant(?:\/([0-9a-fA-F-]{36}))?$/);
   let view;
-  if (patient) view = showPatient(patient[1]);
+  if (patient) view = showPatient(patient[1], Number(patient[2] || 7));
   else if (assistant && user.role === 'patient') view = showAssistant(assistant[1] || null);
   else view = showHome();
   Promise.resolve(view).catch(report);
