@@ -1,6 +1,8 @@
-//! The web dashboard: one page (`/`) with its script and style sheet, compiled into the
-//! binary, that signs in against the API and draws a patient's vitals, alerts and trends,
-//! updated live over the WebSocket; patients also talk to the symptom assistant there.
+//! The web dashboard: one page (`/`) with its style sheet and its scripts (ES modules under
+//! `/js/`, one per view or concern, `main.js` the router), compiled into the binary. It
+//! signs in against the API and draws a patient's vitals, alerts, devices, report and
+//! trends, updated live over the WebSocket; patients also talk to the symptom assistant
+//! there.
 //!
 //! It owns no data and no rule: every read and change goes through the same API and the
 //! same authorization as any other client, with the signed-in user's token. The page loads
@@ -15,7 +17,23 @@ use axum::routing::get;
 use crate::AppState;
 
 const PAGE: &str = include_str!("index.html");
-const SCRIPT: &str = include_str!("app.js");
+/// The scripts, served at `/js/<name>`.
+const SCRIPTS: [(&str, &str); 14] = [
+    ("alerts.js", include_str!("js/alerts.js")),
+    ("assistant.js", include_str!("js/assistant.js")),
+    ("chart.js", include_str!("js/chart.js")),
+    ("devices.js", include_str!("js/devices.js")),
+    ("dom.js", include_str!("js/dom.js")),
+    ("failure.js", include_str!("js/failure.js")),
+    ("format.js", include_str!("js/format.js")),
+    ("home.js", include_str!("js/home.js")),
+    ("live.js", include_str!("js/live.js")),
+    ("login.js", include_str!("js/login.js")),
+    ("main.js", include_str!("js/main.js")),
+    ("patient.js", include_str!("js/patient.js")),
+    ("period-report.js", include_str!("js/period-report.js")),
+    ("session.js", include_str!("js/session.js")),
+];
 const STYLE: &str = include_str!("app.css");
 
 /// Own script, style and connections only; no framing (clickjacking), no plugins.
@@ -38,17 +56,19 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let page = Router::new()
         .route(
             "/",
             get(|| async { asset("text/html; charset=utf-8", PAGE) }),
         )
         .route(
-            "/app.js",
-            get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }),
-        )
-        .route(
             "/app.css",
             get(|| async { asset("text/css; charset=utf-8", STYLE) }),
+        );
+    SCRIPTS.into_iter().fold(page, |page, (name, script)| {
+        page.route(
+            &format!("/js/{name}"),
+            get(move || async move { asset("text/javascript; charset=utf-8", script) }),
         )
+    })
 }
