@@ -2,12 +2,13 @@
 // user's token. Views are chosen by the address's #fragment:
 //   #/                 patients: their own dashboard; clinicians and admins: their patients
 //                      and open alerts
-//   #/patients/{id}    a patient's dashboard: latest values, NEWS2, alerts, the last hour
-//                      of heart rate and 7-day trends, kept live over the WebSocket
+//   #/patients/{id}    a patient's dashboard: latest values, NEWS2, alerts, devices, the
+//                      report, the last hour of heart rate and daily trends (?days=7, 30
+//                      or 90), kept live over the WebSocket
 //   #/assistant        patients: the symptom assistant, and their earlier conversations
 //                      (#/assistant/{id})
 // Everything the server sends is put in the page as text (never as HTML), so a name or an
-// alert message cannot inject markup.
+// alert message cannot inject markup. This module routes; each view has its own.
 
 import { showAssistant } from './assistant.js';
 import { report } from './failure.js';
