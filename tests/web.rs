@@ -7,8 +7,9 @@
 //! publish with the key it shows, rotate it (the broker refuses the old key) and revoke it.
 //! Another patient's dashboard is refused; a session ended elsewhere sends the page back to
 //! sign-in. A clinician sees their care-team patients only and the alert one raised,
-//! acknowledges it on the patient's dashboard, and sees their devices without managing them. A patient talks to the symptom assistant from the page and signs out, which
-//! ends the session.
+//! acknowledges it on the patient's dashboard, and sees their devices without managing
+//! them. A patient talks to the symptom assistant from the page and signs out, which ends
+//! the session. An admin approves a clinician and puts her on a care team.
 
 mod common;
 
@@ -701,5 +702,92 @@ fn a_patient_talks_to_the_symptom_assistant_from_the_page() {
         )
     );
     assert_eq!(rows[3], shown.as_str().unwrap());
+    up.stop_with(Signal::SIGTERM);
+}
+
+#[test]
+fn an_admin_approves_a_clinician_and_puts_them_on_a_care_team() {
+    let (dir, data) = data_dir();
+    let up = Up::start(&data);
+    let base = format!("http://127.0.0.1:{}", up.port);
+    add_user(&data, "admin@example.org", "admin");
+    let patient = add_user(&data, "pat@example.org", "patient");
+    // A clinician registers themselves, and waits for an admin.
+    let (status, registered) = common::http_post_json(
+        &format!("{base}/api/auth/register"),
+        None,
+        json!({"email": "rita@example.org", "password": PASSWORD, "first_name": "Rita",
+               "last_name": "Reyes", "role": "clinician"}),
+    );
+    assert_eq!(status, 201, "{registered}");
+    let rita = registered["user"]["id"].as_str().unwrap().to_owned();
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut browser = Browser::launch(&dir.path().join("chromium")).await;
+        browser.goto(&format!("{base}/")).await;
+        browser.sign_in("admin@example.org").await;
+        browser
+            .eval(&format!(
+                "(async () => {{
+                    while (!document.querySelector('#pending [data-user=\"{rita}\"] button')) {{
+                        await new Promise((r) => setTimeout(r, 100));
+                    }}
+                    document.querySelector('#pending [data-user=\"{rita}\"] button').click();
+                    return true;
+                }})()"
+            ))
+            .await;
+        assert_eq!(
+            browser.text_of("#admin-outcome").await,
+            "Rita Reyes is approved."
+        );
+        // Approved, she can be chosen for a care team.
+        browser
+            .wait_for(&format!(
+                "document.querySelector('#care-team [name=clinician] option[value=\"{rita}\"]')"
+            ))
+            .await;
+        browser
+            .eval(&format!(
+                "(() => {{
+                    const form = document.getElementById('care-team');
+                    form.clinician.value = {rita:?};
+                    form.patient.value = {patient:?};
+                    form.requestSubmit();
+                    return true;
+                }})()"
+            ))
+            .await;
+        browser
+            .wait_for("document.getElementById('admin-outcome').textContent.includes('care team')")
+            .await;
+        assert_eq!(
+            browser.text_of("#admin-outcome").await,
+            "Rita Reyes (rita@example.org) is on the care team of Test Person."
+        );
+
+        // She signs in and sees her patient.
+        browser
+            .eval("document.getElementById('logout').click(); true")
+            .await;
+        browser.sign_in("rita@example.org").await;
+        browser
+            .wait_for(&format!(
+                "document.querySelector('[data-patient=\"{patient}\"]')"
+            ))
+            .await;
+    });
+    assert_eq!(
+        common::psql(
+            &data,
+            &format!(
+                "SELECT status::text || ' ' || (SELECT count(*) FROM care_team \
+                 WHERE clinician_id = u.id AND patient_id = '{patient}') \
+                 FROM users u WHERE id = '{rita}'"
+            )
+        ),
+        "active 1"
+    );
     up.stop_with(Signal::SIGTERM);
 }

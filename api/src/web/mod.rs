@@ -18,7 +18,8 @@ use crate::AppState;
 
 const PAGE: &str = include_str!("index.html");
 /// The scripts, served at `/js/<name>`.
-const SCRIPTS: [(&str, &str); 14] = [
+const SCRIPTS: [(&str, &str); 15] = [
+    ("admin.js", include_str!("js/admin.js")),
     ("alerts.js", include_str!("js/alerts.js")),
     ("assistant.js", include_str!("js/assistant.js")),
     ("chart.js", include_str!("js/chart.js")),

@@ -1,6 +1,7 @@
 // Home: a patient goes to their own dashboard; clinicians and admins see their open
-// alerts (followed live) and their patients.
+// alerts (followed live) and their patients; admins also administer.
 
+import { adminSection } from './admin.js';
 import { alertItem, bySeverity } from './alerts.js';
 import { el, show } from './dom.js';
 import { report } from './failure.js';
@@ -59,6 +60,7 @@ export async function showHome() {
     );
   }
   await loadAlerts();
+  if (user.role === 'admin') patients.after(await adminSection(page.items));
   live.open({ topic: 'alerts' }, (message) => {
     if (message.type === 'alert') loadAlerts().catch(report);
   });
