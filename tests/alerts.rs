@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use common::{Up, data_dir, free_port, healthsync, psql, wait_until};
+use common::{Up, add_device, data_dir, free_port, healthsync, psql, stored_readings, wait_until};
 use nix::sys::signal::Signal;
 
 fn json(out: Output) -> serde_json::Value {
@@ -24,26 +24,6 @@ fn user(data: &Path, email: &str, name: &str, role: &str) {
     ));
 }
 
-/// (device id, api key)
-fn device(data: &Path, patient: &str, kind: &str) -> (String, String) {
-    let added = json(healthsync(
-        data,
-        &[
-            "device",
-            "add",
-            "--patient",
-            patient,
-            "--kind",
-            kind,
-            "--json",
-        ],
-    ));
-    (
-        added["device_id"].as_str().unwrap().to_owned(),
-        added["api_key"].as_str().unwrap().to_owned(),
-    )
-}
-
 fn publish(mqtt_port: u16, (id, key): &(String, String), seq: u64, readings: &[serde_json::Value]) {
     let message = serde_json::json!({"seq": seq, "readings": readings});
     let out = Command::new("mosquitto_pub")
@@ -58,15 +38,6 @@ fn publish(mqtt_port: u16, (id, key): &(String, String), seq: u64, readings: &[s
 
 fn reading(metric: &str, t: DateTime<Utc>, v: f64) -> serde_json::Value {
     serde_json::json!({"metric": metric, "t": t.to_rfc3339_opts(SecondsFormat::Secs, true), "v": v})
-}
-
-fn stored(data: &Path, device: &str) -> i64 {
-    psql(
-        data,
-        &format!("SELECT count(*) FROM readings WHERE device_id = '{device}'"),
-    )
-    .parse()
-    .unwrap()
 }
 
 fn alerts_of(data: &Path, email: &str) -> String {
@@ -105,8 +76,8 @@ fn a_desaturation_raises_one_high_alert_and_a_motion_artifact_none() {
         ],
     );
     assert!(added.status.success(), "{added:?}");
-    let ada = device(&data, "ada@example.org", "smartwatch");
-    let bob = device(&data, "bob@example.org", "smartwatch");
+    let ada = add_device(&data, "ada@example.org", "smartwatch");
+    let bob = add_device(&data, "bob@example.org", "smartwatch");
 
     // Ada: SpO2 once a minute falling from 97 % to 86 % over six minutes, then holding; her
     // heart rate steady.
@@ -146,7 +117,7 @@ fn a_desaturation_raises_one_high_alert_and_a_motion_artifact_none() {
     }));
     publish(mqtt_port, &bob, 1, &bob_readings);
 
-    wait_until(|| stored(&data, &ada.0) == 24 && stored(&data, &bob.0) == 52);
+    wait_until(|| stored_readings(&data, &ada.0) == 24 && stored_readings(&data, &bob.0) == 52);
     wait_until(|| alerts_of(&data, "ada@example.org") == "spo2_low high open");
     let alert = psql(
         &data,
@@ -178,7 +149,7 @@ fn a_desaturation_raises_one_high_alert_and_a_motion_artifact_none() {
     let up = Up::start_with(&data, &["--mqtt-addr", &mqtt]);
     let later: Vec<_> = (12..16).map(|i| reading("spo2", minute(i), 85.0)).collect();
     publish(mqtt_port, &ada, 10, &later);
-    wait_until(|| stored(&data, &ada.0) == 28);
+    wait_until(|| stored_readings(&data, &ada.0) == 28);
     // The engine replayed the last 15 minutes on start, so the condition fired again: a
     // recurrence of the open alert (occurrences counted), not a second alert.
     wait_until(|| {

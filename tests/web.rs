@@ -17,7 +17,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{PASSWORD, Up, add_user, data_dir, free_port, healthsync, stdout};
+use common::{
+    PASSWORD, Up, add_device, add_user, data_dir, free_port, healthsync, stored_readings,
+};
 use futures_util::{SinkExt, StreamExt};
 use nix::sys::signal::Signal;
 use serde_json::{Value, json};
@@ -158,18 +160,24 @@ impl Browser {
             .to_owned()
     }
 
+    /// Fills the form `id` (field name, value) once it is there, and submits it as the
+    /// user would.
+    async fn submit(&mut self, id: &str, fields: &[(&str, &str)]) {
+        self.wait_for(&format!("document.getElementById({id:?})"))
+            .await;
+        let fill: String = fields
+            .iter()
+            .map(|(name, value)| format!("form.elements[{name:?}].value = {value:?};"))
+            .collect();
+        self.eval(&format!(
+            "(() => {{ const form = document.getElementById({id:?}); {fill} form.requestSubmit(); return true; }})()"
+        ))
+        .await;
+    }
+
     async fn sign_in(&mut self, email: &str) {
-        self.wait_for("document.getElementById('login')").await;
-        let fill = format!(
-            "(() => {{
-                const form = document.getElementById('login');
-                form.identifier.value = {email:?};
-                form.password.value = {PASSWORD:?};
-                form.requestSubmit();
-                return true;
-            }})()"
-        );
-        self.eval(&fill).await;
+        self.submit("login", &[("identifier", email), ("password", PASSWORD)])
+            .await;
     }
 }
 
@@ -190,28 +198,6 @@ async fn http_post_json_async(url: &str, body: Value) -> (u16, Value) {
         .unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
-}
-
-/// A device of `kind` for `email`'s patient: its id and API key.
-fn device(data: &Path, email: &str, kind: &str) -> (String, String) {
-    let out = healthsync(
-        data,
-        &[
-            "device",
-            "add",
-            "--patient",
-            email,
-            "--kind",
-            kind,
-            "--json",
-        ],
-    );
-    assert!(out.status.success(), "{out:?}");
-    let device: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    (
-        device["device_id"].as_str().unwrap().to_owned(),
-        device["api_key"].as_str().unwrap().to_owned(),
-    )
 }
 
 /// Publishes readings (`{metric, t, v}`) as the device, over MQTT with QoS 1.
@@ -239,15 +225,6 @@ fn publish_with(mqtt: &str, (device, key): &(String, String), seq: u64, readings
         .success()
 }
 
-fn stored_readings(data: &Path, device: &str) -> u32 {
-    common::psql(
-        data,
-        &format!("SELECT count(*) FROM readings WHERE device_id = '{device}'"),
-    )
-    .parse()
-    .unwrap()
-}
-
 #[test]
 fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
     let (dir, data) = data_dir();
@@ -269,9 +246,9 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
         ],
     );
     assert!(out.status.success(), "{out:?}");
-    let watch = device(&data, "pat@example.org", "smartwatch");
-    let cuff = device(&data, "pat@example.org", "bp_monitor");
-    let meter = device(&data, "pat@example.org", "glucometer");
+    let watch = add_device(&data, "pat@example.org", "smartwatch");
+    let cuff = add_device(&data, "pat@example.org", "bp_monitor");
+    let meter = add_device(&data, "pat@example.org", "glucometer");
 
     // Two earlier days and now: three days of heart-rate trend, and the three NEWS2
     // parameters a watch measures and a cuff's blood pressure, all normal (a score of 0).
@@ -440,14 +417,9 @@ fn patients_and_clinicians_see_live_vitals_and_only_whom_they_may() {
         // The patient adds a pulse oximeter on the page, which shows its key once; a
         // reading published with that key reaches the page.
         browser
-            .eval(
-                "(() => {
-                    const form = document.getElementById('add-device');
-                    form.kind.value = 'pulse_oximeter';
-                    form.name.value = 'Finger clip';
-                    form.requestSubmit();
-                    return true;
-                })()",
+            .submit(
+                "add-device",
+                &[("kind", "pulse_oximeter"), ("name", "Finger clip")],
             )
             .await;
         let oximeter = (
@@ -603,15 +575,13 @@ fn a_patient_talks_to_the_symptom_assistant_from_the_page() {
         let mut browser = Browser::launch(&dir.path().join("chromium")).await;
         browser.goto(&format!("{base}/#/assistant")).await;
         browser.sign_in("pat@example.org").await;
-        browser.wait_for("document.getElementById('ask')").await;
         browser
-            .eval(
-                "(() => {
-                    const form = document.getElementById('ask');
-                    form.content.value = 'I have had a sore throat and a temperature for three days';
-                    form.requestSubmit();
-                    return true;
-                })()",
+            .submit(
+                "ask",
+                &[(
+                    "content",
+                    "I have had a sore throat and a temperature for three days",
+                )],
             )
             .await;
         browser.wait_for("document.querySelector('.reply')").await;
@@ -749,15 +719,7 @@ fn an_admin_approves_a_clinician_and_puts_them_on_a_care_team() {
             ))
             .await;
         browser
-            .eval(&format!(
-                "(() => {{
-                    const form = document.getElementById('care-team');
-                    form.clinician.value = {rita:?};
-                    form.patient.value = {patient:?};
-                    form.requestSubmit();
-                    return true;
-                }})()"
-            ))
+            .submit("care-team", &[("clinician", &rita), ("patient", &patient)])
             .await;
         browser
             .wait_for("document.getElementById('admin-outcome').textContent.includes('care team')")

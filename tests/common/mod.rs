@@ -278,6 +278,38 @@ pub fn add_user(data: &Path, email: &str, role: &str) -> String {
     created["user_id"].as_str().unwrap().to_owned()
 }
 
+/// A device of `kind` for the patient `email`, through the CLI: its id and API key.
+pub fn add_device(data: &Path, email: &str, kind: &str) -> (String, String) {
+    let out = healthsync(
+        data,
+        &[
+            "device",
+            "add",
+            "--patient",
+            email,
+            "--kind",
+            kind,
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let device: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    (
+        device["device_id"].as_str().unwrap().to_owned(),
+        device["api_key"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// How many readings of the device are stored.
+pub fn stored_readings(data: &Path, device: &str) -> u64 {
+    psql(
+        data,
+        &format!("SELECT count(*) FROM readings WHERE device_id = '{device}'"),
+    )
+    .parse()
+    .unwrap()
+}
+
 /// POSTs JSON (with a bearer token when given); the status and the JSON answer.
 pub fn http_post_json(
     url: &str,

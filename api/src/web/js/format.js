@@ -10,7 +10,6 @@ export const METRICS = {
   body_weight: { label: 'Weight', unit: 'kg', digits: 1 },
   steps: { label: 'Steps', unit: 'per minute', digits: 0 },
 };
-// Headings of the five triage levels; the reply's advice says what to do.
 
 export function ago(t) {
   const seconds = Math.max(0, (Date.now() - new Date(t).getTime()) / 1000);

@@ -24,10 +24,9 @@ export const session = {
 };
 
 export class ApiError extends Error {
-  constructor(status, message, code) {
+  constructor(status, message) {
     super(message);
     this.status = status;
-    this.code = code;
   }
 }
 
@@ -74,7 +73,7 @@ export async function api(path, options = {}) {
     }
     if (!response.ok) {
       const error = (data && data.error) || {};
-      throw new ApiError(response.status, error.message || response.statusText, error.code);
+      throw new ApiError(response.status, error.message || response.statusText);
     }
     return data;
   }
