@@ -124,6 +124,32 @@ fn feeding_well_is_not_poor_feeding_and_not_feeding_well_is() {
 }
 
 #[test]
+fn a_symptom_phrased_as_a_negation_is_present_not_denied() {
+    for (text, id) in [
+        ("He's not responding.", "unresponsive"),
+        ("I'm not hungry.", "loss_of_appetite"),
+        ("I have no energy.", "fatigue"),
+        ("I haven't pooed for days.", "constipation"),
+        ("She is not feeding at all.", "poor_feeding"),
+        ("I don't want to be alive.", "suicidal_thoughts"),
+    ] {
+        let found = evidence(text);
+        let s = symptom(id);
+        assert!(found.present.contains(&s), "{text}: {found:?}");
+        assert!(!found.loose.contains(&s), "{text}: {found:?}");
+        assert!(!found.absent.contains(&s), "{text}: {found:?}");
+    }
+    // Words after the negation may qualify it: asked, not taken as said.
+    let unresponsive = symptom("unresponsive");
+    let qualified = evidence("His temperature is not responding to calpol.");
+    assert!(qualified.loose.contains(&unresponsive), "{qualified:?}");
+    // A negation cue in front of an ordinary phrasing still denies it.
+    let breath = symptom("shortness_of_breath");
+    let denied = evidence("I'm not short of breath.");
+    assert!(denied.absent.contains(&breath), "{denied:?}");
+}
+
+#[test]
 fn negated_symptoms_count_as_absent_and_cues_are_read() {
     let mut state = State::default();
     let reply = say(
@@ -219,6 +245,24 @@ fn suicidal_thoughts_get_crisis_advice_and_a_plan_calls_an_ambulance() {
         plan.triage.emergency_pattern.as_deref(),
         Some("suicide_plan")
     );
+}
+
+#[test]
+fn a_wish_to_be_dead_is_a_suicidal_thought_and_gets_crisis_advice() {
+    // The C-SSRS screener's first question, PHQ-9's ninth item and the NHS's own words
+    // for suicidal feelings, as a patient would put them.
+    for text in [
+        "I wish I could go to sleep and not wake up.",
+        "Some days I wish I was dead.",
+        "I don't want to be here anymore.",
+        "Honestly, what's the point in living.",
+        "I think I would be better off dead.",
+    ] {
+        let mut state = State::default();
+        let reply = say(&mut state, text, RecentVitals::default());
+        assert_eq!(reply["triage"]["crisis"], true, "{text}: {reply}");
+        assert_eq!(reply["triage"]["level"], "emergency", "{text}: {reply}");
+    }
 }
 
 #[test]

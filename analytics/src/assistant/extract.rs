@@ -3,7 +3,8 @@
 //! symptoms until a contrast ("but"), a comma that does not continue a list, or the
 //! sentence's end, as in NegEx (Chapman et al., 2001); a clause ending "is fine" or
 //! "normally" reports its symptom absent too, "haven't been able to pee" is an
-//! inability, not an absence, and "I can walk on it" denies "can't walk on it". Each
+//! inability, not an absence, a phrasing that is itself a negation ("no energy", "not
+//! responding") is the symptom, and "I can walk on it" denies "can't walk on it". Each
 //! clause is matched to the knowledge base's lay phrasings — literally when a phrasing
 //! appears in it, otherwise by sentence-embedding similarity. A match is clear when the
 //! clause is as close to a phrasing as two phrasings of one symptom usually are, as a
@@ -65,6 +66,8 @@ const ABILITY: [&str; 6] = ["can", "could", "able", "manage", "managed", "managi
 /// …unless the next word makes it an inability after all ("can barely walk"). "can't",
 /// "cannot" and "unable" are words of their own, never taken for "can" or "able".
 const BARELY: [&str; 5] = ["barely", "hardly", "scarcely", "not", "only"];
+/// Words after a negation that only stress it ([`ends_negation`]).
+const EMPHASIS: [&str; 6] = ["at", "all", "anymore", "any", "more", "now"];
 const INABILITY: [&str; 6] = ["can't", "cant", "cannot", "couldn't", "couldnt", "unable"];
 /// Words that end a negation's scope (a contrast starts a new clause).
 const CONTRASTS: [&str; 6] = ["but", "although", "though", "however", "except", "yet"];
@@ -148,8 +151,22 @@ struct Match {
 struct Clause {
     text: String,
     negated: bool,
+    /// The negation cue that opened this clause, if one did: left out of `text`, which
+    /// reads what is negated, but part of what was said, which a phrasing that is itself
+    /// a negation ("not responding", "don't want to be alive") matches.
+    cue: Option<String>,
     /// Follows a statement of ability ([`ABILITY`]).
     able: bool,
+}
+
+impl Clause {
+    /// The clause as said, with the negation cue that opened it.
+    fn said(&self) -> String {
+        match &self.cue {
+            Some(cue) => format!("{cue} {}", self.text),
+            None => self.text.clone(),
+        }
+    }
 }
 
 impl Extractor {
@@ -196,7 +213,7 @@ impl Extractor {
         // go through the model, which takes most of a message's time.
         let literal: Vec<Vec<Match>> = clauses
             .iter()
-            .map(|c| self.literal_matches(&c.text))
+            .map(|c| self.literal_matches(&c.said()))
             .collect();
         let unmatched: Vec<&str> = clauses
             .iter()
@@ -249,7 +266,7 @@ impl Extractor {
                 let literal_negative = self.phrasings.iter().any(|p| {
                     p.symptom == found.symptom
                         && has_negation(&p.text)
-                        && contains_words(&clause.text, &p.text)
+                        && contains_words(&clause.said(), &p.text)
                 });
                 let opposite = plenty
                     && self
@@ -330,7 +347,10 @@ impl Extractor {
             .collect())
     }
 
-    /// Symptoms a clause reports word for word: every phrasing it contains, clearly.
+    /// Symptoms a clause reports word for word: every phrasing it contains, clearly —
+    /// except a phrasing that is itself a negation with words after it, which may qualify
+    /// it ("not responding to paracetamol" is no unconscious patient): that one is loose,
+    /// and asked.
     fn literal_matches(&self, clause: &str) -> Vec<Match> {
         let mut literal: Vec<Match> = self
             .phrasings
@@ -341,7 +361,7 @@ impl Extractor {
             .map(|(phrasing, p)| Match {
                 symptom: p.symptom,
                 phrasing,
-                clear: true,
+                clear: !has_negation(&p.text) || ends_negation(clause, &p.text),
                 named: true,
             })
             .collect();
@@ -448,6 +468,17 @@ fn inabilities(text: &str) -> String {
     out.trim().to_owned()
 }
 
+/// Whether the negation `phrase`, which `clause` contains, ends it but for emphasis
+/// ("not feeding at all", "don't want to be alive anymore").
+fn ends_negation(clause: &str, phrase: &str) -> bool {
+    let after = format!(" {clause} ")
+        .rsplit_once(&format!(" {phrase} "))
+        .map_or(String::new(), |(_, after)| after.to_owned());
+    after
+        .split(' ')
+        .all(|w| w.is_empty() || EMPHASIS.contains(&w))
+}
+
 fn has_negation(text: &str) -> bool {
     text.split(' ')
         .any(|w| NEGATION_CUES.contains(&w) || w.ends_with("n't"))
@@ -479,36 +510,38 @@ fn clauses(text: &str) -> Vec<Clause> {
         for part in parts {
             let mut negated = false;
             // The negation's cue is in the clause being read, not carried over a list.
-            let mut cue_here = false;
+            let mut cue_here: Option<&str> = None;
             let mut able = false;
             let mut current: Vec<&str> = Vec::new();
-            let mut flush = |current: &mut Vec<&str>, negated: bool, cue_here: bool, able: bool| {
-                let text = current.join(" ");
-                let text = text.trim_matches(',').trim();
-                if !text.is_empty() {
-                    let mut last = text.rsplit(' ');
-                    let normal = last.next().is_some_and(|w| NORMAL_ENDINGS.contains(&w))
-                        && !(text.ends_with(" well") && last.next() == Some("as"));
-                    out.push(Clause {
-                        text: text.to_owned(),
-                        // "isn't feeding well" is the symptom again; "no headache, eyesight
-                        // fine" still reports the eyesight normal.
-                        negated: if normal {
-                            !(negated && cue_here)
-                        } else {
-                            negated
-                        },
-                        able,
-                    });
-                }
-                current.clear();
-            };
+            let mut flush =
+                |current: &mut Vec<&str>, negated: bool, cue_here: Option<&str>, able: bool| {
+                    let text = current.join(" ");
+                    let text = text.trim_matches(',').trim();
+                    if !text.is_empty() {
+                        let mut last = text.rsplit(' ');
+                        let normal = last.next().is_some_and(|w| NORMAL_ENDINGS.contains(&w))
+                            && !(text.ends_with(" well") && last.next() == Some("as"));
+                        out.push(Clause {
+                            text: text.to_owned(),
+                            // "isn't feeding well" is the symptom again; "no headache, eyesight
+                            // fine" still reports the eyesight normal.
+                            negated: if normal {
+                                !(negated && cue_here.is_some())
+                            } else {
+                                negated
+                            },
+                            cue: cue_here.map(str::to_owned),
+                            able,
+                        });
+                    }
+                    current.clear();
+                };
             for (i, word) in part.iter().enumerate() {
                 let ends_clause = word.ends_with(',');
                 let bare = word.trim_end_matches(',');
                 if JOINERS.contains(&bare) {
                     flush(&mut current, negated, cue_here, able);
-                    cue_here = false;
+                    cue_here = None;
                     if part.get(i + 1).is_some_and(|next| opens_statement(next)) {
                         negated = false;
                         able = false;
@@ -516,7 +549,7 @@ fn clauses(text: &str) -> Vec<Clause> {
                 } else if NEGATION_CUES.contains(&bare) && !negated {
                     flush(&mut current, negated, cue_here, able);
                     negated = true;
-                    cue_here = true;
+                    cue_here = Some(bare);
                 } else {
                     current.push(bare);
                     let next = part.get(i + 1).map(|w| w.trim_end_matches(','));
@@ -526,7 +559,7 @@ fn clauses(text: &str) -> Vec<Clause> {
                 }
                 if ends_clause {
                     flush(&mut current, negated, cue_here, able);
-                    cue_here = false;
+                    cue_here = None;
                     // A negation carries over a comma into a list ("no fever, cough or
                     // rash"), not into the next statement ("antacids haven't helped, heavy
                     // pressure in my chest").
@@ -731,6 +764,7 @@ mod tests {
         assert!(past.contains(&Clause {
             text: "hit my head".into(),
             negated: true,
+            cue: Some("didn't".into()),
             able: false,
         }));
     }
