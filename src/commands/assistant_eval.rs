@@ -1,5 +1,5 @@
 //! `healthsync analytics assistant-eval`: the symptom assistant against each vignette set
-//! (the team's, and a held-out set written blind), once scored on the reply to what the
+//! (the team's, and two held-out sets written blind), once scored on the reply to what the
 //! patient told and once after the patient answered its questions — top-1 and top-3
 //! accuracy of the condition, exact triage, emergencies under-triaged (and which), triage
 //! given against gold, a second rater's agreement with gold, and latency per message —
@@ -20,12 +20,12 @@ use super::bench::write_report;
 
 #[derive(Args)]
 pub struct AssistantEvalArgs {
-    /// Vignettes (TOML) to run instead of the two sets in the repository (the team's and
-    /// the held-out one, compiled in).
+    /// Vignettes (TOML) to run instead of the three sets in the repository (the team's and
+    /// the two held-out ones, compiled in).
     #[arg(long, value_name = "FILE.toml")]
     vignettes: Option<PathBuf>,
     /// List every vignette the assistant got wrong after its questions were answered (never
-    /// the held-out set's: reading them would spend it).
+    /// a held-out set's: reading them would spend it).
     #[arg(long)]
     misses: bool,
     /// Also write the report as Markdown to this file.
@@ -37,7 +37,7 @@ pub struct AssistantEvalArgs {
 struct VignetteSet {
     title: String,
     vignettes: Vec<Vignette>,
-    /// Whether `--misses` may list its errors: never for the held-out set, which reading
+    /// Whether `--misses` may list its errors: never for a held-out set, which reading
     /// them would turn into one more set the assistant is shaped on.
     may_list_misses: bool,
 }
@@ -61,10 +61,18 @@ pub async fn run(args: AssistantEvalArgs) -> anyhow::Result<ExitCode> {
                 may_list_misses: true,
             },
             VignetteSet {
-                title: "Held-out vignettes (written blind from condition names; never read \
-                        to find errors)"
+                title: "Held-out vignettes (written blind from condition names; of its \
+                        errors, only the emergencies under-triaged were read, once the \
+                        second held-out set existed)"
                     .into(),
                 vignettes: evaluation::parse(evaluation::HELD_OUT)?,
+                may_list_misses: false,
+            },
+            VignetteSet {
+                title: "Second held-out vignettes (written blind from condition names; \
+                        never read to find errors)"
+                    .into(),
+                vignettes: evaluation::parse(evaluation::HELD_OUT_2)?,
                 may_list_misses: false,
             },
         ],
