@@ -21,6 +21,10 @@ const TRIAGE_THRESHOLDS: [(Triage, f64); 4] = [
     (Triage::Consultation24, 0.3),
     (Triage::Consultation, 0.4),
 ];
+/// Said to be severe, the ranking's levels need this share of their probability: severe
+/// pain is a discriminator of its own (Manchester Triage), so a possible emergency behind
+/// it is not waited out.
+const SEVERE_SHARE: f64 = 0.5;
 /// At most this many questions to tell conditions apart in a conversation (questions
 /// about emergency signs do not count).
 pub const MAX_QUESTIONS: usize = 8;
@@ -473,17 +477,29 @@ pub fn triage(
                     .filter(|(c, _)| c.triage >= *candidate)
                     .map(|(_, p)| p)
                     .sum();
-                mass >= *threshold
+                mass >= *threshold * if evidence.severe { SEVERE_SHARE } else { 1.0 }
             })
             .map_or(Triage::SelfCare, |(candidate, _)| *candidate)
             .max(kb.conditions[first].triage);
+        let level = by_ranking.as_str().replace('_', " ");
+        // Named by the likeliest condition that needs the level, which need not lead.
+        let needing = top
+            .iter()
+            .find(|&&c| kb.conditions[c].triage >= by_ranking)
+            .map_or(first, |&c| c);
         floors.push((
             by_ranking,
-            format!(
-                "what it most likely is (such as {}) usually needs: {}",
-                kb.conditions[first].name,
-                by_ranking.as_str().replace('_', " ")
-            ),
+            if needing == first {
+                format!(
+                    "what it most likely is (such as {}) usually needs: {level}",
+                    kb.conditions[first].name
+                )
+            } else {
+                format!(
+                    "it could be {}, which needs: {level}",
+                    kb.conditions[needing].name
+                )
+            },
         ));
     }
     if by_ranking >= Triage::Emergency
@@ -903,6 +919,24 @@ mod tests {
         assert_eq!(level(&e), Triage::Consultation24);
         e.severe = true;
         assert_eq!(level(&e), Triage::Emergency);
+    }
+
+    #[test]
+    fn said_to_be_severe_a_less_likely_emergency_sets_the_level_and_is_named() {
+        let kb = kb();
+        // The cold leads; the heart attack is too unlikely to send anyone on its own.
+        let p = [0.8_f64, 0.08, 0.12];
+        let mut e = evidence(&kb, &["cough"], &[]);
+        let decision = |e: &Evidence| triage(&kb, &p, e, &RecentVitals::default());
+        assert_eq!(decision(&e).level, Triage::SelfCare);
+        e.severe = true;
+        let severe = decision(&e);
+        assert_eq!(severe.level, Triage::EmergencyAmbulance);
+        assert!(
+            severe.reasons[0].starts_with("it could be heart_attack"),
+            "{:?}",
+            severe.reasons
+        );
     }
 
     #[test]
