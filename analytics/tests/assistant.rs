@@ -150,6 +150,36 @@ fn a_symptom_phrased_as_a_negation_is_present_not_denied() {
 }
 
 #[test]
+fn a_negation_that_states_a_lack_reports_it_and_one_that_denies_a_problem_does_not() {
+    for (text, id) in [
+        ("He hasn't had a wet nappy all day.", "reduced_urine"),
+        ("I haven't peed since this morning.", "reduced_urine"),
+        (
+            "I don't know if I can keep myself safe tonight.",
+            "suicide_plan",
+        ),
+    ] {
+        let found = evidence(text);
+        let s = symptom(id);
+        assert!(found.present.contains(&s), "{text}: {found:?}");
+        // The model's reading of a negation is asked, not taken as said.
+        assert!(found.loose.contains(&s), "{text}: {found:?}");
+    }
+    for (text, id) in [
+        (
+            "I haven't had any trouble passing wind.",
+            "unable_to_pass_wind",
+        ),
+        ("No trouble swallowing.", "difficulty_swallowing"),
+    ] {
+        let found = evidence(text);
+        let s = symptom(id);
+        assert!(found.absent.contains(&s), "{text}: {found:?}");
+        assert!(!found.present.contains(&s), "{text}: {found:?}");
+    }
+}
+
+#[test]
 fn negated_symptoms_count_as_absent_and_cues_are_read() {
     let mut state = State::default();
     let reply = say(
@@ -245,6 +275,35 @@ fn suicidal_thoughts_get_crisis_advice_and_a_plan_calls_an_ambulance() {
         plan.triage.emergency_pattern.as_deref(),
         Some("suicide_plan")
     );
+}
+
+#[test]
+fn not_knowing_whether_one_can_keep_safe_keeps_the_crisis_whatever_else_is_denied() {
+    let mut state = State::default();
+    say(
+        &mut state,
+        "I've been having thoughts of ending my life.",
+        RecentVitals::default(),
+    );
+    let reply = say(
+        &mut state,
+        "I haven't taken anything, but I don't know if I can keep myself safe tonight.",
+        RecentVitals::default(),
+    );
+    assert_eq!(reply["triage"]["crisis"], true, "{reply}");
+    assert_eq!(reply["triage"]["level"], "emergency_ambulance", "{reply}");
+    // Every question answered no but the plan: thoughts and crisis lines stay.
+    let mut question = reply["question"]["symptom"].as_str().map(str::to_owned);
+    let mut last = None;
+    while let Some(symptom) = question {
+        let yes = symptom == "suicide_plan" || symptom == "suicidal_thoughts";
+        let reply = answer(&mut state, if yes { Answer::Yes } else { Answer::No });
+        question = reply.question.as_ref().map(|q| q.symptom.clone());
+        last = Some(reply);
+    }
+    let last = last.expect("a question was asked");
+    assert!(last.triage.crisis, "{last:?}");
+    assert!(last.triage.level >= Triage::Emergency, "{last:?}");
 }
 
 #[test]

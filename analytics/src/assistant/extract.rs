@@ -4,7 +4,9 @@
 //! sentence's end, as in NegEx (Chapman et al., 2001); a clause ending "is fine" or
 //! "normally" reports its symptom absent too, "haven't been able to pee" is an
 //! inability, not an absence, a phrasing that is itself a negation ("no energy", "not
-//! responding") is the symptom, and "I can walk on it" denies "can't walk on it". Each
+//! responding") is the symptom, and so, loosely, is a negated clause that the model
+//! places nearer a phrasing of a lack with its cue than without ("she hasn't passed any
+//! wind"), and "I can walk on it" denies "can't walk on it". Each
 //! clause is matched to the knowledge base's lay phrasings — literally when a phrasing
 //! appears in it, otherwise by sentence-embedding similarity. A match is clear when the
 //! clause is as close to a phrasing as two phrasings of one symptom usually are, as a
@@ -151,16 +153,17 @@ struct Match {
 struct Clause {
     text: String,
     negated: bool,
-    /// The negation cue that opened this clause, if one did: left out of `text`, which
-    /// reads what is negated, but part of what was said, which a phrasing that is itself
-    /// a negation ("not responding", "don't want to be alive") matches.
+    /// The cue of the negation that governs this clause, if one does (it may open an
+    /// earlier item of its list): left out of `text`, which reads what is negated, but
+    /// part of what was said, which a phrasing that is itself a negation ("not
+    /// responding", "don't want to be alive") matches.
     cue: Option<String>,
     /// Follows a statement of ability ([`ABILITY`]).
     able: bool,
 }
 
 impl Clause {
-    /// The clause as said, with the negation cue that opened it.
+    /// The clause as said, with the cue of the negation that governs it.
     fn said(&self) -> String {
         match &self.cue {
             Some(cue) => format!("{cue} {}", self.text),
@@ -215,30 +218,45 @@ impl Extractor {
             .iter()
             .map(|c| self.literal_matches(&c.said()))
             .collect();
-        let unmatched: Vec<&str> = clauses
+        // A negated clause is embedded as said too, with its cue, in the same pass: see
+        // [`Extractor::negation_is_the_symptom`].
+        let unmatched: Vec<(&Clause, Option<String>)> = clauses
             .iter()
             .zip(&literal)
             .filter(|(_, found)| found.is_empty())
-            .map(|(c, _)| c.text.as_str())
+            .map(|(c, _)| (c, c.cue.as_ref().map(|_| c.said())))
             .collect();
-        let mut vectors = embedder.embed(&unmatched)?.into_iter();
-        // Each unmatched clause's similarity to every phrasing, computed once (none for the
-        // others).
-        let mut similarities: Vec<Vec<f32>> = Vec::with_capacity(clauses.len());
-        for found in &literal {
-            if !found.is_empty() {
-                similarities.push(Vec::new());
-                continue;
-            }
+        let texts: Vec<&str> = unmatched
+            .iter()
+            .flat_map(|(c, said)| std::iter::once(c.text.as_str()).chain(said.as_deref()))
+            .collect();
+        let mut vectors = embedder.embed(&texts)?.into_iter();
+        let mut next_similarities = || -> Result<Vec<f32>, EmbeddingError> {
             let vector = vectors
                 .next()
                 .ok_or_else(|| EmbeddingError::Inference("fewer vectors than clauses".into()))?;
-            similarities.push(
-                self.phrasings
-                    .iter()
-                    .map(|p| cosine(&vector, &p.vector))
-                    .collect(),
-            );
+            Ok(self
+                .phrasings
+                .iter()
+                .map(|p| cosine(&vector, &p.vector))
+                .collect())
+        };
+        // Each unmatched clause's similarity to every phrasing, computed once (none for the
+        // others), and as said with its cue.
+        let mut similarities: Vec<Vec<f32>> = Vec::with_capacity(clauses.len());
+        let mut said_similarities: Vec<Vec<f32>> = Vec::with_capacity(clauses.len());
+        for (clause, found) in clauses.iter().zip(&literal) {
+            if !found.is_empty() {
+                similarities.push(Vec::new());
+                said_similarities.push(Vec::new());
+                continue;
+            }
+            similarities.push(next_similarities()?);
+            said_similarities.push(if clause.cue.is_some() {
+                next_similarities()?
+            } else {
+                Vec::new()
+            });
         }
         let clause_words = self.clause_words(embedder, &clauses, &similarities)?;
         let mut evidence = Evidence {
@@ -248,10 +266,11 @@ impl Extractor {
         };
         let mut said_clearly = BTreeSet::new();
         let says = |text: &str, words: &[&str]| words.iter().any(|w| contains_words(text, w));
-        for (((clause, literal), similarity), words) in clauses
+        for ((((clause, literal), similarity), said_similarity), words) in clauses
             .iter()
             .zip(literal)
             .zip(&similarities)
+            .zip(&said_similarities)
             .zip(&clause_words)
         {
             let found = if literal.is_empty() {
@@ -274,6 +293,15 @@ impl Extractor {
                         .iter()
                         .any(|p| p.symptom == found.symptom && says(&p.text, &SCARCITY));
                 let able = clause.able && says(&self.phrasings[found.phrasing].text, &INABILITY);
+                if clause.negated
+                    && !literal_negative
+                    && self.negation_is_the_symptom(&found, similarity, said_similarity)
+                {
+                    // Loose: the model's reading of a negation is a hint, to be asked.
+                    evidence.present.insert(found.symptom);
+                    evidence.loose.insert(found.symptom);
+                    continue;
+                }
                 // "Not many" is scarcity again: the two reversals cancel. An ability is
                 // itself the denial ("I can see fine", "no, I can walk").
                 if able || (clause.negated && !literal_negative) != opposite {
@@ -294,6 +322,27 @@ impl Extractor {
         // Said clearly in one clause, a symptom is not loose for resembling another.
         evidence.loose.retain(|s| !said_clearly.contains(s));
         Ok(evidence)
+    }
+
+    /// Whether a negated clause reports the symptom it matched rather than denying it: the
+    /// phrasing it matched best is itself a negation or a lack ("can't keep myself safe",
+    /// "can't pass wind", "fewer wet nappies"), and the clause said with its cue is closer
+    /// to it than without ("I don't know if I can keep myself safe", "she hasn't passed
+    /// any wind"). A sentence embedding barely tells a statement from its negation, but
+    /// the cue moves it towards a phrasing that shares it, and away when it denies a
+    /// problem ("no trouble swallowing" against "can't swallow").
+    fn negation_is_the_symptom(&self, found: &Match, plain: &[f32], said: &[f32]) -> bool {
+        let phrasing = &self.phrasings[found.phrasing].text;
+        let negative = has_negation(phrasing)
+            || INABILITY
+                .iter()
+                .chain(&SCARCITY)
+                .any(|w| contains_words(phrasing, w));
+        negative
+            && matches!(
+                (plain.get(found.phrasing), said.get(found.phrasing)),
+                (Some(plain), Some(said)) if said > plain
+            )
     }
 
     /// The embeddings of the content words of each clause that may match a phrasing
@@ -508,29 +557,32 @@ fn clauses(text: &str) -> Vec<Clause> {
         }
         parts.push(part);
         for part in parts {
-            let mut negated = false;
-            // The negation's cue is in the clause being read, not carried over a list.
-            let mut cue_here: Option<&str> = None;
+            // The cue of the negation in force, which a list carries over commas and
+            // joiners ("no fever, cough or rash")…
+            let mut negation: Option<&str> = None;
+            // …and whether it is in the clause being read.
+            let mut cue_here = false;
             let mut able = false;
             let mut current: Vec<&str> = Vec::new();
             let mut flush =
-                |current: &mut Vec<&str>, negated: bool, cue_here: Option<&str>, able: bool| {
+                |current: &mut Vec<&str>, negation: Option<&str>, cue_here: bool, able: bool| {
                     let text = current.join(" ");
                     let text = text.trim_matches(',').trim();
                     if !text.is_empty() {
                         let mut last = text.rsplit(' ');
                         let normal = last.next().is_some_and(|w| NORMAL_ENDINGS.contains(&w))
                             && !(text.ends_with(" well") && last.next() == Some("as"));
+                        // "isn't feeding well" is the symptom again; "no headache, eyesight
+                        // fine" still reports the eyesight normal.
+                        let negated = if normal {
+                            !(negation.is_some() && cue_here)
+                        } else {
+                            negation.is_some()
+                        };
                         out.push(Clause {
                             text: text.to_owned(),
-                            // "isn't feeding well" is the symptom again; "no headache, eyesight
-                            // fine" still reports the eyesight normal.
-                            negated: if normal {
-                                !(negated && cue_here.is_some())
-                            } else {
-                                negated
-                            },
-                            cue: cue_here.map(str::to_owned),
+                            negated,
+                            cue: negation.filter(|_| negated).map(str::to_owned),
                             able,
                         });
                     }
@@ -540,16 +592,16 @@ fn clauses(text: &str) -> Vec<Clause> {
                 let ends_clause = word.ends_with(',');
                 let bare = word.trim_end_matches(',');
                 if JOINERS.contains(&bare) {
-                    flush(&mut current, negated, cue_here, able);
-                    cue_here = None;
+                    flush(&mut current, negation, cue_here, able);
+                    cue_here = false;
                     if part.get(i + 1).is_some_and(|next| opens_statement(next)) {
-                        negated = false;
+                        negation = None;
                         able = false;
                     }
-                } else if NEGATION_CUES.contains(&bare) && !negated {
-                    flush(&mut current, negated, cue_here, able);
-                    negated = true;
-                    cue_here = Some(bare);
+                } else if NEGATION_CUES.contains(&bare) && negation.is_none() {
+                    flush(&mut current, negation, cue_here, able);
+                    negation = Some(bare);
+                    cue_here = true;
                 } else {
                     current.push(bare);
                     let next = part.get(i + 1).map(|w| w.trim_end_matches(','));
@@ -558,18 +610,18 @@ fn clauses(text: &str) -> Vec<Clause> {
                     }
                 }
                 if ends_clause {
-                    flush(&mut current, negated, cue_here, able);
-                    cue_here = None;
+                    flush(&mut current, negation, cue_here, able);
+                    cue_here = false;
                     // A negation carries over a comma into a list ("no fever, cough or
                     // rash"), not into the next statement ("antacids haven't helped, heavy
                     // pressure in my chest").
                     if !list_item_follows(&part[i + 1..]) {
-                        negated = false;
+                        negation = None;
                         able = false;
                     }
                 }
             }
-            flush(&mut current, negated, cue_here, able);
+            flush(&mut current, negation, cue_here, able);
         }
     }
     out
