@@ -68,9 +68,9 @@ const ABILITY: [&str; 6] = ["can", "could", "able", "manage", "managed", "managi
 /// …unless the next word makes it an inability after all ("can barely walk"). "can't",
 /// "cannot" and "unable" are words of their own, never taken for "can" or "able".
 const BARELY: [&str; 5] = ["barely", "hardly", "scarcely", "not", "only"];
+const INABILITY: [&str; 6] = ["can't", "cant", "cannot", "couldn't", "couldnt", "unable"];
 /// Words after a negation that only stress it ([`ends_negation`]).
 const EMPHASIS: [&str; 6] = ["at", "all", "anymore", "any", "more", "now"];
-const INABILITY: [&str; 6] = ["can't", "cant", "cannot", "couldn't", "couldnt", "unable"];
 /// Words that end a negation's scope (a contrast starts a new clause).
 const CONTRASTS: [&str; 6] = ["but", "although", "though", "however", "except", "yet"];
 /// Words that open a statement of its own ("…and it's hard", "…, my chest feels tight"):
