@@ -42,6 +42,24 @@ struct VignetteSet {
     may_list_misses: bool,
 }
 
+/// The held-out sets, oldest first, with what has been read of them.
+const HELD_OUT_SETS: [(&str, &str); 3] = [
+    (
+        "Held-out vignettes (written blind from condition names; of its errors, only the \
+         emergencies under-triaged were read, once the second held-out set had been run)",
+        evaluation::HELD_OUT,
+    ),
+    (
+        "Second held-out vignettes (written blind the same way; of its errors, only the \
+         emergencies under-triaged were read, once the third had been run)",
+        evaluation::HELD_OUT_2,
+    ),
+    (
+        "Third held-out vignettes (written blind the same way; never read to find errors)",
+        evaluation::HELD_OUT_3,
+    ),
+];
+
 pub async fn run(args: AssistantEvalArgs) -> anyhow::Result<ExitCode> {
     let sets = match &args.vignettes {
         Some(path) => {
@@ -53,37 +71,22 @@ pub async fn run(args: AssistantEvalArgs) -> anyhow::Result<ExitCode> {
                 may_list_misses: true,
             }]
         }
-        None => vec![
-            VignetteSet {
+        None => {
+            let mut sets = vec![VignetteSet {
                 title: "The team's vignettes (also read to find what the assistant gets wrong)"
                     .into(),
                 vignettes: evaluation::parse(evaluation::VIGNETTES)?,
                 may_list_misses: true,
-            },
-            VignetteSet {
-                title: "Held-out vignettes (written blind from condition names; of its \
-                        errors, only the emergencies under-triaged were read, once the \
-                        second held-out set had been run)"
-                    .into(),
-                vignettes: evaluation::parse(evaluation::HELD_OUT)?,
-                may_list_misses: false,
-            },
-            VignetteSet {
-                title: "Second held-out vignettes (written blind the same way; of its \
-                        errors, only the emergencies under-triaged were read, once the \
-                        third had been run)"
-                    .into(),
-                vignettes: evaluation::parse(evaluation::HELD_OUT_2)?,
-                may_list_misses: false,
-            },
-            VignetteSet {
-                title: "Third held-out vignettes (written blind the same way; never read to \
-                        find errors)"
-                    .into(),
-                vignettes: evaluation::parse(evaluation::HELD_OUT_3)?,
-                may_list_misses: false,
-            },
-        ],
+            }];
+            for (title, text) in HELD_OUT_SETS {
+                sets.push(VignetteSet {
+                    title: title.into(),
+                    vignettes: evaluation::parse(text)?,
+                    may_list_misses: false,
+                });
+            }
+            sets
+        }
     };
     let assistant = Assistant::load()?;
     let total: usize = sets.iter().map(|set| 2 * set.vignettes.len()).sum();

@@ -212,23 +212,20 @@ impl Extractor {
     pub fn evidence(&self, embedder: &Embedder, text: &str) -> Result<Evidence, EmbeddingError> {
         let normalised = inabilities(&normalise(text));
         let clauses = clauses(&normalised);
+        let said: Vec<String> = clauses.iter().map(Clause::said).collect();
         // A clause that contains a phrasing word for word is matched by it; only the others
         // go through the model, which takes most of a message's time.
-        let literal: Vec<Vec<Match>> = clauses
-            .iter()
-            .map(|c| self.literal_matches(&c.said()))
-            .collect();
+        let literal: Vec<Vec<Match>> = said.iter().map(|s| self.literal_matches(s)).collect();
         // A negated clause is embedded as said too, with its cue, in the same pass: see
         // [`Extractor::negation_is_the_symptom`].
-        let unmatched: Vec<(&Clause, Option<String>)> = clauses
+        let texts: Vec<&str> = clauses
             .iter()
+            .zip(&said)
             .zip(&literal)
             .filter(|(_, found)| found.is_empty())
-            .map(|(c, _)| (c, c.cue.as_ref().map(|_| c.said())))
-            .collect();
-        let texts: Vec<&str> = unmatched
-            .iter()
-            .flat_map(|(c, said)| std::iter::once(c.text.as_str()).chain(said.as_deref()))
+            .flat_map(|((c, said), _)| {
+                std::iter::once(c.text.as_str()).chain(c.cue.as_ref().map(|_| said.as_str()))
+            })
             .collect();
         let mut vectors = embedder.embed(&texts)?.into_iter();
         let mut next_similarities = || -> Result<Vec<f32>, EmbeddingError> {
@@ -266,8 +263,9 @@ impl Extractor {
         };
         let mut said_clearly = BTreeSet::new();
         let says = |text: &str, words: &[&str]| words.iter().any(|w| contains_words(text, w));
-        for ((((clause, literal), similarity), said_similarity), words) in clauses
+        for (((((clause, said), literal), similarity), said_similarity), words) in clauses
             .iter()
+            .zip(&said)
             .zip(literal)
             .zip(&similarities)
             .zip(&said_similarities)
@@ -285,7 +283,7 @@ impl Extractor {
                 let literal_negative = self.phrasings.iter().any(|p| {
                     p.symptom == found.symptom
                         && has_negation(&p.text)
-                        && contains_words(&clause.said(), &p.text)
+                        && contains_words(said, &p.text)
                 });
                 let opposite = plenty
                     && self
