@@ -39,8 +39,10 @@ pub const HELD_OUT: &str = include_str!("../../eval/held_out.toml");
 /// Written the same way before the first held-out set's under-triaged emergencies were
 /// read (`analytics/eval/held_out_2.toml`)…
 pub const HELD_OUT_2: &str = include_str!("../../eval/held_out_2.toml");
-/// …and before the second's were (`analytics/eval/held_out_3.toml`).
+/// …before the second's were (`analytics/eval/held_out_3.toml`)…
 pub const HELD_OUT_3: &str = include_str!("../../eval/held_out_3.toml");
+/// …and before the third's were (`analytics/eval/held_out_4.toml`).
+pub const HELD_OUT_4: &str = include_str!("../../eval/held_out_4.toml");
 /// Messages sent before timing starts.
 const WARM_UP: usize = 10;
 
@@ -359,7 +361,8 @@ mod tests {
     #[test]
     fn every_vignette_set_parses_and_names_known_conditions_at_every_level() {
         let kb = KnowledgeBase::bundled().unwrap();
-        let sets = [VIGNETTES, HELD_OUT, HELD_OUT_2, HELD_OUT_3].map(|text| parse(text).unwrap());
+        let sets = [VIGNETTES, HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4]
+            .map(|text| parse(text).unwrap());
         for vignettes in &sets {
             assert!(vignettes.len() >= 60);
             check_vignettes(&kb, vignettes);
