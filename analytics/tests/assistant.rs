@@ -60,6 +60,30 @@ fn labels(reply: &serde_json::Value, key: &str) -> Vec<String> {
 }
 
 #[test]
+fn a_message_reads_the_same_whether_its_words_were_met_before_or_not() {
+    // A fresh assistant has met none of the message's words: the first reading embeds
+    // them, the second finds them kept.
+    let fresh = Assistant::load().unwrap();
+    let text = "my tummy really hurts, throat feels scratchy and my kneecap throbs after \
+                trampolining";
+    let first = fresh.evidence(text).unwrap();
+    let again = fresh.evidence(text).unwrap();
+    assert_eq!(first, again);
+    assert_eq!(
+        first,
+        evidence(text),
+        "as read by an assistant that met other words"
+    );
+    for clear in ["abdominal_pain", "sore_throat"] {
+        assert!(
+            first.present.contains(&symptom(clear)),
+            "{clear}: {first:?}"
+        );
+        assert!(!first.loose.contains(&symptom(clear)), "{clear}: {first:?}");
+    }
+}
+
+#[test]
 fn a_negation_rules_out_only_what_it_clearly_names() {
     let travel = symptom("recent_travel_abroad");
     let fever = symptom("fever");

@@ -144,6 +144,29 @@ fn padding_does_not_leak_into_the_mean() {
 }
 
 #[test]
+fn a_batch_shared_among_passes_and_threads_embeds_each_text_as_alone() {
+    let (_serial, model) = embedder();
+    // Lengths far apart, so that the batch is cut into passes run side by side.
+    let texts = [
+        "cough",
+        "my ankle is swollen and I can't put any weight on it since I fell off the kerb",
+        "rash",
+        "dizzy",
+        "I have had a pounding headache behind my eyes for three days and light hurts",
+        "sore throat",
+        "she keeps being sick and hasn't had a wet nappy since this morning",
+        "itchy",
+    ];
+    let batched = model.embed(&texts).expect("embed batch");
+    assert_eq!(batched.len(), texts.len());
+    for (text, vector) in texts.iter().zip(&batched) {
+        let alone = model.embed_one(text).expect("embed alone");
+        let c = cosine(&alone, vector);
+        assert!(c > 0.9999, "{text:?}: alone against in the batch {c}");
+    }
+}
+
+#[test]
 fn the_same_text_gives_the_same_vector() {
     let (_serial, model) = embedder();
     let text = "my chest feels tight when I climb stairs";

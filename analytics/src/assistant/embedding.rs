@@ -12,15 +12,16 @@
 //!
 //! Texts are cut at [`MAX_TOKENS`] tokens (special tokens included): sentence-transformers'
 //! `max_seq_length` for this model, so a long text embeds the same as there. A batch is padded
-//! to its longest text only, and split by length when padding would cost more than another
-//! pass of the model ([`passes`]).
+//! to its longest text only, split by length when padding would cost more than another
+//! pass of the model, and its passes run side by side on the machine's cores
+//! ([`schedule`]).
 
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
-use tokenizers::{PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Encoding, PaddingStrategy, Tokenizer, TruncationParams};
 
 /// Where `deploy/setup.sh` installs the model, and where [`model_dir`] looks by default.
 pub const DEFAULT_MODEL_DIR: &str = "/var/cache/healthsync-setup/models/all-MiniLM-L6-v2";
@@ -80,6 +81,9 @@ pub struct Embedder {
     tokenizer: Tokenizer,
     device: Device,
     dimensions: usize,
+    /// Threads a batch's passes of the model are shared among: one pass barely uses a
+    /// second core (its matrices are too small for the product to be split).
+    threads: usize,
 }
 
 // Shared by async handlers through an Arc: keep it Send + Sync.
@@ -144,6 +148,7 @@ impl Embedder {
             tokenizer,
             device,
             dimensions: config.hidden_size,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         })
     }
 
@@ -173,13 +178,49 @@ impl Embedder {
             .iter()
             .map(|e| e.get_attention_mask().iter().filter(|&&m| m == 1).count())
             .collect();
+        let plan = schedule(&lengths, self.threads);
+        let done = std::thread::scope(|scope| {
+            // The first thread's passes run on this one.
+            let mut plan = plan.iter();
+            let here = plan.next();
+            let run = |passes: &Vec<Vec<usize>>| self.embed_passes(passes, &encodings, &lengths);
+            let others: Vec<_> = plan
+                .map(|passes| scope.spawn(move || run(passes)))
+                .collect();
+            let mut done = vec![here.map_or(Ok(Vec::new()), run)];
+            for thread in others {
+                done.push(thread.join().unwrap_or_else(|_| {
+                    Err(EmbeddingError::Inference(
+                        "a thread of the model failed".into(),
+                    ))
+                }));
+            }
+            done
+        });
         let mut vectors = vec![Vec::new(); encodings.len()];
-        for pass in passes(&lengths) {
+        for embedded in done {
+            for (i, vector) in embedded? {
+                vectors[i] = vector;
+            }
+        }
+        Ok(vectors)
+    }
+
+    /// One thread's share of a batch: its texts' vectors, each with the text's index.
+    /// `lengths` are the texts' lengths in tokens, padding left out.
+    fn embed_passes(
+        &self,
+        passes: &[Vec<usize>],
+        encodings: &[Encoding],
+        lengths: &[usize],
+    ) -> Result<Vec<(usize, Vec<f32>)>, EmbeddingError> {
+        let mut vectors = Vec::new();
+        for pass in passes {
             let len = pass.iter().map(|&i| lengths[i]).max().unwrap_or(0);
             let mut ids = Vec::with_capacity(pass.len() * len);
             let mut type_ids = Vec::with_capacity(pass.len() * len);
             let mut mask = Vec::with_capacity(pass.len() * len);
-            for &i in &pass {
+            for &i in pass {
                 ids.extend_from_slice(&encodings[i].get_ids()[..len]);
                 type_ids.extend_from_slice(&encodings[i].get_type_ids()[..len]);
                 mask.extend_from_slice(&encodings[i].get_attention_mask()[..len]);
@@ -187,9 +228,7 @@ impl Embedder {
             let embedded = self
                 .forward(ids, type_ids, mask, (pass.len(), len))
                 .map_err(inference_error)?;
-            for (i, vector) in pass.into_iter().zip(embedded) {
-                vectors[i] = vector;
-            }
+            vectors.extend(pass.iter().copied().zip(embedded));
         }
         Ok(vectors)
     }
@@ -231,39 +270,118 @@ impl Embedder {
 }
 
 /// Tokens of compute a pass of the model costs beyond its texts' own (reading the
-/// encoder's weights once): about 6 ms on the development machine, the time of some 20
+/// encoder's weights once): about 7 ms on the development machine, the time of some 25
 /// tokens in a batch.
-const PASS_COST_TOKENS: usize = 20;
+const PASS_COST_TOKENS: usize = 25;
 
-/// The texts (indexes) embedded together in each pass of the model. A batch is padded to
-/// its longest text, so short texts beside a long one pay for tokens they do not have;
-/// the texts, sorted by length, are cut into the runs that cost least, padding and
-/// [`PASS_COST_TOKENS`] per pass counted (a shortest-path over cut points).
-fn passes(lengths: &[usize]) -> Vec<Vec<usize>> {
+/// For each thread, its passes of the model, each a list of text indexes.
+type Plan = Vec<Vec<Vec<usize>>>;
+
+/// The passes of the model each of `threads` threads makes, for
+/// texts of these token lengths. A batch is padded to its longest text, so short texts
+/// beside a long one pay for tokens they do not have, and every pass pays
+/// [`PASS_COST_TOKENS`]; passes run side by side on the threads. The texts are sorted by
+/// length and cut into runs; for each number of runs, two cuts are tried, the one that
+/// costs least in all and the one whose costliest run costs least (shortest paths over
+/// cut points), their passes are shared out costliest first to the least-loaded thread,
+/// and the plan that finishes first is taken (the cheaper of two that finish together).
+fn schedule(lengths: &[usize], threads: usize) -> Plan {
     let mut order: Vec<usize> = (0..lengths.len()).collect();
     order.sort_by_key(|&i| lengths[i]);
     let n = order.len();
-    // cheapest[k]: the least cost of embedding the k shortest texts, and where its last
-    // pass starts.
-    let mut cheapest = vec![(0usize, 0usize); n + 1];
-    for end in 1..=n {
-        let longest = lengths[order[end - 1]];
-        cheapest[end] = (0..end)
-            .map(|start| {
-                let cost = cheapest[start].0 + (end - start) * longest + PASS_COST_TOKENS;
-                (cost, start)
-            })
-            .min()
-            .unwrap_or((0, 0));
+    let cost =
+        |start: usize, end: usize| (end - start) * lengths[order[end - 1]] + PASS_COST_TOKENS;
+    let threads = threads.max(1);
+    let mut best: Option<((usize, usize), Plan)> = None;
+    for combine in [|a: usize, b: usize| a + b, usize::max] {
+        for cuts in cuts_into_runs(n, &cost, combine) {
+            let mut runs: Vec<(usize, Vec<usize>)> = cuts
+                .windows(2)
+                .map(|w| (cost(w[0], w[1]), order[w[0]..w[1]].to_vec()))
+                .collect();
+            let total = runs.iter().map(|(cost, _)| cost).sum::<usize>();
+            runs.sort_by_key(|(cost, _)| std::cmp::Reverse(*cost));
+            let mut loads = vec![0usize; threads];
+            let mut plan = vec![Vec::new(); threads];
+            for (cost, run) in runs {
+                let least = (0..threads).min_by_key(|&t| loads[t]).unwrap_or(0);
+                loads[least] += cost;
+                plan[least].push(run);
+            }
+            let finish = (loads.iter().copied().max().unwrap_or(0), total);
+            if best.as_ref().is_none_or(|(b, _)| finish < *b) {
+                best = Some((finish, plan));
+            }
+        }
     }
-    let mut runs = Vec::new();
-    let mut end = n;
-    while end > 0 {
-        let start = cheapest[end].1;
-        runs.push(order[start..end].to_vec());
-        end = start;
+    let mut plan = best.map(|(_, plan)| plan).unwrap_or_default();
+    plan.retain(|passes| !passes.is_empty());
+    plan
+}
+
+/// For each number of runs k in 1..=n, the cut of 0..n into k runs that makes
+/// `combine` of the runs' costs least, as its k + 1 cut points (a shortest path).
+fn cuts_into_runs(
+    n: usize,
+    cost: &impl Fn(usize, usize) -> usize,
+    combine: fn(usize, usize) -> usize,
+) -> Vec<Vec<usize>> {
+    // least[k][end]: the least combined cost of 0..end in k runs, and where the last starts.
+    let mut least = vec![vec![None::<(usize, usize)>; n + 1]; n + 1];
+    least[0][0] = Some((0, 0));
+    for k in 1..=n {
+        for end in k..=n {
+            least[k][end] = (k - 1..end)
+                .filter_map(|start| {
+                    least[k - 1][start]
+                        .map(|(before, _)| (combine(before, cost(start, end)), start))
+                })
+                .min();
+        }
     }
-    runs
+    (1..=n)
+        .map(|k| {
+            let mut cuts = vec![n];
+            let mut end = n;
+            for runs_left in (1..=k).rev() {
+                end = least[runs_left][end].map_or(0, |(_, start)| start);
+                cuts.push(end);
+            }
+            cuts.reverse();
+            cuts
+        })
+        .collect()
+}
+
+/// The dot product: for the embedder's vectors (unit length) their cosine similarity,
+/// computed in a fraction of [`cosine`]'s time, which a message's comparison with every
+/// phrasing of the knowledge base needs.
+///
+/// # Panics
+/// When the lengths differ.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "dot product of vectors of different lengths"
+    );
+    // Sums in LANES independent lanes, which the compiler may keep in SIMD registers (one
+    // running sum is a chain it must add in order).
+    const LANES: usize = 16;
+    let mut sums = [0f32; LANES];
+    let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = a_chunks
+        .remainder()
+        .iter()
+        .zip(b_chunks.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for lane in 0..LANES {
+            sums[lane] += x[lane] * y[lane];
+        }
+    }
+    sums.iter().sum::<f32>() + tail
 }
 
 /// Cosine similarity, in [-1, 1]: for the embedder's vectors (unit length) it is their dot
@@ -295,22 +413,60 @@ mod tests {
         v.iter().map(|x| x / norm).collect()
     }
 
+    /// A plan's passes, each sorted, the passes of each thread sorted, the threads sorted.
+    fn sorted(mut plan: Plan) -> Plan {
+        for passes in &mut plan {
+            passes.iter_mut().for_each(|p| p.sort_unstable());
+            passes.sort();
+        }
+        plan.sort();
+        plan
+    }
+
     #[test]
     fn short_texts_are_embedded_apart_from_a_long_one_only_when_it_saves_compute() {
-        let sorted = |mut runs: Vec<Vec<usize>>| {
-            runs.iter_mut().for_each(|r| r.sort_unstable());
-            runs.sort();
-            runs
-        };
         // Five words beside a long clause would pay for 5 × 27 padded tokens.
         assert_eq!(
-            sorted(passes(&[4, 3, 30, 3, 4, 3])),
-            [vec![0, 1, 3, 4, 5], vec![2]]
+            sorted(schedule(&[4, 3, 30, 3, 4, 3], 1)),
+            [[vec![0, 1, 3, 4, 5], vec![2]]]
         );
         // Texts of about one length share one pass.
-        assert_eq!(sorted(passes(&[10, 12, 11, 9])), [vec![0, 1, 2, 3]]);
-        assert_eq!(passes(&[7]), [vec![0]]);
-        assert!(passes(&[]).is_empty());
+        assert_eq!(sorted(schedule(&[10, 12, 11, 9], 1)), [[vec![0, 1, 2, 3]]]);
+        assert_eq!(schedule(&[7], 1), [[vec![0]]]);
+        assert!(schedule(&[], 1).is_empty());
+    }
+
+    #[test]
+    fn passes_run_side_by_side_when_that_finishes_sooner() {
+        // One pass costs 4 × 30 + 25 tokens; two side by side 2 × 30 + 25 each.
+        assert_eq!(
+            sorted(schedule(&[30, 29, 30, 28], 2)),
+            [[vec![0, 2]], [vec![1, 3]]]
+        );
+        // The short texts' pass and the long one's run side by side.
+        assert_eq!(
+            sorted(schedule(&[4, 3, 30, 3, 4, 3], 2)),
+            [[vec![0, 1, 3, 4, 5]], [vec![2]]]
+        );
+        // Every text is embedded once.
+        let lengths = [5, 9, 14, 3, 22, 7, 7, 11, 4, 16, 30, 6];
+        for threads in 1..=4 {
+            let plan = schedule(&lengths, threads);
+            assert!(plan.len() <= threads);
+            let mut all: Vec<usize> = plan.into_iter().flatten().flatten().collect();
+            all.sort_unstable();
+            assert_eq!(all, (0..lengths.len()).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn dot_of_unit_vectors_is_their_cosine() {
+        // Longer than a lane group, with a tail.
+        let a = unit(&(0..37).map(|i| (i as f32 * 0.37).sin()).collect::<Vec<_>>());
+        let b = unit(&(0..37).map(|i| (i as f32 * 0.11).cos()).collect::<Vec<_>>());
+        assert!((dot(&a, &b) - cosine(&a, &b)).abs() < 1e-6);
+        assert!((dot(&a, &a) - 1.0).abs() < 1e-6);
+        assert_eq!(dot(&[2.0, 3.0], &[4.0, -1.0]), 5.0);
     }
 
     #[test]

@@ -12,11 +12,14 @@
 //! clause is as close to a phrasing as two phrasings of one symptom usually are, as a
 //! whole and word by word; otherwise it is loose. A negation rules out only a symptom its
 //! clause is that close to as a whole. The text is read for duration ("for 3 weeks") and
-//! severity ("worst ever") cues.
+//! severity ("worst ever") cues. A message takes one batch of the model: its unmatched
+//! clauses, negated ones also with their cue, and the words not met before (a word's
+//! vector is kept once made).
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
-use super::embedding::{Embedder, EmbeddingError, cosine};
+use super::embedding::{Embedder, EmbeddingError, cosine, dot};
 use super::knowledge::KnowledgeBase;
 use super::reasoning::Evidence;
 
@@ -36,6 +39,8 @@ const CLEAR: f32 = 0.72;
 /// phrasing of its symptom, 0.75. A sentence embedding rates "it looks a funny shape"
 /// close to "face looks lopsided"; the face missing from the clause shows word by word.
 const CLEAR_COVERAGE: f32 = 0.75;
+/// How many words of patients' messages [`Extractor`] keeps the vectors of: some 15 MB.
+const SEEN_WORDS: usize = 10_000;
 /// Words that carry no symptom of their own: left out of a phrasing's coverage.
 const FUNCTION_WORDS: [&str; 40] = [
     "a", "an", "the", "i", "i'm", "i've", "me", "my", "it", "it's", "its", "is", "are", "am",
@@ -124,6 +129,10 @@ pub struct Extractor {
     words: Vec<Vec<f32>>,
     /// …and where to find each.
     word_index: HashMap<String, usize>,
+    /// Other words of patients' messages, embedded alone when first met: a word's vector
+    /// never changes, and most messages repeat words earlier ones used. Emptied when it
+    /// holds [`SEEN_WORDS`].
+    seen_words: Mutex<HashMap<String, Arc<[f32]>>>,
     /// How many symptoms the knowledge base has.
     symptoms: usize,
 }
@@ -135,6 +144,9 @@ struct Phrasing {
     vector: Vec<f32>,
     /// Its content words (indexes into [`Extractor::words`]).
     words: Vec<usize>,
+    /// It is itself a negation, an inability or a lack ("not responding", "can't pass
+    /// wind", "fewer wet nappies").
+    negative: bool,
 }
 
 /// A symptom a clause reports.
@@ -196,6 +208,11 @@ impl Extractor {
             .map(|((symptom, text), vector)| Phrasing {
                 symptom,
                 words: content_words(&text).map(|w| word_index[w]).collect(),
+                negative: has_negation(&text)
+                    || INABILITY
+                        .iter()
+                        .chain(&SCARCITY)
+                        .any(|w| contains_words(&text, w)),
                 text,
                 vector,
             })
@@ -205,6 +222,7 @@ impl Extractor {
             phrasings,
             words,
             word_index,
+            seen_words: Mutex::new(HashMap::new()),
         })
     }
 
@@ -214,48 +232,82 @@ impl Extractor {
         let clauses = clauses(&normalised);
         let said: Vec<String> = clauses.iter().map(Clause::said).collect();
         // A clause that contains a phrasing word for word is matched by it; only the others
-        // go through the model, which takes most of a message's time.
-        let literal: Vec<Vec<Match>> = said.iter().map(|s| self.literal_matches(s)).collect();
-        // A negated clause is embedded as said too, with its cue, in the same pass: see
-        // [`Extractor::negation_is_the_symptom`].
-        let texts: Vec<&str> = clauses
-            .iter()
-            .zip(&said)
-            .zip(&literal)
-            .filter(|(_, found)| found.is_empty())
-            .flat_map(|((c, said), _)| {
+        // go through the model, which takes most of a message's time…
+        let mut found: Vec<Vec<Match>> = said.iter().map(|s| self.literal_matches(s)).collect();
+        let unmatched = || {
+            clauses
+                .iter()
+                .zip(&said)
+                .zip(&found)
+                .filter(|(_, found)| found.is_empty())
+                .map(|(clause_said, _)| clause_said)
+        };
+        // …in one pass, with what their matches may call for: a negated clause as said,
+        // with its cue (see [`Extractor::negation_is_the_symptom`]), and the words not met
+        // before of every clause, for [`Extractor::mark_clear`].
+        let mut words: HashMap<&str, Arc<[f32]>> = HashMap::new();
+        let mut new_words: BTreeSet<&str> = BTreeSet::new();
+        {
+            let seen = self.seen_words();
+            let unmatched_words = unmatched()
+                .flat_map(|(c, _)| content_words(&c.text))
+                .filter(|w| !self.word_index.contains_key(*w));
+            for word in unmatched_words {
+                match seen.get(word) {
+                    Some(vector) => _ = words.insert(word, vector.clone()),
+                    None => _ = new_words.insert(word),
+                }
+            }
+        }
+        let texts: Vec<&str> = unmatched()
+            .flat_map(|(c, said)| {
                 std::iter::once(c.text.as_str()).chain(c.cue.as_ref().map(|_| said.as_str()))
             })
+            .chain(new_words.iter().copied())
             .collect();
         let mut vectors = embedder.embed(&texts)?.into_iter();
-        let mut next_similarities = || -> Result<Vec<f32>, EmbeddingError> {
-            let vector = vectors
-                .next()
-                .ok_or_else(|| EmbeddingError::Inference("fewer vectors than clauses".into()))?;
-            Ok(self
-                .phrasings
-                .iter()
-                .map(|p| cosine(&vector, &p.vector))
-                .collect())
-        };
-        // Each unmatched clause's similarity to every phrasing, computed once (none for the
-        // others), and as said with its cue.
+        // Each unmatched clause's similarity to every phrasing, and as said when negated
+        // (none for the others).
         let mut similarities: Vec<Vec<f32>> = Vec::with_capacity(clauses.len());
         let mut said_similarities: Vec<Vec<f32>> = Vec::with_capacity(clauses.len());
-        for (clause, found) in clauses.iter().zip(&literal) {
+        for (clause, found) in clauses.iter().zip(&mut found) {
             if !found.is_empty() {
                 similarities.push(Vec::new());
                 said_similarities.push(Vec::new());
                 continue;
             }
-            similarities.push(next_similarities()?);
-            said_similarities.push(if clause.cue.is_some() {
-                next_similarities()?
-            } else {
-                Vec::new()
+            let similarity = self.similarities(&next_vector(&mut vectors)?);
+            *found = self.similar_matches(&similarity);
+            similarities.push(similarity);
+            said_similarities.push(match clause.cue {
+                Some(_) => self.similarities(&next_vector(&mut vectors)?),
+                None => Vec::new(),
             });
         }
-        let clause_words = self.clause_words(embedder, &clauses, &similarities)?;
+        if !new_words.is_empty() {
+            let mut seen = self.seen_words();
+            for word in new_words {
+                let vector: Arc<[f32]> = next_vector(&mut vectors)?.into();
+                if seen.len() >= SEEN_WORDS {
+                    seen.clear();
+                }
+                seen.insert(word.to_owned(), vector.clone());
+                words.insert(word, vector);
+            }
+        }
+        for ((clause, found), similarity) in clauses.iter().zip(&mut found).zip(&similarities) {
+            // Only a clause close to a phrasing as a whole may match it clearly.
+            if similarity.iter().any(|&sim| sim >= CLEAR) {
+                let clause_words: Vec<&[f32]> = content_words(&clause.text)
+                    .filter_map(|w| match self.word_index.get(w) {
+                        Some(&i) => Some(self.words[i].as_slice()),
+                        None => words.get(w).map(|v| &v[..]),
+                    })
+                    .collect();
+                self.mark_clear(found, similarity, &clause_words);
+            }
+        }
+
         let mut evidence = Evidence {
             duration_days: duration_days(&normalised),
             severe: severe(&normalised),
@@ -263,19 +315,13 @@ impl Extractor {
         };
         let mut said_clearly = BTreeSet::new();
         let says = |text: &str, words: &[&str]| words.iter().any(|w| contains_words(text, w));
-        for (((((clause, said), literal), similarity), said_similarity), words) in clauses
+        for ((((clause, said), found), similarity), said_similarity) in clauses
             .iter()
             .zip(&said)
-            .zip(literal)
+            .zip(found)
             .zip(&similarities)
             .zip(&said_similarities)
-            .zip(&clause_words)
         {
-            let found = if literal.is_empty() {
-                self.similar_matches(similarity, words)
-            } else {
-                literal
-            };
             let plenty = says(&clause.text, &PLENTY);
             for found in found {
                 // A phrasing that itself says "can't" or "not" ("can't stop coughing") is
@@ -322,6 +368,23 @@ impl Extractor {
         Ok(evidence)
     }
 
+    fn seen_words(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<[f32]>>> {
+        // A panic while the lock was held cannot leave a vector half written: the map is
+        // still good.
+        self.seen_words
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A text's similarity to every phrasing, in order: the dot product, both vectors
+    /// being the embedder's, of unit length.
+    fn similarities(&self, vector: &[f32]) -> Vec<f32> {
+        self.phrasings
+            .iter()
+            .map(|p| dot(vector, &p.vector))
+            .collect()
+    }
+
     /// Whether a negated clause reports the symptom it matched rather than denying it: the
     /// phrasing it matched best is itself a negation or a lack ("can't keep myself safe",
     /// "can't pass wind", "fewer wet nappies"), and the clause said with its cue is closer
@@ -330,68 +393,11 @@ impl Extractor {
     /// the cue moves it towards a phrasing that shares it, and away when it denies a
     /// problem ("no trouble swallowing" against "can't swallow").
     fn negation_is_the_symptom(&self, found: &Match, plain: &[f32], said: &[f32]) -> bool {
-        let phrasing = &self.phrasings[found.phrasing].text;
-        let negative = has_negation(phrasing)
-            || INABILITY
-                .iter()
-                .chain(&SCARCITY)
-                .any(|w| contains_words(phrasing, w));
-        negative
+        self.phrasings[found.phrasing].negative
             && matches!(
                 (plain.get(found.phrasing), said.get(found.phrasing)),
                 (Some(plain), Some(said)) if said > plain
             )
-    }
-
-    /// The embeddings of the content words of each clause that may match a phrasing
-    /// clearly (none for the others); known words are looked up, the rest embedded in one
-    /// batch.
-    fn clause_words(
-        &self,
-        embedder: &Embedder,
-        clauses: &[Clause],
-        similarities: &[Vec<f32>],
-    ) -> Result<Vec<Vec<Vec<f32>>>, EmbeddingError> {
-        let may_be_clear: Vec<bool> = similarities
-            .iter()
-            .map(|s| s.iter().any(|&sim| sim >= CLEAR))
-            .collect();
-        let candidates = || {
-            clauses
-                .iter()
-                .zip(&may_be_clear)
-                .filter(|(_, m)| **m)
-                .map(|(c, _)| c)
-        };
-        let unknown: BTreeSet<&str> = candidates()
-            .flat_map(|c| content_words(&c.text))
-            .filter(|w| !self.word_index.contains_key(*w))
-            .collect();
-        let unknown: Vec<&str> = unknown.into_iter().collect();
-        let fresh: HashMap<&str, Vec<f32>> = if unknown.is_empty() {
-            HashMap::new()
-        } else {
-            unknown
-                .iter()
-                .copied()
-                .zip(embedder.embed(&unknown)?)
-                .collect()
-        };
-        Ok(clauses
-            .iter()
-            .zip(&may_be_clear)
-            .map(|(c, &m)| {
-                if !m {
-                    return Vec::new();
-                }
-                content_words(&c.text)
-                    .filter_map(|w| match self.word_index.get(w) {
-                        Some(&i) => Some(self.words[i].clone()),
-                        None => fresh.get(w).cloned(),
-                    })
-                    .collect()
-            })
-            .collect())
     }
 
     /// Symptoms a clause reports word for word: every phrasing it contains, clearly —
@@ -418,17 +424,13 @@ impl Extractor {
     }
 
     /// Symptoms a clause that contains no phrasing resembles: the best embedding match and
-    /// its close runners-up. `similarities` are the clause's to each phrasing, in order;
-    /// `words` its words' embeddings.
-    fn similar_matches(&self, similarities: &[f32], words: &[Vec<f32>]) -> Vec<Match> {
+    /// its close runners-up, loose until [`Extractor::mark_clear`] finds otherwise.
+    /// `similarities` are the clause's to each phrasing, in order.
+    fn similar_matches(&self, similarities: &[f32]) -> Vec<Match> {
         let mut best_per_symptom = vec![(f32::MIN, 0); self.symptoms];
-        let mut clear = vec![false; self.symptoms];
         for (i, (p, &similarity)) in self.phrasings.iter().zip(similarities).enumerate() {
             if similarity > best_per_symptom[p.symptom].0 {
                 best_per_symptom[p.symptom] = (similarity, i);
-            }
-            if similarity >= CLEAR && !clear[p.symptom] {
-                clear[p.symptom] = self.coverage(p, words) >= CLEAR_COVERAGE;
             }
         }
         let best = best_per_symptom
@@ -445,17 +447,34 @@ impl Extractor {
             .map(|(symptom, (similarity, phrasing))| Match {
                 symptom,
                 phrasing,
-                clear: clear[symptom],
+                clear: false,
                 named: similarity >= CLEAR,
             })
             .collect()
+    }
+
+    /// Marks clear each match of a clause with a phrasing of its symptom that the clause is
+    /// close to as a whole ([`CLEAR`]) and word by word ([`CLEAR_COVERAGE`]): `words` are
+    /// the embeddings of its content words.
+    fn mark_clear(&self, found: &mut [Match], similarities: &[f32], words: &[&[f32]]) {
+        for m in found {
+            m.clear = self
+                .phrasings
+                .iter()
+                .zip(similarities)
+                .any(|(p, &similarity)| {
+                    p.symptom == m.symptom
+                        && similarity >= CLEAR
+                        && self.coverage(p, words) >= CLEAR_COVERAGE
+                });
+        }
     }
 
     /// How well a clause's words cover a phrasing's content words: for each of them its
     /// best similarity to a word of the clause (words embedded alone), averaged; 1 for a
     /// phrasing of function words only. This is BERTScore's recall (Zhang et al., 2020)
     /// with the words embedded out of context.
-    fn coverage(&self, phrasing: &Phrasing, clause_words: &[Vec<f32>]) -> f32 {
+    fn coverage(&self, phrasing: &Phrasing, clause_words: &[&[f32]]) -> f32 {
         if phrasing.words.is_empty() {
             return 1.0;
         }
@@ -471,6 +490,13 @@ impl Extractor {
             .sum();
         total / phrasing.words.len() as f32
     }
+}
+
+/// The next of a batch's vectors, which the model gives one per text.
+fn next_vector(vectors: &mut impl Iterator<Item = Vec<f32>>) -> Result<Vec<f32>, EmbeddingError> {
+    vectors
+        .next()
+        .ok_or_else(|| EmbeddingError::Inference("fewer vectors than texts".into()))
 }
 
 /// Embeds many texts, a batch at a time.
