@@ -11,17 +11,17 @@
 //! similarity.
 //!
 //! Texts are cut at [`MAX_TOKENS`] tokens (special tokens included): sentence-transformers'
-//! `max_seq_length` for this model, so a long text embeds the same as there. A batch is padded
-//! to its longest text only, split by length when padding would cost more than another
-//! pass of the model, and its passes run side by side on the machine's cores
-//! ([`schedule`]).
+//! `max_seq_length` for this model, so a long text embeds the same as there. A batch is
+//! shared among the machine's cores ([`share_out`]), each making one pass of the model over
+//! its texts packed end to end ([`pack`]), each text attending only to itself: no padding
+//! after every short text, and no pass per length.
 
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
-use tokenizers::{Encoding, PaddingStrategy, Tokenizer, TruncationParams};
+use candle_core::{DType, Device, Module, Tensor};
+use candle_nn::{Embedding, LayerNorm, VarBuilder};
+use candle_transformers::models::bert::{BertEncoder, Config};
+use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
 /// Where `deploy/setup.sh` installs the model, and where [`model_dir`] looks by default.
 pub const DEFAULT_MODEL_DIR: &str = "/var/cache/healthsync-setup/models/all-MiniLM-L6-v2";
@@ -77,12 +77,12 @@ fn inference_error(err: impl std::fmt::Display) -> EmbeddingError {
 /// all-MiniLM-L6-v2, loaded once and shared: `embed` takes `&self`, and the embedder is
 /// `Send + Sync`, so one instance in an `Arc` serves concurrent callers.
 pub struct Embedder {
-    model: BertModel,
+    embeddings: Embeddings,
+    encoder: BertEncoder,
     tokenizer: Tokenizer,
     device: Device,
     dimensions: usize,
-    /// Threads a batch's passes of the model are shared among: one pass barely uses a
-    /// second core (its matrices are too small for the product to be split).
+    /// Threads a batch is shared among ([`share_out`]).
     threads: usize,
 }
 
@@ -121,11 +121,9 @@ impl Embedder {
         let tokenizer_path = dir.join("tokenizer.json");
         let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
             .map_err(|e| load_error(&tokenizer_path.display().to_string(), e))?;
-        // The file pads every input to 128 tokens; pad a batch to its longest text instead
-        // (pooling ignores padding either way), keeping the file's pad token.
-        let mut padding = tokenizer.get_padding().cloned().unwrap_or_default();
-        padding.strategy = PaddingStrategy::BatchLongest;
-        tokenizer.with_padding(Some(padding));
+        // The file pads every input to 128 tokens; texts are packed instead (see
+        // [`Embedder::embed_packed`]).
+        tokenizer.with_padding(None);
         tokenizer
             .with_truncation(Some(TruncationParams {
                 max_length: MAX_TOKENS.min(config.max_position_embeddings),
@@ -140,11 +138,23 @@ impl Embedder {
             .map_err(|e| load_error(&weights_path.display().to_string(), e))?;
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
             .map_err(|e| load_error(&weights_path.display().to_string(), e))?;
-        let model = BertModel::load(vb, &config)
+        // Checkpoints saved from a task model name their tensors under its type ("bert.").
+        let load = |vb: VarBuilder| -> candle_core::Result<(Embeddings, BertEncoder)> {
+            Ok((
+                Embeddings::load(vb.pp("embeddings"), &config)?,
+                BertEncoder::load(vb.pp("encoder"), &config)?,
+            ))
+        };
+        let (embeddings, encoder) = load(vb.clone())
+            .or_else(|err| match &config.model_type {
+                Some(prefix) => load(vb.pp(prefix)).map_err(|_| err),
+                None => Err(err),
+            })
             .map_err(|e| load_error(&weights_path.display().to_string(), e))?;
 
         Ok(Embedder {
-            model,
+            embeddings,
+            encoder,
             tokenizer,
             device,
             dimensions: config.hidden_size,
@@ -167,25 +177,15 @@ impl Embedder {
             .tokenizer
             .encode_batch_fast(texts.to_vec(), true)
             .map_err(inference_error)?;
-        let len = encodings.iter().map(|e| e.len()).max().unwrap_or(0);
-        if encodings.iter().any(|e| e.len() != len) {
-            return Err(EmbeddingError::Inference(
-                "tokenizer did not pad the batch to one length".into(),
-            ));
-        }
-        // Padding is at the end: a text's tokens are the first `lengths[i]`.
-        let lengths: Vec<usize> = encodings
-            .iter()
-            .map(|e| e.get_attention_mask().iter().filter(|&&m| m == 1).count())
-            .collect();
-        let plan = schedule(&lengths, self.threads);
+        let lengths: Vec<usize> = encodings.iter().map(Encoding::len).collect();
+        let shares = share_out(&lengths, self.threads);
         let done = std::thread::scope(|scope| {
-            // The first thread's passes run on this one.
-            let mut plan = plan.iter();
-            let here = plan.next();
-            let run = |passes: &Vec<Vec<usize>>| self.embed_passes(passes, &encodings, &lengths);
-            let others: Vec<_> = plan
-                .map(|passes| scope.spawn(move || run(passes)))
+            // The first share is embedded on this thread.
+            let mut shares = shares.iter();
+            let here = shares.next();
+            let run = |share: &Vec<usize>| self.embed_packed(share, &encodings);
+            let others: Vec<_> = shares
+                .map(|share| scope.spawn(move || run(share)))
                 .collect();
             let mut done = vec![here.map_or(Ok(Vec::new()), run)];
             for thread in others {
@@ -206,33 +206,6 @@ impl Embedder {
         Ok(vectors)
     }
 
-    /// One thread's share of a batch: its texts' vectors, each with the text's index.
-    /// `lengths` are the texts' lengths in tokens, padding left out.
-    fn embed_passes(
-        &self,
-        passes: &[Vec<usize>],
-        encodings: &[Encoding],
-        lengths: &[usize],
-    ) -> Result<Vec<(usize, Vec<f32>)>, EmbeddingError> {
-        let mut vectors = Vec::new();
-        for pass in passes {
-            let len = pass.iter().map(|&i| lengths[i]).max().unwrap_or(0);
-            let mut ids = Vec::with_capacity(pass.len() * len);
-            let mut type_ids = Vec::with_capacity(pass.len() * len);
-            let mut mask = Vec::with_capacity(pass.len() * len);
-            for &i in pass {
-                ids.extend_from_slice(&encodings[i].get_ids()[..len]);
-                type_ids.extend_from_slice(&encodings[i].get_type_ids()[..len]);
-                mask.extend_from_slice(&encodings[i].get_attention_mask()[..len]);
-            }
-            let embedded = self
-                .forward(ids, type_ids, mask, (pass.len(), len))
-                .map_err(inference_error)?;
-            vectors.extend(pass.iter().copied().zip(embedded));
-        }
-        Ok(vectors)
-    }
-
     /// Embeds one text: [`embed`](Self::embed) of a batch of one.
     pub fn embed_one(&self, text: &str) -> Result<Vec<f32>, EmbeddingError> {
         self.embed(&[text])?
@@ -240,117 +213,203 @@ impl Embedder {
             .ok_or_else(|| EmbeddingError::Inference("no vector for the text".into()))
     }
 
-    /// The encoder, then mean pooling over the attention mask, then L2 normalisation.
+    /// One pass of the model over the texts `share` indexes, each given with its index.
+    /// The texts are packed end to end into rows ([`pack`]), each attending only to its
+    /// own tokens, with positions counted from its own start: the model computes for each
+    /// what it would alone, without a pass per length or padding after every short text.
+    fn embed_packed(
+        &self,
+        share: &[usize],
+        encodings: &[Encoding],
+    ) -> Result<Vec<(usize, Vec<f32>)>, EmbeddingError> {
+        let rows = pack(share, |i| encodings[i].len());
+        let width = rows
+            .iter()
+            .map(|row| row.iter().map(|&i| encodings[i].len()).sum::<usize>())
+            .max()
+            .unwrap_or(0);
+        let cells = rows.len() * width;
+        let (mut ids, mut type_ids, mut positions) = (
+            Vec::with_capacity(cells),
+            Vec::with_capacity(cells),
+            Vec::with_capacity(cells),
+        );
+        // Which text of its row each token belongs to; padding to the row's width is a
+        // segment of its own, so that no text attends to it.
+        let mut segments: Vec<Vec<usize>> = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut segment = Vec::with_capacity(width);
+            for (s, &i) in row.iter().enumerate() {
+                ids.extend_from_slice(encodings[i].get_ids());
+                type_ids.extend_from_slice(encodings[i].get_type_ids());
+                positions.extend(0..encodings[i].len() as u32);
+                segment.extend(std::iter::repeat_n(s, encodings[i].len()));
+            }
+            let padding = width - segment.len();
+            ids.extend(std::iter::repeat_n(0, padding));
+            type_ids.extend(std::iter::repeat_n(0, padding));
+            positions.extend(std::iter::repeat_n(0, padding));
+            segment.extend(std::iter::repeat_n(row.len(), padding));
+            segments.push(segment);
+        }
+        // Added to the attention scores: 0 within a text, the most negative f32 across
+        // texts, as BERT masks padding (its softmax then gives those tokens no weight).
+        let mask: Vec<f32> = segments
+            .iter()
+            .flat_map(|segment| {
+                segment.iter().flat_map(move |a| {
+                    segment
+                        .iter()
+                        .map(move |b| if a == b { 0.0 } else { f32::MIN })
+                })
+            })
+            .collect();
+        let hidden = self
+            .forward(ids, type_ids, positions, mask, (rows.len(), width))
+            .map_err(inference_error)?;
+        let mut vectors = Vec::with_capacity(share.len());
+        for (row, states) in rows.iter().zip(&hidden) {
+            let mut start = 0;
+            for &i in row {
+                let tokens = &states[start..start + encodings[i].len()];
+                start += tokens.len();
+                vectors.push((i, mean_normalised(tokens, self.dimensions)));
+            }
+        }
+        Ok(vectors)
+    }
+
+    /// The embeddings and the encoder over rows of `shape` (rows, width): each token's
+    /// last hidden state.
     fn forward(
         &self,
         ids: Vec<u32>,
         type_ids: Vec<u32>,
-        mask: Vec<u32>,
+        positions: Vec<u32>,
+        mask: Vec<f32>,
         shape: (usize, usize),
-    ) -> candle_core::Result<Vec<Vec<f32>>> {
+    ) -> candle_core::Result<Vec<Vec<Vec<f32>>>> {
+        let (rows, width) = shape;
         let ids = Tensor::from_vec(ids, shape, &self.device)?;
         let type_ids = Tensor::from_vec(type_ids, shape, &self.device)?;
-        let mask = Tensor::from_vec(mask, shape, &self.device)?;
-        // (batch, len, hidden)
-        let hidden = self.model.forward(&ids, &type_ids, Some(&mask))?;
-        // (batch, len, 1): 1 for a text's tokens, 0 for padding
-        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let summed = hidden.broadcast_mul(&mask)?.sum(1)?; // (batch, hidden)
-        // sentence-transformers clamps the token count at 1e-9 (it is at least 2 here)
-        let counts = mask.sum(1)?.clamp(1e-9f32, f32::MAX)?; // (batch, 1)
-        let mean = summed.broadcast_div(&counts)?;
-        // torch.nn.functional.normalize: x / max(‖x‖, 1e-12)
-        let norms = mean
-            .sqr()?
-            .sum_keepdim(1)?
-            .sqrt()?
-            .clamp(1e-12f32, f32::MAX)?;
-        mean.broadcast_div(&norms)?.to_vec2::<f32>()
+        let positions = Tensor::from_vec(positions, shape, &self.device)?;
+        // (rows, 1, width, width): broadcast over the attention heads
+        let mask = Tensor::from_vec(mask, (rows, 1, width, width), &self.device)?;
+        let embedded = self.embeddings.forward(&ids, &type_ids, &positions)?;
+        self.encoder.forward(&embedded, &mask)?.to_vec3::<f32>()
     }
+}
+
+/// BERT's input embeddings, with each token's position given rather than counted from the
+/// row's start (candle's own count from the start, which packed texts cannot use).
+struct Embeddings {
+    words: Embedding,
+    positions: Embedding,
+    token_types: Embedding,
+    layer_norm: LayerNorm,
+}
+
+impl Embeddings {
+    fn load(vb: VarBuilder, config: &Config) -> candle_core::Result<Embeddings> {
+        let hidden = config.hidden_size;
+        Ok(Embeddings {
+            words: candle_nn::embedding(config.vocab_size, hidden, vb.pp("word_embeddings"))?,
+            positions: candle_nn::embedding(
+                config.max_position_embeddings,
+                hidden,
+                vb.pp("position_embeddings"),
+            )?,
+            token_types: candle_nn::embedding(
+                config.type_vocab_size,
+                hidden,
+                vb.pp("token_type_embeddings"),
+            )?,
+            layer_norm: candle_nn::layer_norm(hidden, config.layer_norm_eps, vb.pp("LayerNorm"))?,
+        })
+    }
+
+    fn forward(
+        &self,
+        ids: &Tensor,
+        type_ids: &Tensor,
+        positions: &Tensor,
+    ) -> candle_core::Result<Tensor> {
+        let summed = ((self.words.forward(ids)? + self.token_types.forward(type_ids)?)?
+            + self.positions.forward(positions)?)?;
+        self.layer_norm.forward(&summed)
+    }
+}
+
+/// sentence-transformers' pooling: the mean of a text's token states (`[CLS]` and `[SEP]`
+/// included), then `torch.nn.functional.normalize`, x / max(‖x‖, 1e-12).
+fn mean_normalised(states: &[Vec<f32>], dimensions: usize) -> Vec<f32> {
+    let mut mean = vec![0f32; dimensions];
+    for state in states {
+        for (m, x) in mean.iter_mut().zip(state) {
+            *m += x;
+        }
+    }
+    let count = states.len().max(1) as f32;
+    mean.iter_mut().for_each(|m| *m /= count);
+    let norm = mean.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+    mean.iter_mut().for_each(|m| *m /= norm);
+    mean
 }
 
 /// Tokens of compute a pass of the model costs beyond its texts' own (reading the
 /// encoder's weights once): about 7 ms on the development machine, the time of some 25
-/// tokens in a batch.
+/// tokens.
 const PASS_COST_TOKENS: usize = 25;
 
-/// For each thread, its passes of the model, each a list of text indexes.
-type Plan = Vec<Vec<Vec<usize>>>;
-
-/// The passes of the model each of `threads` threads makes, for
-/// texts of these token lengths. A batch is padded to its longest text, so short texts
-/// beside a long one pay for tokens they do not have, and every pass pays
-/// [`PASS_COST_TOKENS`]; passes run side by side on the threads. The texts are sorted by
-/// length and cut into runs; for each number of runs, two cuts are tried, the one that
-/// costs least in all and the one whose costliest run costs least (shortest paths over
-/// cut points), their passes are shared out costliest first to the least-loaded thread,
-/// and the plan that finishes first is taken (the cheaper of two that finish together).
-fn schedule(lengths: &[usize], threads: usize) -> Plan {
+/// The texts (indexes) each thread embeds in its one pass, for texts of these token
+/// lengths: one pass barely uses a second core (its matrices are too small for the
+/// product to be split), so a batch is shared among up to `threads` threads, each pass
+/// costing [`PASS_COST_TOKENS`] beside its tokens. Longest first, each text goes to the
+/// thread with the least to do, for the number of threads that finishes first (the fewest
+/// of those that finish together).
+fn share_out(lengths: &[usize], threads: usize) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..lengths.len()).collect();
-    order.sort_by_key(|&i| lengths[i]);
-    let n = order.len();
-    let cost =
-        |start: usize, end: usize| (end - start) * lengths[order[end - 1]] + PASS_COST_TOKENS;
-    let threads = threads.max(1);
-    let mut best: Option<((usize, usize), Plan)> = None;
-    for combine in [|a: usize, b: usize| a + b, usize::max] {
-        for cuts in cuts_into_runs(n, &cost, combine) {
-            let mut runs: Vec<(usize, Vec<usize>)> = cuts
-                .windows(2)
-                .map(|w| (cost(w[0], w[1]), order[w[0]..w[1]].to_vec()))
-                .collect();
-            let total = runs.iter().map(|(cost, _)| cost).sum::<usize>();
-            runs.sort_by_key(|(cost, _)| std::cmp::Reverse(*cost));
-            let mut loads = vec![0usize; threads];
-            let mut plan = vec![Vec::new(); threads];
-            for (cost, run) in runs {
-                let least = (0..threads).min_by_key(|&t| loads[t]).unwrap_or(0);
-                loads[least] += cost;
-                plan[least].push(run);
-            }
-            let finish = (loads.iter().copied().max().unwrap_or(0), total);
-            if best.as_ref().is_none_or(|(b, _)| finish < *b) {
-                best = Some((finish, plan));
-            }
+    order.sort_by_key(|&i| std::cmp::Reverse(lengths[i]));
+    let mut best: Option<(usize, Vec<Vec<usize>>)> = None;
+    for used in 1..=threads.clamp(1, lengths.len().max(1)) {
+        let mut loads = vec![PASS_COST_TOKENS; used];
+        let mut shares = vec![Vec::new(); used];
+        for &i in &order {
+            let least = (0..used).min_by_key(|&t| loads[t]).unwrap_or(0);
+            loads[least] += lengths[i];
+            shares[least].push(i);
+        }
+        let finish = loads.iter().copied().max().unwrap_or(0);
+        if best.as_ref().is_none_or(|(b, _)| finish < *b) {
+            best = Some((finish, shares));
         }
     }
-    let mut plan = best.map(|(_, plan)| plan).unwrap_or_default();
-    plan.retain(|passes| !passes.is_empty());
-    plan
+    let mut shares = best.map(|(_, shares)| shares).unwrap_or_default();
+    shares.retain(|share| !share.is_empty());
+    shares
 }
 
-/// For each number of runs k in 1..=n, the cut of 0..n into k runs that makes
-/// `combine` of the runs' costs least, as its k + 1 cut points (a shortest path).
-fn cuts_into_runs(
-    n: usize,
-    cost: &impl Fn(usize, usize) -> usize,
-    combine: fn(usize, usize) -> usize,
-) -> Vec<Vec<usize>> {
-    // least[k][end]: the least combined cost of 0..end in k runs, and where the last starts.
-    let mut least = vec![vec![None::<(usize, usize)>; n + 1]; n + 1];
-    least[0][0] = Some((0, 0));
-    for k in 1..=n {
-        for end in k..=n {
-            least[k][end] = (k - 1..end)
-                .filter_map(|start| {
-                    least[k - 1][start]
-                        .map(|(before, _)| (combine(before, cost(start, end)), start))
-                })
-                .min();
+/// Tokens a row of packed texts holds, unless one text is longer: attention compares every
+/// token of a row with every other, so rows are kept short (a message's clauses run to a
+/// few dozen tokens).
+const ROW_TOKENS: usize = 64;
+
+/// The texts (indexes) packed end to end into each row: as few rows as hold them at
+/// [`ROW_TOKENS`] a row (or the longest text's length), longest first, each text into the
+/// row with the fewest tokens, so that the rows, padded to the longest, come out even.
+fn pack(texts: &[usize], length: impl Fn(usize) -> usize) -> Vec<Vec<usize>> {
+    let mut order = texts.to_vec();
+    order.sort_by_key(|&i| std::cmp::Reverse(length(i)));
+    let capacity = order.first().map_or(1, |&i| length(i)).max(ROW_TOKENS);
+    let total: usize = order.iter().map(|&i| length(i)).sum();
+    let mut rows: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); total.div_ceil(capacity)];
+    for i in order {
+        if let Some((used, row)) = rows.iter_mut().min_by_key(|(used, _)| *used) {
+            *used += length(i);
+            row.push(i);
         }
     }
-    (1..=n)
-        .map(|k| {
-            let mut cuts = vec![n];
-            let mut end = n;
-            for runs_left in (1..=k).rev() {
-                end = least[runs_left][end].map_or(0, |(_, start)| start);
-                cuts.push(end);
-            }
-            cuts.reverse();
-            cuts
-        })
-        .collect()
+    rows.into_iter().map(|(_, row)| row).collect()
 }
 
 /// The dot product: for the embedder's vectors (unit length) their cosine similarity,
@@ -413,50 +472,53 @@ mod tests {
         v.iter().map(|x| x / norm).collect()
     }
 
-    /// A plan's passes, each sorted, the passes of each thread sorted, the threads sorted.
-    fn sorted(mut plan: Plan) -> Plan {
-        for passes in &mut plan {
-            passes.iter_mut().for_each(|p| p.sort_unstable());
-            passes.sort();
-        }
-        plan.sort();
-        plan
+    fn sorted(mut shares: Vec<Vec<usize>>) -> Vec<Vec<usize>> {
+        shares.iter_mut().for_each(|s| s.sort_unstable());
+        shares.sort();
+        shares
     }
 
     #[test]
-    fn short_texts_are_embedded_apart_from_a_long_one_only_when_it_saves_compute() {
-        // Five words beside a long clause would pay for 5 × 27 padded tokens.
+    fn a_batch_is_shared_among_threads_only_when_that_finishes_sooner() {
+        // Alone: 25 + 3 + 4 tokens; side by side: 25 + 4 on the slower thread.
+        assert_eq!(sorted(share_out(&[3, 4], 2)), [vec![0], vec![1]]);
+        assert_eq!(sorted(share_out(&[3, 4], 1)), [vec![0, 1]]);
+        // The long text on one thread, the short ones on the other.
         assert_eq!(
-            sorted(schedule(&[4, 3, 30, 3, 4, 3], 1)),
-            [[vec![0, 1, 3, 4, 5], vec![2]]]
+            sorted(share_out(&[4, 3, 30, 3, 4, 3], 2)),
+            [vec![0, 1, 3, 4, 5], vec![2]]
         );
-        // Texts of about one length share one pass.
-        assert_eq!(sorted(schedule(&[10, 12, 11, 9], 1)), [[vec![0, 1, 2, 3]]]);
-        assert_eq!(schedule(&[7], 1), [[vec![0]]]);
-        assert!(schedule(&[], 1).is_empty());
-    }
-
-    #[test]
-    fn passes_run_side_by_side_when_that_finishes_sooner() {
-        // One pass costs 4 × 30 + 25 tokens; two side by side 2 × 30 + 25 each.
-        assert_eq!(
-            sorted(schedule(&[30, 29, 30, 28], 2)),
-            [[vec![0, 2]], [vec![1, 3]]]
-        );
-        // The short texts' pass and the long one's run side by side.
-        assert_eq!(
-            sorted(schedule(&[4, 3, 30, 3, 4, 3], 2)),
-            [[vec![0, 1, 3, 4, 5]], [vec![2]]]
-        );
+        assert_eq!(share_out(&[7], 4), [vec![0]]);
+        assert!(share_out(&[], 2).is_empty());
         // Every text is embedded once.
         let lengths = [5, 9, 14, 3, 22, 7, 7, 11, 4, 16, 30, 6];
         for threads in 1..=4 {
-            let plan = schedule(&lengths, threads);
-            assert!(plan.len() <= threads);
-            let mut all: Vec<usize> = plan.into_iter().flatten().flatten().collect();
+            let shares = share_out(&lengths, threads);
+            assert!(shares.len() <= threads);
+            let mut all: Vec<usize> = shares.into_iter().flatten().collect();
             all.sort_unstable();
             assert_eq!(all, (0..lengths.len()).collect::<Vec<_>>());
         }
+    }
+
+    #[test]
+    fn texts_are_packed_longest_first_into_as_few_even_rows_as_hold_them() {
+        let lengths = [30, 40, 20, 10, 70, 5];
+        let rows = pack(&[0, 1, 2, 3, 4, 5], |i| lengths[i]);
+        // The longest text sets the rows' room, 70: 175 tokens take three rows.
+        assert_eq!(rows, [vec![4], vec![1, 3, 5], vec![0, 2]]);
+        // 100 tokens take two rows of ROW_TOKENS, filled evenly.
+        let rows = pack(&[0, 1, 2, 3, 4], |_| 20);
+        assert_eq!(rows, [vec![0, 2, 4], vec![1, 3]]);
+        assert!(pack(&[], |_| 1).is_empty());
+    }
+
+    #[test]
+    fn pooling_averages_the_states_and_normalises() {
+        let v = mean_normalised(&[vec![1.0, 2.0, 0.0], vec![3.0, 2.0, 0.0]], 3);
+        let expected = unit(&[2.0, 2.0, 0.0]);
+        assert!(v.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-6));
+        assert_eq!(mean_normalised(&[vec![0.0, 0.0]], 2), [0.0, 0.0]);
     }
 
     #[test]

@@ -80,9 +80,10 @@ const EMPHASIS: [&str; 6] = ["at", "all", "anymore", "any", "more", "now"];
 const CONTRASTS: [&str; 6] = ["but", "although", "though", "however", "except", "yet"];
 /// Words that open a statement of its own ("…and it's hard", "…, my chest feels tight"):
 /// a negation does not carry over a joiner or comma into one.
-const STATEMENT_OPENERS: [&str; 16] = [
-    "i", "i'm", "i've", "im", "ive", "it", "it's", "its", "my", "he", "she", "his", "her", "they",
-    "we", "there's",
+const STATEMENT_OPENERS: [&str; 25] = [
+    "i", "i'm", "i've", "im", "ive", "it", "it's", "its", "my", "he", "he's", "hes", "she",
+    "she's", "shes", "his", "her", "they", "they're", "theyre", "their", "we", "we're", "you're",
+    "there's",
 ];
 /// A segment after a comma this short continues a negated list.
 const LIST_ITEM_WORDS: usize = 2;
@@ -126,7 +127,7 @@ const AGONY: [&str; 3] = ["agony", "agonising", "agonizing"];
 pub struct Extractor {
     phrasings: Vec<Phrasing>,
     /// The content words of all phrasings, each embedded alone…
-    words: Vec<Vec<f32>>,
+    words: Vec<Arc<[f32]>>,
     /// …and where to find each.
     word_index: HashMap<String, usize>,
     /// Other words of patients' messages, embedded alone when first met: a word's vector
@@ -196,7 +197,10 @@ impl Extractor {
         let vectors = embed_all(embedder, &texts)?;
         let vocabulary: BTreeSet<&str> = texts.iter().flat_map(|t| content_words(t)).collect();
         let vocabulary: Vec<&str> = vocabulary.into_iter().collect();
-        let words = embed_all(embedder, &vocabulary)?;
+        let words = embed_all(embedder, &vocabulary)?
+            .into_iter()
+            .map(Arc::from)
+            .collect();
         let word_index: HashMap<String, usize> = vocabulary
             .iter()
             .enumerate()
@@ -234,36 +238,16 @@ impl Extractor {
         // A clause that contains a phrasing word for word is matched by it; only the others
         // go through the model, which takes most of a message's time…
         let mut found: Vec<Vec<Match>> = said.iter().map(|s| self.literal_matches(s)).collect();
-        let unmatched = || {
-            clauses
-                .iter()
-                .zip(&said)
-                .zip(&found)
-                .filter(|(_, found)| found.is_empty())
-                .map(|(clause_said, _)| clause_said)
-        };
-        // …in one pass, with what their matches may call for: a negated clause as said,
-        // with its cue (see [`Extractor::negation_is_the_symptom`]), and the words not met
-        // before of every clause, for [`Extractor::mark_clear`].
-        let mut words: HashMap<&str, Arc<[f32]>> = HashMap::new();
-        let mut new_words: BTreeSet<&str> = BTreeSet::new();
-        {
-            let seen = self.seen_words();
-            let unmatched_words = unmatched()
-                .flat_map(|(c, _)| content_words(&c.text))
-                .filter(|w| !self.word_index.contains_key(*w));
-            for word in unmatched_words {
-                match seen.get(word) {
-                    Some(vector) => _ = words.insert(word, vector.clone()),
-                    None => _ = new_words.insert(word),
-                }
-            }
-        }
-        let texts: Vec<&str> = unmatched()
-            .flat_map(|(c, said)| {
+        // …with a negated clause as said too, with its cue (see
+        // [`Extractor::negation_is_the_symptom`]), in the same batch.
+        let texts: Vec<&str> = clauses
+            .iter()
+            .zip(&said)
+            .zip(&found)
+            .filter(|(_, found)| found.is_empty())
+            .flat_map(|((c, said), _)| {
                 std::iter::once(c.text.as_str()).chain(c.cue.as_ref().map(|_| said.as_str()))
             })
-            .chain(new_words.iter().copied())
             .collect();
         let mut vectors = embedder.embed(&texts)?.into_iter();
         // Each unmatched clause's similarity to every phrasing, and as said when negated
@@ -284,25 +268,28 @@ impl Extractor {
                 None => Vec::new(),
             });
         }
-        if !new_words.is_empty() {
-            let mut seen = self.seen_words();
-            for word in new_words {
-                let vector: Arc<[f32]> = next_vector(&mut vectors)?.into();
-                if seen.len() >= SEEN_WORDS {
-                    seen.clear();
-                }
-                seen.insert(word.to_owned(), vector.clone());
-                words.insert(word, vector);
-            }
-        }
-        for ((clause, found), similarity) in clauses.iter().zip(&mut found).zip(&similarities) {
-            // Only a clause close to a phrasing as a whole may match it clearly.
-            if similarity.iter().any(|&sim| sim >= CLEAR) {
+        // A clause close to a phrasing as a whole may match it clearly: its words decide.
+        let may_be_clear: Vec<bool> = similarities
+            .iter()
+            .map(|s| s.iter().any(|&sim| sim >= CLEAR))
+            .collect();
+        let words = self.word_vectors(
+            embedder,
+            clauses
+                .iter()
+                .zip(&may_be_clear)
+                .filter(|(_, may)| **may)
+                .flat_map(|(c, _)| content_words(&c.text)),
+        )?;
+        for (((clause, found), similarity), may) in clauses
+            .iter()
+            .zip(&mut found)
+            .zip(&similarities)
+            .zip(may_be_clear)
+        {
+            if may {
                 let clause_words: Vec<&[f32]> = content_words(&clause.text)
-                    .filter_map(|w| match self.word_index.get(w) {
-                        Some(&i) => Some(self.words[i].as_slice()),
-                        None => words.get(w).map(|v| &v[..]),
-                    })
+                    .filter_map(|w| words.get(w).map(|v| &v[..]))
                     .collect();
                 self.mark_clear(found, similarity, &clause_words);
             }
@@ -366,6 +353,46 @@ impl Extractor {
         // Said clearly in one clause, a symptom is not loose for resembling another.
         evidence.loose.retain(|s| !said_clearly.contains(s));
         Ok(evidence)
+    }
+
+    /// The vectors of these words, each embedded alone: the knowledge base's looked up,
+    /// those met before taken from [`Extractor::seen_words`], the others embedded in one
+    /// batch (and kept).
+    fn word_vectors<'t>(
+        &self,
+        embedder: &Embedder,
+        words: impl Iterator<Item = &'t str>,
+    ) -> Result<HashMap<&'t str, Arc<[f32]>>, EmbeddingError> {
+        let mut vectors: HashMap<&str, Arc<[f32]>> = HashMap::new();
+        let mut new_words: BTreeSet<&str> = BTreeSet::new();
+        {
+            let seen = self.seen_words();
+            for word in words {
+                let known = match self.word_index.get(word) {
+                    Some(&i) => Some(self.words[i].clone()),
+                    None => seen.get(word).cloned(),
+                };
+                match known {
+                    Some(vector) => _ = vectors.insert(word, vector),
+                    None => _ = new_words.insert(word),
+                }
+            }
+        }
+        if new_words.is_empty() {
+            return Ok(vectors);
+        }
+        let new_words: Vec<&str> = new_words.into_iter().collect();
+        let embedded = embedder.embed(&new_words)?;
+        let mut seen = self.seen_words();
+        for (word, vector) in new_words.into_iter().zip(embedded) {
+            let vector: Arc<[f32]> = vector.into();
+            if seen.len() >= SEEN_WORDS {
+                seen.clear();
+            }
+            seen.insert(word.to_owned(), vector.clone());
+            vectors.insert(word, vector);
+        }
+        Ok(vectors)
     }
 
     fn seen_words(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<[f32]>>> {
@@ -813,6 +840,15 @@ mod tests {
         assert_eq!(
             texts(&clauses(&text)),
             [("cough", true), ("my chest is tight", false)]
+        );
+        let text = normalise("He's not really drinking it and he's getting more muddled");
+        assert_eq!(
+            texts(&clauses(&text)),
+            [
+                ("he's", false),
+                ("really drinking it", true),
+                ("he's getting more muddled", false)
+            ]
         );
     }
 
