@@ -55,7 +55,8 @@ const HELD_OUT_SETS: [(&str, &str); 4] = [
         evaluation::HELD_OUT_2,
     ),
     (
-        "Third held-out vignettes (written blind the same way; never read to find errors)",
+        "Third held-out vignettes (written blind the same way; of its errors, only the \
+         emergencies under-triaged were read, once the fourth had been run)",
         evaluation::HELD_OUT_3,
     ),
     (
