@@ -12,9 +12,9 @@
 //! clause is as close to a phrasing as two phrasings of one symptom usually are, as a
 //! whole and word by word; otherwise it is loose. A negation rules out only a symptom its
 //! clause is that close to as a whole. The text is read for duration ("for 3 weeks") and
-//! severity ("worst ever") cues. A message takes one batch of the model: its unmatched
-//! clauses, negated ones also with their cue, and the words not met before (a word's
-//! vector is kept once made).
+//! severity ("worst ever") cues. A message takes one batch of the model (its unmatched
+//! clauses, negated ones also with their cue), and a second for the words not met before
+//! of the clauses that may match clearly (a word's vector is kept once made).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
