@@ -464,6 +464,16 @@ pub fn triage(
         ));
     }
 
+    if evidence.present.is_empty() {
+        // Nothing recognised: the ranking is the priors alone, which cannot reassure.
+        floors.push((
+            Triage::Consultation,
+            "no symptom was recognised in what you said, so how urgent it is cannot be told: \
+             describe it in other words, or ask NHS 111 or a doctor"
+                .into(),
+        ));
+    }
+
     let top = ranked(posterior);
     let mut by_ranking = Triage::SelfCare;
     if let Some(&first) = top.first().filter(|&&c| posterior[c] > 0.0) {
@@ -937,6 +947,39 @@ mod tests {
             "{:?}",
             severe.reasons
         );
+    }
+
+    #[test]
+    fn nothing_recognised_is_never_self_care() {
+        let kb = kb();
+        let priors = priors(&kb, Profile::default());
+        let nothing = Evidence::default();
+        let decision = triage(
+            &kb,
+            &posterior(&kb, &priors, &nothing),
+            &nothing,
+            &RecentVitals::default(),
+        );
+        assert_eq!(decision.level, Triage::Consultation);
+        assert!(decision.reasons[0].starts_with("no symptom was recognised"));
+        // Symptoms denied are not symptoms recognised.
+        let denied = evidence(&kb, &[], &["sore_throat", "cough"]);
+        let decision = triage(
+            &kb,
+            &posterior(&kb, &priors, &denied),
+            &denied,
+            &RecentVitals::default(),
+        );
+        assert_eq!(decision.level, Triage::Consultation);
+        // Recognised, and the ranking decides.
+        let said = evidence(&kb, &["sore_throat", "cough"], &[]);
+        let decision = triage(
+            &kb,
+            &posterior(&kb, &priors, &said),
+            &said,
+            &RecentVitals::default(),
+        );
+        assert_eq!(decision.level, Triage::SelfCare, "{decision:?}");
     }
 
     #[test]
