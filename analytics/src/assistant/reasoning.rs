@@ -953,33 +953,23 @@ mod tests {
     fn nothing_recognised_is_never_self_care() {
         let kb = kb();
         let priors = priors(&kb, Profile::default());
-        let nothing = Evidence::default();
-        let decision = triage(
-            &kb,
-            &posterior(&kb, &priors, &nothing),
-            &nothing,
-            &RecentVitals::default(),
-        );
-        assert_eq!(decision.level, Triage::Consultation);
-        assert!(decision.reasons[0].starts_with("no symptom was recognised"));
+        let decide = |e: &Evidence| {
+            triage(
+                &kb,
+                &posterior(&kb, &priors, e),
+                e,
+                &RecentVitals::default(),
+            )
+        };
+        let nothing = decide(&Evidence::default());
+        assert_eq!(nothing.level, Triage::Consultation);
+        assert!(nothing.reasons[0].starts_with("no symptom was recognised"));
         // Symptoms denied are not symptoms recognised.
-        let denied = evidence(&kb, &[], &["sore_throat", "cough"]);
-        let decision = triage(
-            &kb,
-            &posterior(&kb, &priors, &denied),
-            &denied,
-            &RecentVitals::default(),
-        );
-        assert_eq!(decision.level, Triage::Consultation);
+        let denied = decide(&evidence(&kb, &[], &["sore_throat", "cough"]));
+        assert_eq!(denied.level, Triage::Consultation);
         // Recognised, and the ranking decides.
-        let said = evidence(&kb, &["sore_throat", "cough"], &[]);
-        let decision = triage(
-            &kb,
-            &posterior(&kb, &priors, &said),
-            &said,
-            &RecentVitals::default(),
-        );
-        assert_eq!(decision.level, Triage::SelfCare, "{decision:?}");
+        let said = decide(&evidence(&kb, &["sore_throat", "cough"], &[]));
+        assert_eq!(said.level, Triage::SelfCare, "{said:?}");
     }
 
     #[test]
