@@ -61,19 +61,24 @@ fn labels(reply: &serde_json::Value, key: &str) -> Vec<String> {
 
 #[test]
 fn a_message_reads_the_same_whether_its_words_were_met_before_or_not() {
-    // A fresh assistant has met none of the message's words: the first reading embeds
-    // them, the second finds them kept.
+    // A fresh assistant has met none of the messages' words: the first reading embeds
+    // them (the first message's few in its one batch, the second's many in a batch of
+    // their own), the second finds them kept.
     let fresh = Assistant::load().unwrap();
     let text = "my tummy really hurts, throat feels scratchy and my kneecap throbs after \
                 trampolining";
+    let long = "since the zumba marathon my calves throb, the instructor's flamboyant \
+                choreography left everyone shattered, and my wristband buzzes constantly";
     let first = fresh.evidence(text).unwrap();
-    let again = fresh.evidence(text).unwrap();
-    assert_eq!(first, again);
+    let first_long = fresh.evidence(long).unwrap();
+    assert_eq!(first, fresh.evidence(text).unwrap());
+    assert_eq!(first_long, fresh.evidence(long).unwrap());
     assert_eq!(
         first,
         evidence(text),
         "as read by an assistant that met other words"
     );
+    assert_eq!(first_long, evidence(long));
     for clear in ["abdominal_pain", "sore_throat"] {
         assert!(
             first.present.contains(&symptom(clear)),

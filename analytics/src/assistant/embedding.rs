@@ -206,6 +206,15 @@ impl Embedder {
         Ok(vectors)
     }
 
+    /// The tokens these texts take, special tokens included: what embedding them costs.
+    pub fn tokens(&self, texts: &[&str]) -> Result<usize, EmbeddingError> {
+        let encodings = self
+            .tokenizer
+            .encode_batch_fast(texts.to_vec(), true)
+            .map_err(inference_error)?;
+        Ok(encodings.iter().map(Encoding::len).sum())
+    }
+
     /// Embeds one text: [`embed`](Self::embed) of a batch of one.
     pub fn embed_one(&self, text: &str) -> Result<Vec<f32>, EmbeddingError> {
         self.embed(&[text])?
@@ -359,7 +368,7 @@ fn mean_normalised(states: &[Vec<f32>], dimensions: usize) -> Vec<f32> {
 /// Tokens of compute a pass of the model costs beyond its texts' own (reading the
 /// encoder's weights once): about 7 ms on the development machine, the time of some 25
 /// tokens.
-const PASS_COST_TOKENS: usize = 25;
+pub const PASS_COST_TOKENS: usize = 25;
 
 /// The texts (indexes) each thread embeds in its one pass, for texts of these token
 /// lengths: one pass barely uses a second core (its matrices are too small for the

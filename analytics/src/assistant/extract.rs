@@ -12,14 +12,17 @@
 //! clause is as close to a phrasing as two phrasings of one symptom usually are, as a
 //! whole and word by word; otherwise it is loose. A negation rules out only a symptom its
 //! clause is that close to as a whole. The text is read for duration ("for 3 weeks") and
-//! severity ("worst ever") cues. A message takes one batch of the model (its unmatched
-//! clauses, negated ones also with their cue), and a second for the words not met before
-//! of the clauses that may match clearly (a word's vector is kept once made).
+//! severity ("worst ever") cues. A message takes one batch of the model: its unmatched
+//! clauses, negated ones also with their cue, and their words not met before when those
+//! are few (a word's vector is kept once made). When they are many, a second batch holds
+//! the new words of the clauses that may match clearly.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use super::embedding::{Embedder, EmbeddingError, cosine, dot};
+use aho_corasick::AhoCorasick;
+
+use super::embedding::{Embedder, EmbeddingError, PASS_COST_TOKENS, cosine, dot};
 use super::knowledge::KnowledgeBase;
 use super::reasoning::Evidence;
 
@@ -136,6 +139,10 @@ pub struct Extractor {
     seen_words: Mutex<HashMap<String, Arc<[f32]>>>,
     /// How many symptoms the knowledge base has.
     symptoms: usize,
+    /// Finds the phrasings a clause may contain word for word, all in one pass…
+    literal: AhoCorasick,
+    /// …each pattern being this phrasing (an index into `phrasings`).
+    literal_phrasings: Vec<usize>,
 }
 
 struct Phrasing {
@@ -220,9 +227,20 @@ impl Extractor {
                 text,
                 vector,
             })
+            .collect::<Vec<Phrasing>>();
+        // A single short word ("ill", "hot") is too vague to match on its own.
+        let literal_phrasings: Vec<usize> = phrasings
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.text.split(' ').count() >= 2 || p.text.len() >= 5)
+            .map(|(i, _)| i)
             .collect();
+        let literal = AhoCorasick::new(literal_phrasings.iter().map(|&i| &phrasings[i].text))
+            .map_err(|e| EmbeddingError::Inference(format!("literal phrasings: {e}")))?;
         Ok(Extractor {
             symptoms: kb.symptoms.len(),
+            literal,
+            literal_phrasings,
             phrasings,
             words,
             word_index,
@@ -236,51 +254,66 @@ impl Extractor {
         let clauses = clauses(&normalised);
         let said: Vec<String> = clauses.iter().map(Clause::said).collect();
         // A clause that contains a phrasing word for word is matched by it; only the others
-        // go through the model, which takes most of a message's time…
+        // go through the model, which takes most of a message's time.
         let mut found: Vec<Vec<Match>> = said.iter().map(|s| self.literal_matches(s)).collect();
-        // …with a negated clause as said too, with its cue (see
-        // [`Extractor::negation_is_the_symptom`]), in the same batch.
-        let texts: Vec<&str> = clauses
+        let unmatched: Vec<usize> = (0..clauses.len())
+            .filter(|&i| found[i].is_empty())
+            .collect();
+        // A negated one goes in the batch too as said, with its cue (see
+        // [`Extractor::negation_is_the_symptom`]); and so do their words not met before
+        // when they cost less than a second pass would, as a few words do once the
+        // assistant has read a few hundred messages.
+        let with_cue: Vec<usize> = unmatched
             .iter()
-            .zip(&said)
-            .zip(&found)
-            .filter(|(_, found)| found.is_empty())
-            .flat_map(|((c, said), _)| {
-                std::iter::once(c.text.as_str()).chain(c.cue.as_ref().map(|_| said.as_str()))
-            })
+            .copied()
+            .filter(|&i| clauses[i].cue.is_some())
+            .collect();
+        let (mut words, new_words) = self.known_words(
+            unmatched
+                .iter()
+                .flat_map(|&i| content_words(&clauses[i].text)),
+        );
+        let early = embedder.tokens(&new_words)? <= PASS_COST_TOKENS;
+        let texts: Vec<&str> = unmatched
+            .iter()
+            .map(|&i| clauses[i].text.as_str())
+            .chain(with_cue.iter().map(|&i| said[i].as_str()))
+            .chain(new_words.iter().copied().filter(|_| early))
             .collect();
         let mut vectors = embedder.embed(&texts)?.into_iter();
         // Each unmatched clause's similarity to every phrasing, and as said when negated
         // (none for the others).
-        let mut similarities: Vec<Vec<f32>> = Vec::with_capacity(clauses.len());
-        let mut said_similarities: Vec<Vec<f32>> = Vec::with_capacity(clauses.len());
-        for (clause, found) in clauses.iter().zip(&mut found) {
-            if !found.is_empty() {
-                similarities.push(Vec::new());
-                said_similarities.push(Vec::new());
-                continue;
-            }
-            let similarity = self.similarities(&next_vector(&mut vectors)?);
-            *found = self.similar_matches(&similarity);
-            similarities.push(similarity);
-            said_similarities.push(match clause.cue {
-                Some(_) => self.similarities(&next_vector(&mut vectors)?),
-                None => Vec::new(),
-            });
+        let mut similarities: Vec<Vec<f32>> = vec![Vec::new(); clauses.len()];
+        for &i in &unmatched {
+            similarities[i] = self.similarities(&next_vector(&mut vectors)?);
+            found[i] = self.similar_matches(&similarities[i]);
+        }
+        let mut said_similarities: Vec<Vec<f32>> = vec![Vec::new(); clauses.len()];
+        for &i in &with_cue {
+            said_similarities[i] = self.similarities(&next_vector(&mut vectors)?);
         }
         // A clause close to a phrasing as a whole may match it clearly: its words decide.
+        // If they were too many for the first batch, those of such clauses get a second.
         let may_be_clear: Vec<bool> = similarities
             .iter()
             .map(|s| s.iter().any(|&sim| sim >= CLEAR))
             .collect();
-        let words = self.word_vectors(
-            embedder,
-            clauses
+        if early {
+            self.keep_words(&new_words, vectors, &mut words);
+        } else {
+            let wanted: BTreeSet<&str> = clauses
                 .iter()
                 .zip(&may_be_clear)
                 .filter(|(_, may)| **may)
-                .flat_map(|(c, _)| content_words(&c.text)),
-        )?;
+                .flat_map(|(c, _)| content_words(&c.text))
+                .collect();
+            let late: Vec<&str> = new_words
+                .into_iter()
+                .filter(|w| wanted.contains(w))
+                .collect();
+            let vectors = embedder.embed(&late)?.into_iter();
+            self.keep_words(&late, vectors, &mut words);
+        }
         for (((clause, found), similarity), may) in clauses
             .iter()
             .zip(&mut found)
@@ -355,44 +388,45 @@ impl Extractor {
         Ok(evidence)
     }
 
-    /// The vectors of these words, each embedded alone: the knowledge base's looked up,
-    /// those met before taken from [`Extractor::seen_words`], the others embedded in one
-    /// batch (and kept).
-    fn word_vectors<'t>(
+    /// The vectors of these words that are known (each embedded alone): the knowledge
+    /// base's, and those met before in [`Extractor::seen_words`]; and, once each, the
+    /// words that are not.
+    fn known_words<'t>(
         &self,
-        embedder: &Embedder,
         words: impl Iterator<Item = &'t str>,
-    ) -> Result<HashMap<&'t str, Arc<[f32]>>, EmbeddingError> {
+    ) -> (HashMap<&'t str, Arc<[f32]>>, Vec<&'t str>) {
         let mut vectors: HashMap<&str, Arc<[f32]>> = HashMap::new();
         let mut new_words: BTreeSet<&str> = BTreeSet::new();
-        {
-            let seen = self.seen_words();
-            for word in words {
-                let known = match self.word_index.get(word) {
-                    Some(&i) => Some(self.words[i].clone()),
-                    None => seen.get(word).cloned(),
-                };
-                match known {
-                    Some(vector) => _ = vectors.insert(word, vector),
-                    None => _ = new_words.insert(word),
-                }
+        let seen = self.seen_words();
+        for word in words {
+            let known = match self.word_index.get(word) {
+                Some(&i) => Some(self.words[i].clone()),
+                None => seen.get(word).cloned(),
+            };
+            match known {
+                Some(vector) => _ = vectors.insert(word, vector),
+                None => _ = new_words.insert(word),
             }
         }
-        if new_words.is_empty() {
-            return Ok(vectors);
-        }
-        let new_words: Vec<&str> = new_words.into_iter().collect();
-        let embedded = embedder.embed(&new_words)?;
+        (vectors, new_words.into_iter().collect())
+    }
+
+    /// Adds newly embedded words to `into`, and keeps them for the messages to come.
+    fn keep_words<'t>(
+        &self,
+        words: &[&'t str],
+        vectors: impl Iterator<Item = Vec<f32>>,
+        into: &mut HashMap<&'t str, Arc<[f32]>>,
+    ) {
         let mut seen = self.seen_words();
-        for (word, vector) in new_words.into_iter().zip(embedded) {
+        for (&word, vector) in words.iter().zip(vectors) {
             let vector: Arc<[f32]> = vector.into();
             if seen.len() >= SEEN_WORDS {
                 seen.clear();
             }
             seen.insert(word.to_owned(), vector.clone());
-            vectors.insert(word, vector);
+            into.insert(word, vector);
         }
-        Ok(vectors)
     }
 
     fn seen_words(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<[f32]>>> {
@@ -433,19 +467,22 @@ impl Extractor {
     /// and asked.
     fn literal_matches(&self, clause: &str) -> Vec<Match> {
         let mut literal: Vec<Match> = self
-            .phrasings
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.text.split(' ').count() >= 2 || p.text.len() >= 5)
-            .filter(|(_, p)| contains_words(clause, &p.text))
-            .map(|(phrasing, p)| Match {
-                symptom: p.symptom,
-                phrasing,
-                clear: !has_negation(&p.text) || ends_negation(clause, &p.text),
-                named: true,
+            .literal
+            .find_overlapping_iter(clause)
+            .filter(|found| on_word_boundaries(clause, found.start(), found.end()))
+            .map(|found| {
+                let phrasing = self.literal_phrasings[found.pattern().as_usize()];
+                let p = &self.phrasings[phrasing];
+                Match {
+                    symptom: p.symptom,
+                    phrasing,
+                    clear: !has_negation(&p.text) || ends_negation(clause, &p.text),
+                    named: true,
+                }
             })
             .collect();
-        literal.sort_unstable_by_key(|m| m.symptom);
+        // Of several phrasings of one symptom, the first in the knowledge base.
+        literal.sort_unstable_by_key(|m| (m.symptom, m.phrasing));
         literal.dedup_by_key(|m| m.symptom);
         literal
     }
@@ -586,8 +623,23 @@ fn has_negation(text: &str) -> bool {
 
 /// Whether `phrase` occurs in `text` on word boundaries.
 fn contains_words(text: &str, phrase: &str) -> bool {
-    let text = format!(" {} ", text.replace([',', '.'], " "));
-    text.contains(&format!(" {phrase} "))
+    // Every occurrence, overlapping ones included: "homesick and sick" has "sick".
+    let mut from = 0;
+    while let Some(at) = text.get(from..).and_then(|rest| rest.find(phrase)) {
+        let at = from + at;
+        if on_word_boundaries(text, at, at + phrase.len()) {
+            return true;
+        }
+        from = at + text[at..].chars().next().map_or(1, char::len_utf8);
+    }
+    false
+}
+
+/// Whether `text[start..end]` is whole words: nothing but a space, comma or full stop (or
+/// the text's end) on either side.
+fn on_word_boundaries(text: &str, start: usize, end: usize) -> bool {
+    let boundary = |c: Option<char>| c.is_none_or(|c| matches!(c, ' ' | ',' | '.'));
+    boundary(text[..start].chars().next_back()) && boundary(text[end..].chars().next())
 }
 
 /// Sentences split at contrasts, then at joiners and commas; a negation cue negates the
@@ -989,6 +1041,14 @@ mod tests {
     #[test]
     fn phrases_match_on_word_boundaries_only() {
         assert!(contains_words("i feel sick, really", "feel sick"));
+        assert!(contains_words("so tired.sick as well", "sick"));
+        assert!(contains_words("sick", "sick"));
         assert!(!contains_words("homesick", "sick"));
+        assert!(!contains_words("sickness", "sick"));
+        // A first occurrence inside a word does not hide a later one on boundaries.
+        assert!(contains_words("homesick and sick", "sick"));
+        assert!(contains_words("xab ab ab", "ab ab"));
+        assert!(contains_words("café sick", "sick"));
+        assert!(!contains_words("café", "caf"));
     }
 }
