@@ -41,8 +41,10 @@ pub const HELD_OUT: &str = include_str!("../../eval/held_out.toml");
 pub const HELD_OUT_2: &str = include_str!("../../eval/held_out_2.toml");
 /// …before the second's were (`analytics/eval/held_out_3.toml`)…
 pub const HELD_OUT_3: &str = include_str!("../../eval/held_out_3.toml");
-/// …and before the third's were (`analytics/eval/held_out_4.toml`).
+/// …before the third's were (`analytics/eval/held_out_4.toml`)…
 pub const HELD_OUT_4: &str = include_str!("../../eval/held_out_4.toml");
+/// …and before the fourth's would be (`analytics/eval/held_out_5.toml`).
+pub const HELD_OUT_5: &str = include_str!("../../eval/held_out_5.toml");
 /// Messages sent before timing starts.
 const WARM_UP: usize = 10;
 
@@ -361,8 +363,10 @@ mod tests {
     #[test]
     fn every_vignette_set_parses_and_names_known_conditions_at_every_level() {
         let kb = KnowledgeBase::bundled().unwrap();
-        let sets = [VIGNETTES, HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4]
-            .map(|text| parse(text).unwrap());
+        let sets = [
+            VIGNETTES, HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5,
+        ]
+        .map(|text| parse(text).unwrap());
         for vignettes in &sets {
             assert!(vignettes.len() >= 60);
             check_vignettes(&kb, vignettes);
