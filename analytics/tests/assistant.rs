@@ -4,7 +4,8 @@
 //! over the ranking, loosely matched signs confirmed first, the leading condition's red
 //! flags checked, a baby's breathing pauses, and bouts of crying with blood in the poo,
 //! the patient's own vitals escalating triage (at a lower saturation with known COPD),
-//! the question-and-answer turn, and the evaluation's simulated patient.
+//! the question-and-answer turn, self-care advice only short of emergency care, and the
+//! evaluation's simulated patient.
 
 use std::sync::OnceLock;
 
@@ -550,6 +551,32 @@ fn a_question_passed_over_for_a_message_may_be_asked_again() {
 
 /// Answers every question until the assistant stops: "no", or "yes" to `yes_to` when it
 /// is asked.
+#[test]
+fn self_care_advice_comes_until_a_doctor_is_seen_but_never_before_emergency_care() {
+    let kb = &assistant().kb;
+    let mut state = State::default();
+    let reply = say(
+        &mut state,
+        "I've had a throbbing headache on one side since this morning, light hurts my eyes and I feel sick.",
+        RecentVitals::default(),
+    );
+    let leading = kb
+        .condition(reply["conditions"][0]["id"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(reply["triage"]["level"], "consultation", "{reply}");
+    assert!(!leading.self_care.is_empty(), "{}", leading.id);
+    assert_eq!(reply["self_care"], serde_json::json!(leading.self_care));
+
+    let mut state = State::default();
+    let reply = say(
+        &mut state,
+        "Crushing pain in my chest and I'm sweating buckets, and a headache.",
+        RecentVitals::default(),
+    );
+    assert_eq!(reply["triage"]["level"], "emergency_ambulance", "{reply}");
+    assert_eq!(reply["self_care"], serde_json::json!([]), "{reply}");
+}
+
 fn answer_all(state: &mut State, yes_to: Option<usize>) -> Reply {
     let mut last = None;
     while let Some(pending) = state.pending {

@@ -75,7 +75,8 @@ pub struct Reply {
     pub triage: TriageDecision,
     /// Whom to see: the leading condition's specialty (emergency medicine for emergencies).
     pub specialty: String,
-    /// Self-care advice of the leading condition, when it can be looked after at home.
+    /// Self-care advice of the leading condition, until a doctor is seen; none when the
+    /// advice is emergency care.
     pub self_care: Vec<String>,
     /// The next question, absent when the assistant has no more.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -261,8 +262,10 @@ impl Assistant {
             (_, Some(c)) => c.specialty.clone(),
             (_, None) => "general_practice".to_owned(),
         };
+        // Someone told to book a doctor looks after themselves until they are seen; someone
+        // told to go to A&E or call 999 should do that and nothing else first.
         let self_care = match leading {
-            Some(c) if triage.level == Triage::SelfCare => c.self_care.clone(),
+            Some(c) if triage.level < Triage::Emergency => c.self_care.clone(),
             _ => Vec::new(),
         };
         let labels = |set: &std::collections::BTreeSet<usize>| {

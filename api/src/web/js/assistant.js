@@ -129,7 +129,10 @@ function replyView(reply, providers, post) {
   if (providers.length) {
     card.append(el('p', {}, 'You could book: ', providers.map((p) => `${p.name}${p.on_care_team ? ' (your care team)' : ''}`).join(', ')));
   }
-  if (reply.self_care.length) card.append(el('h3', {}, 'Looking after yourself'), el('ul', {}, reply.self_care.map((s) => el('li', {}, s))));
+  if (reply.self_care.length) {
+    const heading = reply.triage.level === 'self_care' ? 'Looking after yourself' : 'Until you are seen';
+    card.append(el('h3', {}, heading), el('ul', {}, reply.self_care.map((s) => el('li', {}, s))));
+  }
   if (reply.question && post) {
     const buttons = reply.question.choices.map((choice) =>
       el('button', {
