@@ -1,11 +1,11 @@
 //! The symptom assistant end to end with the real embedding model (installed by
-//! `deploy/setup.sh`; a missing model fails with the install hint): negation, antonymous
-//! quantities, abilities, duration and severity cues in free text, emergency patterns
-//! over the ranking, loosely matched signs confirmed first, the leading condition's red
-//! flags checked, a baby's breathing pauses, and bouts of crying with blood in the poo,
-//! the patient's own vitals escalating triage (at a lower saturation with known COPD),
-//! the question-and-answer turn, self-care advice only short of emergency care, and the
-//! evaluation's simulated patient.
+//! `deploy/setup.sh`; a missing model fails with the install hint): negation, the part
+//! of the body a clause is about, antonymous quantities, abilities, duration and severity
+//! cues in free text, emergency patterns over the ranking, loosely matched signs
+//! confirmed first, the leading condition's red flags checked, a baby's breathing pauses,
+//! and bouts of crying with blood in the poo, the patient's own vitals escalating triage
+//! (at a lower saturation with known COPD), the question-and-answer turn, self-care
+//! advice only short of emergency care, and the evaluation's simulated patient.
 
 use std::sync::OnceLock;
 
@@ -99,6 +99,26 @@ fn a_negation_rules_out_only_what_it_clearly_names() {
     assert!(found.present.contains(&travel), "{found:?}");
     assert!(!found.absent.contains(&travel), "{found:?}");
     assert!(found.absent.contains(&fever), "{found:?}");
+}
+
+#[test]
+fn a_clause_about_one_part_of_the_body_does_not_report_a_symptom_of_another() {
+    let glands = symptom("swollen_glands");
+    // Both were read as swollen glands in the neck, the knee's "it" included.
+    let armpit = evidence("I've got a tender lump in my armpit");
+    assert!(!armpit.present.contains(&glands), "{armpit:?}");
+    let knee = evidence("I twisted my knee playing football, it's swollen");
+    assert!(!knee.present.contains(&glands), "{knee:?}");
+    assert!(!knee.present.contains(&symptom("swollen_gum")), "{knee:?}");
+    // The neck's own glands still are, under the jaw too.
+    let jaw = evidence("There are tender little bumps under my jaw on both sides");
+    assert!(jaw.present.contains(&glands), "{jaw:?}");
+    // A warning sign is matched whatever part is named.
+    let saddle = evidence("now numbness between my legs and around my bottom");
+    assert!(
+        saddle.present.contains(&symptom("saddle_numbness")),
+        "{saddle:?}"
+    );
 }
 
 #[test]

@@ -6,9 +6,10 @@
 //! inability, not an absence, a phrasing that is itself a negation ("no energy", "not
 //! responding") is the symptom, and so, loosely, is a negated clause that the model
 //! places nearer a phrasing of a lack with its cue than without ("she hasn't passed any
-//! wind"), and "I can walk on it" denies "can't walk on it". Each
-//! clause is matched to the knowledge base's lay phrasings — literally when a phrasing
-//! appears in it, otherwise by sentence-embedding similarity. A match is clear when the
+//! wind"), and "I can walk on it" denies "can't walk on it". Each clause is matched to
+//! the knowledge base's lay phrasings — literally when a phrasing appears in it,
+//! otherwise by sentence-embedding similarity, to a symptom of the part of the body the
+//! clause is about when it is about one ([`body_sites`]). A match is clear when the
 //! clause is as close to a phrasing as two phrasings of one symptom usually are, as a
 //! whole and word by word; otherwise it is loose. A negation rules out only a symptom its
 //! clause is that close to as a whole. The text is read for duration ("for 3 weeks") and
@@ -22,9 +23,10 @@ use std::sync::{Arc, Mutex};
 
 use aho_corasick::AhoCorasick;
 
+use super::body_sites::{self, Sites};
 use super::embedding::{Embedder, EmbeddingError, PASS_COST_TOKENS, cosine, dot};
 use super::knowledge::KnowledgeBase;
-use super::reasoning::Evidence;
+use super::reasoning::{self, Evidence};
 
 /// A clause this similar to a phrasing reports its symptom…
 const MATCH: f32 = 0.5;
@@ -137,8 +139,10 @@ pub struct Extractor {
     /// never changes, and most messages repeat words earlier ones used. Emptied when it
     /// holds [`SEEN_WORDS`].
     seen_words: Mutex<HashMap<String, Arc<[f32]>>>,
-    /// How many symptoms the knowledge base has.
+    /// How many symptoms the knowledge base has…
     symptoms: usize,
+    /// …and the parts of the body each one's label names (none for a warning sign).
+    symptom_sites: Vec<Sites>,
     /// Finds the phrasings a clause may contain word for word, all in one pass…
     literal: AhoCorasick,
     /// …each pattern being this phrasing (an index into `phrasings`).
@@ -180,6 +184,9 @@ struct Clause {
     cue: Option<String>,
     /// Follows a statement of ability ([`ABILITY`]).
     able: bool,
+    /// Continues the clause before it, whose subject it shares ("it's red hot and
+    /// swollen"): joined to it without opening a statement of its own.
+    continues: bool,
 }
 
 impl Clause {
@@ -237,8 +244,31 @@ impl Extractor {
             .collect();
         let literal = AhoCorasick::new(literal_phrasings.iter().map(|&i| &phrasings[i].text))
             .map_err(|e| EmbeddingError::Inference(format!("literal phrasings: {e}")))?;
+        // A warning sign is matched whatever part the clause names, as an emergency is not
+        // missed on wording: "numbness between my legs" is saddle numbness.
+        let mut warning_signs = reasoning::emergency_signs(kb);
+        warning_signs.extend(
+            kb.conditions
+                .iter()
+                .flat_map(|c| &c.red_flags)
+                .filter_map(|id| kb.symptom(id)),
+        );
         Ok(Extractor {
             symptoms: kb.symptoms.len(),
+            // From the label only: a phrasing's part is often one example of many ("cut
+            // my finger" for any cut), while a label names the part the symptom is of.
+            symptom_sites: kb
+                .symptoms
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    if warning_signs.contains(&i) {
+                        Sites::default()
+                    } else {
+                        Sites::named_in(&normalise(&s.label))
+                    }
+                })
+                .collect(),
             literal,
             literal_phrasings,
             phrasings,
@@ -281,12 +311,13 @@ impl Extractor {
             .chain(new_words.iter().copied().filter(|_| early))
             .collect();
         let mut vectors = embedder.embed(&texts)?.into_iter();
+        let sites = body_sites::of_clauses(clauses.iter().map(|c| (c.text.as_str(), c.continues)));
         // Each unmatched clause's similarity to every phrasing, and as said when negated
         // (none for the others).
         let mut similarities: Vec<Vec<f32>> = vec![Vec::new(); clauses.len()];
         for &i in &unmatched {
             similarities[i] = self.similarities(&next_vector(&mut vectors)?);
-            found[i] = self.similar_matches(&similarities[i]);
+            found[i] = self.similar_matches(&similarities[i], sites[i]);
         }
         let mut said_similarities: Vec<Vec<f32>> = vec![Vec::new(); clauses.len()];
         for &i in &with_cue {
@@ -489,8 +520,9 @@ impl Extractor {
 
     /// Symptoms a clause that contains no phrasing resembles: the best embedding match and
     /// its close runners-up, loose until [`Extractor::mark_clear`] finds otherwise.
-    /// `similarities` are the clause's to each phrasing, in order.
-    fn similar_matches(&self, similarities: &[f32]) -> Vec<Match> {
+    /// `similarities` are the clause's to each phrasing, in order; a symptom of another
+    /// part of the body than the clause's `sites` is not one of them.
+    fn similar_matches(&self, similarities: &[f32], sites: Sites) -> Vec<Match> {
         let mut best_per_symptom = vec![(f32::MIN, 0); self.symptoms];
         for (i, (p, &similarity)) in self.phrasings.iter().zip(similarities).enumerate() {
             if similarity > best_per_symptom[p.symptom].0 {
@@ -508,6 +540,9 @@ impl Extractor {
             .into_iter()
             .enumerate()
             .filter(|&(_, (sim, _))| sim >= MATCH && sim >= best - RUNNER_UP)
+            // Dropped rather than passed over: what follows a match of the wrong part is
+            // further still from what the clause says.
+            .filter(|&(symptom, _)| !sites.elsewhere_than(self.symptom_sites[symptom]))
             .map(|(symptom, (similarity, phrasing))| Match {
                 symptom,
                 phrasing,
@@ -666,43 +701,51 @@ fn clauses(text: &str) -> Vec<Clause> {
             // …and whether it is in the clause being read.
             let mut cue_here = false;
             let mut able = false;
+            let mut continues = false;
             let mut current: Vec<&str> = Vec::new();
-            let mut flush =
-                |current: &mut Vec<&str>, negation: Option<&str>, cue_here: bool, able: bool| {
-                    let text = current.join(" ");
-                    let text = text.trim_matches(',').trim();
-                    if !text.is_empty() {
-                        let mut last = text.rsplit(' ');
-                        let normal = last.next().is_some_and(|w| NORMAL_ENDINGS.contains(&w))
-                            && !(text.ends_with(" well") && last.next() == Some("as"));
-                        // "isn't feeding well" is the symptom again; "no headache, eyesight
-                        // fine" still reports the eyesight normal.
-                        let negated = if normal {
-                            !(negation.is_some() && cue_here)
-                        } else {
-                            negation.is_some()
-                        };
-                        out.push(Clause {
-                            text: text.to_owned(),
-                            negated,
-                            cue: negation.filter(|_| negated).map(str::to_owned),
-                            able,
-                        });
-                    }
-                    current.clear();
-                };
+            let mut flush = |current: &mut Vec<&str>,
+                             negation: Option<&str>,
+                             cue_here: bool,
+                             able: bool,
+                             continues: bool| {
+                let text = current.join(" ");
+                let text = text.trim_matches(',').trim();
+                if !text.is_empty() {
+                    let mut last = text.rsplit(' ');
+                    let normal = last.next().is_some_and(|w| NORMAL_ENDINGS.contains(&w))
+                        && !(text.ends_with(" well") && last.next() == Some("as"));
+                    // "isn't feeding well" is the symptom again; "no headache, eyesight
+                    // fine" still reports the eyesight normal.
+                    let negated = if normal {
+                        !(negation.is_some() && cue_here)
+                    } else {
+                        negation.is_some()
+                    };
+                    out.push(Clause {
+                        text: text.to_owned(),
+                        negated,
+                        cue: negation.filter(|_| negated).map(str::to_owned),
+                        able,
+                        continues,
+                    });
+                }
+                current.clear();
+            };
             for (i, word) in part.iter().enumerate() {
                 let ends_clause = word.ends_with(',');
                 let bare = word.trim_end_matches(',');
                 if JOINERS.contains(&bare) {
-                    flush(&mut current, negation, cue_here, able);
+                    flush(&mut current, negation, cue_here, able, continues);
                     cue_here = false;
+                    continues = true;
                     if part.get(i + 1).is_some_and(|next| opens_statement(next)) {
                         negation = None;
                         able = false;
+                        continues = false;
                     }
                 } else if NEGATION_CUES.contains(&bare) && negation.is_none() {
-                    flush(&mut current, negation, cue_here, able);
+                    flush(&mut current, negation, cue_here, able, continues);
+                    continues = false;
                     negation = Some(bare);
                     cue_here = true;
                 } else {
@@ -713,8 +756,9 @@ fn clauses(text: &str) -> Vec<Clause> {
                     }
                 }
                 if ends_clause {
-                    flush(&mut current, negation, cue_here, able);
+                    flush(&mut current, negation, cue_here, able, continues);
                     cue_here = false;
+                    continues = list_item_follows(&part[i + 1..]);
                     // A negation carries over a comma into a list ("no fever, cough or
                     // rash"), not into the next statement ("antacids haven't helped, heavy
                     // pressure in my chest").
@@ -724,7 +768,7 @@ fn clauses(text: &str) -> Vec<Clause> {
                     }
                 }
             }
-            flush(&mut current, negation, cue_here, able);
+            flush(&mut current, negation, cue_here, able, continues);
         }
     }
     out
@@ -930,7 +974,34 @@ mod tests {
             negated: true,
             cue: Some("didn't".into()),
             able: false,
+            continues: false,
         }));
+    }
+
+    #[test]
+    fn a_clause_joined_without_a_subject_of_its_own_continues_the_one_before() {
+        let continuing = |text: &str| -> Vec<(String, bool)> {
+            clauses(&normalise(text))
+                .into_iter()
+                .map(|c| (c.text, c.continues))
+                .collect()
+        };
+        assert_eq!(
+            continuing("It's red hot and swollen. My knee hurts and I feel sick"),
+            [
+                ("it's red hot".to_owned(), false),
+                ("swollen".to_owned(), true),
+                ("my knee hurts".to_owned(), false),
+                ("i feel sick".to_owned(), false),
+            ]
+        );
+        assert_eq!(
+            continuing("red, hot, swollen, I feel awful")
+                .iter()
+                .map(|c| c.1)
+                .collect::<Vec<_>>(),
+            [false, true, true, false]
+        );
     }
 
     #[test]

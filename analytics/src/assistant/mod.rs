@@ -5,10 +5,12 @@
 //! - [`embedding`]: all-MiniLM-L6-v2 sentence embeddings with candle.
 //! - [`extract`]: free text to symptom evidence (phrasing match, negation, duration and
 //!   severity cues).
+//! - [`body_sites`]: the parts of the body a clause and a symptom name.
 //! - [`reasoning`]: ranking, the follow-up question with the most information, triage.
 //! - [`conversation`]: one turn of a conversation, its stored state and its reply.
 //! - [`evaluation`]: the assistant measured against the vignettes.
 
+pub mod body_sites;
 pub mod conversation;
 pub mod embedding;
 pub mod evaluation;

@@ -1,0 +1,180 @@
+//! The parts of the body a text names, so that a clause about one part is not matched by
+//! sentence-embedding similarity to a symptom of another: a sentence embedding rates "it's
+//! swollen" (of a knee) close to "swollen glands in the neck", and "a lump in my armpit"
+//! close to it too, since the two share everything but the place.
+//!
+//! This module owns the lexicon of body parts, grouped coarsely (a knee and a calf are
+//! both the leg; teeth, gums, lips and tongue are all the mouth) so that a symptom is only
+//! set aside when the text clearly speaks of another part, and the reading of which parts
+//! a clause is about: those it names, or those of the clause before it when it only
+//! refers back ("it's swollen") or continues it ("red hot and swollen").
+
+/// The parts, each a bit of a [`Sites`] set, and the words that name them (matched as
+/// whole words); a word on the border of two is in both. "back" is
+/// left out: "it came back" names no part.
+const PARTS: [&[&str]; 16] = [
+    &["head", "scalp", "forehead", "temple", "temples"],
+    &["eye", "eyes", "eyelid", "eyelids", "eyeball"],
+    &["ear", "ears", "earlobe"],
+    &["nose", "nostril", "nostrils"],
+    &[
+        "mouth", "tongue", "lip", "lips", "gum", "gums", "tooth", "teeth",
+    ],
+    &["face", "cheek", "cheeks", "jaw", "chin"],
+    // "Under my jaw" is the neck's glands as much as the face.
+    &["neck", "throat", "jaw"],
+    &["chest", "ribs", "breastbone"],
+    &["breast", "breasts", "nipple", "nipples"],
+    &["armpit", "armpits"],
+    &["stomach", "tummy", "belly", "abdomen", "tum"],
+    // Not "bottom": "the bottom right" of the tummy.
+    &["anus", "bum", "rectum"],
+    &[
+        "groin",
+        "testicle",
+        "testicles",
+        "penis",
+        "vagina",
+        "vulva",
+        "scrotum",
+    ],
+    &[
+        "arm",
+        "arms",
+        "shoulder",
+        "shoulders",
+        "elbow",
+        "elbows",
+        "wrist",
+        "wrists",
+        "hand",
+        "hands",
+        "finger",
+        "fingers",
+        "thumb",
+        "thumbs",
+        "palm",
+        "palms",
+    ],
+    &[
+        "leg", "legs", "thigh", "thighs", "calf", "calves", "shin", "shins", "knee", "knees",
+        "hip", "hips",
+    ],
+    &[
+        "foot", "feet", "ankle", "ankles", "heel", "heels", "toe", "toes", "sole", "soles",
+    ],
+];
+
+/// Words by which a clause refers back to something named before it.
+const REFERRING: [&str; 6] = ["it", "it's", "its", "they", "they're", "them"];
+
+/// A set of body parts: bit `i` is [`PARTS`]`[i]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sites(u32);
+
+impl Sites {
+    /// The parts `text` (lower case) names.
+    pub fn named_in(text: &str) -> Sites {
+        let mut bits = 0;
+        for word in words(text) {
+            for (i, names) in PARTS.iter().enumerate() {
+                if names.contains(&word) {
+                    bits |= 1 << i;
+                }
+            }
+        }
+        Sites(bits)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn union(self, other: Sites) -> Sites {
+        Sites(self.0 | other.0)
+    }
+
+    /// Whether both name parts and no part is in both: the texts speak of different places.
+    pub fn elsewhere_than(self, other: Sites) -> bool {
+        !self.is_empty() && !other.is_empty() && self.0 & other.0 == 0
+    }
+}
+
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+}
+
+/// The parts each clause (lower case, with whether it continues the clause before it,
+/// sharing its subject) is about: those it names, or, when it names none but refers back
+/// ("it's swollen", "I can't straighten it") or continues ("it's red hot and swollen"),
+/// those of the nearest clause before it that is about one.
+pub fn of_clauses<'c>(clauses: impl IntoIterator<Item = (&'c str, bool)>) -> Vec<Sites> {
+    let mut last = Sites::default();
+    clauses
+        .into_iter()
+        .map(|(clause, continues)| {
+            let named = Sites::named_in(clause);
+            if !named.is_empty() {
+                last = named;
+                named
+            } else if continues || words(clause).any(|w| REFERRING.contains(&w)) {
+                last
+            } else {
+                Sites::default()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_are_named_by_whole_words_and_grouped_coarsely() {
+        let knee = Sites::named_in("i twisted my knee");
+        assert_eq!(knee, Sites::named_in("my calf is swollen"));
+        assert!(knee.elsewhere_than(Sites::named_in("swollen glands in the neck")));
+        assert!(!knee.elsewhere_than(Sites::named_in("swollen knee and neck")));
+        // "headache" is not the word "head"; "earlier" not "ear".
+        assert!(Sites::named_in("a headache since earlier").is_empty());
+        assert_eq!(
+            Sites::named_in("spots on hands, feet and in mouth"),
+            Sites::named_in("hand foot mouth")
+        );
+        assert_eq!(
+            Sites::named_in("my tongue"),
+            Sites::named_in("swollen gums")
+        );
+    }
+
+    #[test]
+    fn a_text_naming_no_part_is_elsewhere_than_nothing() {
+        let none = Sites::named_in("i feel awful");
+        let neck = Sites::named_in("stiff neck");
+        assert!(!none.elsewhere_than(neck));
+        assert!(!neck.elsewhere_than(none));
+    }
+
+    #[test]
+    fn a_clause_that_refers_back_or_continues_takes_the_parts_before_it() {
+        let sites = of_clauses([
+            ("i twisted my knee playing football", false),
+            ("it's swollen", false),
+            ("i feel sick", false),
+            ("and i can't straighten it", false),
+            ("my eye is red", false),
+            ("sticky", true),
+            ("i'm tired", false),
+        ]);
+        let knee = Sites::named_in("knee");
+        let eye = Sites::named_in("eye");
+        assert_eq!(sites[1], knee);
+        assert!(sites[2].is_empty());
+        assert_eq!(sites[3], knee);
+        assert_eq!(sites[4], eye);
+        assert_eq!(sites[5], eye);
+        assert!(sites[6].is_empty());
+    }
+}
