@@ -10,8 +10,8 @@
 //! refers back ("it's swollen") or continues it ("red hot and swollen").
 
 /// The parts, each a bit of a [`Sites`] set, and the words that name them (matched as
-/// whole words); a word on the border of two is in both. "back" is
-/// left out: "it came back" names no part.
+/// whole words); a word on the border of two is in both. "back" is left out: "it came
+/// back" names no part.
 const PARTS: [&[&str]; 16] = [
     &["head", "scalp", "forehead", "temple", "temples"],
     &["eye", "eyes", "eyelid", "eyelids", "eyeball"],
@@ -88,10 +88,6 @@ impl Sites {
 
     pub fn is_empty(self) -> bool {
         self.0 == 0
-    }
-
-    pub fn union(self, other: Sites) -> Sites {
-        Sites(self.0 | other.0)
     }
 
     /// Whether both name parts and no part is in both: the texts speak of different places.
