@@ -569,8 +569,6 @@ fn a_question_passed_over_for_a_message_may_be_asked_again() {
     assert!(state.asked.iter().filter(|&&s| s == first).count() <= 1);
 }
 
-/// Answers every question until the assistant stops: "no", or "yes" to `yes_to` when it
-/// is asked.
 #[test]
 fn self_care_advice_comes_until_a_doctor_is_seen_but_never_before_emergency_care() {
     let kb = &assistant().kb;
@@ -597,6 +595,8 @@ fn self_care_advice_comes_until_a_doctor_is_seen_but_never_before_emergency_care
     assert_eq!(reply["self_care"], serde_json::json!([]), "{reply}");
 }
 
+/// Answers every question until the assistant stops: "no", or "yes" to `yes_to` when it
+/// is asked.
 fn answer_all(state: &mut State, yes_to: Option<usize>) -> Reply {
     let mut last = None;
     while let Some(pending) = state.pending {
