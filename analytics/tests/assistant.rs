@@ -122,6 +122,73 @@ fn a_clause_about_one_part_of_the_body_does_not_report_a_symptom_of_another() {
 }
 
 #[test]
+fn a_clause_of_one_word_matches_only_a_symptom_phrased_with_that_word() {
+    // "Woke up" alone resembled being hard to wake, unresponsive and sleeping badly; "big"
+    // resembled bruising.
+    for text in [
+        "Woke up with a sore throat and a blocked nose.",
+        "Woke up and the room was spinning.",
+    ] {
+        let found = evidence(text);
+        for id in ["drowsiness", "unresponsive", "trouble_sleeping"] {
+            assert!(!found.present.contains(&symptom(id)), "{text}: {found:?}");
+        }
+    }
+    let spinning = evidence("Woke up and the room was spinning.");
+    assert!(
+        spinning.present.contains(&symptom("vertigo")),
+        "{spinning:?}"
+    );
+    let tonsils = evidence("My tonsils are big and white.");
+    assert!(
+        tonsils.present.contains(&symptom("tonsil_pus")),
+        "{tonsils:?}"
+    );
+    assert!(
+        !tonsils.present.contains(&symptom("bruising")),
+        "{tonsils:?}"
+    );
+    // A word that a phrasing of the symptom has still matches it.
+    for text in ["Got a temperature.", "My son is hot and grizzly."] {
+        let found = evidence(text);
+        assert!(
+            found.present.contains(&symptom("fever")),
+            "{text}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn nothing_denies_what_follows_it() {
+    let found = evidence("Nothing near my eye, just a rash on my forehead.");
+    assert!(found.present.contains(&symptom("rash")), "{found:?}");
+    for id in ["eye_pain", "foreign_body_eye"] {
+        assert!(!found.present.contains(&symptom(id)), "{found:?}");
+    }
+    let found = evidence("My eye is sore but nothing in it.");
+    assert!(found.present.contains(&symptom("eye_pain")), "{found:?}");
+    assert!(
+        !found.present.contains(&symptom("loss_of_interest")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_rash_that_does_not_fade_under_a_glass_calls_an_ambulance_on_its_own() {
+    let mut state = State::default();
+    let reply = say(
+        &mut state,
+        "I've got a rash of tiny red spots that don't go away when I press a glass on them.",
+        RecentVitals::default(),
+    );
+    assert_eq!(
+        reply["triage"]["emergency_pattern"], "non_blanching_rash",
+        "{reply}"
+    );
+    assert_eq!(reply["triage"]["level"], "emergency_ambulance", "{reply}");
+}
+
+#[test]
 fn a_symptom_said_clearly_in_one_clause_is_not_loose_for_resembling_another() {
     let struggling = symptom("shortness_of_breath_at_rest");
     let resembled = evidence("My lungs feel wrecked.");

@@ -9,9 +9,11 @@
 //! wind"), and "I can walk on it" denies "can't walk on it". Each clause is matched to
 //! the knowledge base's lay phrasings — literally when a phrasing appears in it,
 //! otherwise by sentence-embedding similarity, to a symptom of the part of the body the
-//! clause is about when it is about one ([`body_sites`]). A match is clear when the
-//! clause is as close to a phrasing as two phrasings of one symptom usually are, as a
-//! whole and word by word; otherwise it is loose. A negation rules out only a symptom its
+//! clause is about when it is about one ([`body_sites`]); a clause of one content word
+//! matches by similarity only a symptom phrased with that word, unless it is close to a
+//! phrasing as a whole. A match is clear when the clause is as close to a phrasing as
+//! two phrasings of one symptom usually are, as a whole and word by word; otherwise it
+//! is loose. A negation rules out only a symptom its
 //! clause is that close to as a whole. The text is read for duration ("for 3 weeks") and
 //! severity ("worst ever") cues. A message takes one batch of the model: its unmatched
 //! clauses, negated ones also with their cue, and their words not met before when those
@@ -53,13 +55,13 @@ const FUNCTION_WORDS: [&str; 40] = [
     "for", "from", "and", "or", "with", "up", "out", "very", "really", "so", "feel", "feeling",
 ];
 
-/// Words that negate what follows them in their clause: NegEx's pre-negation triggers.
-/// "can't" and "couldn't" are not among them: they report an inability, which is the
-/// symptom ("can't breathe").
-const NEGATION_CUES: [&str; 27] = [
-    "no", "not", "without", "never", "denies", "denied", "nor", "neither", "none", "dont", "don't",
-    "didn't", "didnt", "doesn't", "doesnt", "haven't", "havent", "hasn't", "hasnt", "hadn't",
-    "isn't", "isnt", "aren't", "wasn't", "wasnt", "weren't", "werent",
+/// Words that negate what follows them in their clause: NegEx's pre-negation triggers,
+/// with "nothing" ("nothing near my eye", "nothing coming up"). "can't" and "couldn't"
+/// are not among them: they report an inability, which is the symptom ("can't breathe").
+const NEGATION_CUES: [&str; 28] = [
+    "no", "not", "nothing", "without", "never", "denies", "denied", "nor", "neither", "none",
+    "dont", "don't", "didn't", "didnt", "doesn't", "doesnt", "haven't", "havent", "hasn't",
+    "hasnt", "hadn't", "isn't", "isnt", "aren't", "wasn't", "wasnt", "weren't", "werent",
 ];
 /// A clause ending in one of these says what it names is normal ("breathing is fine",
 /// "peeing normally", "feeding well", but not "a headache as well"): NegEx's
@@ -318,6 +320,9 @@ impl Extractor {
         for &i in &unmatched {
             similarities[i] = self.similarities(&next_vector(&mut vectors)?);
             found[i] = self.similar_matches(&similarities[i], sites[i]);
+            if let Some(word) = only_content_word(&clauses[i].text) {
+                found[i].retain(|m| m.named || self.phrased_with(m.symptom, word));
+            }
         }
         let mut said_similarities: Vec<Vec<f32>> = vec![Vec::new(); clauses.len()];
         for &i in &with_cue {
@@ -477,6 +482,18 @@ impl Extractor {
             .collect()
     }
 
+    /// Whether a phrasing of `symptom` has `word` among its words. A clause of one content
+    /// word ("woke up", "big", "hot") is as good as that word embedded alone, whose
+    /// neighbours are loose: "woke up" is near "hard to wake up" and "trouble sleeping",
+    /// "big" near "bruising". Unless it is close to a phrasing as a whole, it matches only
+    /// a symptom phrased with the word itself ("hot" is "hot to touch", "temperature" is
+    /// "high temperature"; "red" is still "red sick", loose, and asked).
+    fn phrased_with(&self, symptom: usize, word: &str) -> bool {
+        self.phrasings
+            .iter()
+            .any(|p| p.symptom == symptom && contains_words(&p.text, word))
+    }
+
     /// Whether a negated clause reports the symptom it matched rather than denying it: the
     /// phrasing it matched best is itself a negation or a lack ("can't keep myself safe",
     /// "can't pass wind", "fewer wet nappies"), and the clause said with its cue is closer
@@ -611,6 +628,12 @@ fn embed_all(embedder: &Embedder, texts: &[&str]) -> Result<Vec<Vec<f32>>, Embed
 fn content_words(text: &str) -> impl Iterator<Item = &str> {
     text.split([' ', ',', '.'])
         .filter(|w| !w.is_empty() && !FUNCTION_WORDS.contains(w))
+}
+
+/// The clause's content word, when it has exactly one.
+fn only_content_word(clause: &str) -> Option<&str> {
+    let mut words = content_words(clause);
+    words.next().filter(|_| words.next().is_none())
 }
 
 /// Lower case, apostrophes kept, everything else that is not a letter or digit a space.
@@ -882,6 +905,26 @@ mod tests {
             .iter()
             .map(|c| (c.text.as_str(), c.negated))
             .collect()
+    }
+
+    #[test]
+    fn nothing_negates_what_follows_it() {
+        let text = normalise("Nothing near my eye, just a rash on my forehead.");
+        assert_eq!(
+            texts(&clauses(&text)),
+            [("near my eye", true), ("just a rash on my forehead", false)]
+        );
+    }
+
+    #[test]
+    fn only_a_clause_of_one_content_word_has_one() {
+        assert_eq!(only_content_word("woke up"), Some("woke"));
+        assert_eq!(
+            only_content_word("i've got a temperature"),
+            Some("temperature")
+        );
+        assert_eq!(only_content_word("big white tonsils"), None);
+        assert_eq!(only_content_word("and it's"), None);
     }
 
     #[test]
