@@ -113,7 +113,10 @@ fn a_clause_about_one_part_of_the_body_does_not_report_a_symptom_of_another() {
     // The neck's own glands still are, under the jaw too.
     let jaw = evidence("There are tender little bumps under my jaw on both sides");
     assert!(jaw.present.contains(&glands), "{jaw:?}");
-    // A warning sign is matched whatever part is named.
+    // A warning sign of another part is set aside too ("eye pain" was read in a wrist)…
+    let wrist = evidence("my wrist hurts");
+    assert!(!wrist.present.contains(&symptom("eye_pain")), "{wrist:?}");
+    // …but not one whose label names no part.
     let saddle = evidence("now numbness between my legs and around my bottom");
     assert!(
         saddle.present.contains(&symptom("saddle_numbness")),

@@ -28,7 +28,7 @@ use aho_corasick::AhoCorasick;
 use super::body_sites::{self, Sites};
 use super::embedding::{Embedder, EmbeddingError, PASS_COST_TOKENS, cosine, dot};
 use super::knowledge::KnowledgeBase;
-use super::reasoning::{self, Evidence};
+use super::reasoning::Evidence;
 
 /// A clause this similar to a phrasing reports its symptom…
 const MATCH: f32 = 0.5;
@@ -49,10 +49,59 @@ const CLEAR_COVERAGE: f32 = 0.75;
 /// How many words of patients' messages [`Extractor`] keeps the vectors of: some 15 MB.
 const SEEN_WORDS: usize = 10_000;
 /// Words that carry no symptom of their own: left out of a phrasing's coverage.
-const FUNCTION_WORDS: [&str; 40] = [
-    "a", "an", "the", "i", "i'm", "i've", "me", "my", "it", "it's", "its", "is", "are", "am",
-    "was", "be", "been", "being", "have", "has", "had", "got", "get", "to", "of", "in", "on", "at",
-    "for", "from", "and", "or", "with", "up", "out", "very", "really", "so", "feel", "feeling",
+const FUNCTION_WORDS: [&str; 52] = [
+    "a",
+    "an",
+    "the",
+    "i",
+    "i'm",
+    "i've",
+    "me",
+    "my",
+    "it",
+    "it's",
+    "its",
+    "is",
+    "are",
+    "am",
+    "was",
+    "be",
+    "been",
+    "being",
+    "have",
+    "has",
+    "had",
+    "got",
+    "get",
+    "to",
+    "of",
+    "in",
+    "on",
+    "at",
+    "for",
+    "from",
+    "and",
+    "or",
+    "with",
+    "up",
+    "out",
+    "very",
+    "really",
+    "so",
+    "feel",
+    "feeling",
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "hour",
+    "hours",
+    "ago",
+    "since",
+    "today",
+    "yesterday",
 ];
 
 /// Words that negate what follows them in their clause: NegEx's pre-negation triggers,
@@ -143,7 +192,7 @@ pub struct Extractor {
     seen_words: Mutex<HashMap<String, Arc<[f32]>>>,
     /// How many symptoms the knowledge base has…
     symptoms: usize,
-    /// …and the parts of the body each one's label names (none for a warning sign).
+    /// …and the parts of the body each one's label names.
     symptom_sites: Vec<Sites>,
     /// Finds the phrasings a clause may contain word for word, all in one pass…
     literal: AhoCorasick,
@@ -246,30 +295,16 @@ impl Extractor {
             .collect();
         let literal = AhoCorasick::new(literal_phrasings.iter().map(|&i| &phrasings[i].text))
             .map_err(|e| EmbeddingError::Inference(format!("literal phrasings: {e}")))?;
-        // A warning sign is matched whatever part the clause names, as an emergency is not
-        // missed on wording: "numbness between my legs" is saddle numbness.
-        let mut warning_signs = reasoning::emergency_signs(kb);
-        warning_signs.extend(
-            kb.conditions
-                .iter()
-                .flat_map(|c| &c.red_flags)
-                .filter_map(|id| kb.symptom(id)),
-        );
         Ok(Extractor {
             symptoms: kb.symptoms.len(),
             // From the label only: a phrasing's part is often one example of many ("cut
-            // my finger" for any cut), while a label names the part the symptom is of.
+            // my finger" for any cut), while a label names the part the symptom is of. A
+            // warning sign's too: "my wrist hurts" is no eye pain, and a sign whose label
+            // names no part ("numbness around bottom or genitals") is never set aside.
             symptom_sites: kb
                 .symptoms
                 .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    if warning_signs.contains(&i) {
-                        Sites::default()
-                    } else {
-                        Sites::named_in(&normalise(&s.label))
-                    }
-                })
+                .map(|s| Sites::named_in(&normalise(&s.label)))
                 .collect(),
             literal,
             literal_phrasings,
