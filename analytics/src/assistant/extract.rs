@@ -522,7 +522,7 @@ impl Extractor {
     /// neighbours are loose: "woke up" is near "hard to wake up" and "trouble sleeping",
     /// "big" near "bruising". Unless it is close to a phrasing as a whole, it matches only
     /// a symptom phrased with the word itself ("hot" is "hot to touch", "temperature" is
-    /// "high temperature"; "red" is still "red sick", loose, and asked).
+    /// "high temperature").
     fn phrased_with(&self, symptom: usize, word: &str) -> bool {
         self.phrasings
             .iter()
