@@ -339,6 +339,21 @@ fn chest_pain_with_sweating_calls_an_ambulance_whatever_ranks_first() {
 }
 
 #[test]
+fn an_emergency_only_a_less_likely_condition_needs_still_asks_what_tells_them_apart() {
+    let mut state = State::default();
+    let reply = say(
+        &mut state,
+        "I feel anxious all the time, can't switch off and my chest feels tight.",
+        RecentVitals::default(),
+    );
+    assert_eq!(reply["triage"]["level"], "emergency_ambulance", "{reply}");
+    let reason = reply["triage"]["reasons"][0].as_str().unwrap();
+    assert!(reason.starts_with("it could be"), "{reply}");
+    assert!(reply["question"]["symptom"].is_string(), "{reply}");
+    assert!(reply["triage"].get("tentative").is_none(), "{reply}");
+}
+
+#[test]
 fn a_swelling_tongue_goes_to_a_and_e_and_with_hives_calls_an_ambulance() {
     let mut state = State::default();
     let reply = say(

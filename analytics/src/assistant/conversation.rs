@@ -201,7 +201,7 @@ impl Assistant {
         let posterior = reasoning::posterior(kb, &priors, &state.evidence);
         let triage = reasoning::triage(kb, &posterior, &state.evidence, &vitals);
         let telling_apart = || {
-            if triage.level >= Triage::Emergency {
+            if triage.level >= Triage::Emergency && !triage.tentative {
                 return None;
             }
             let mut evidence = state.evidence.clone();
@@ -221,8 +221,10 @@ impl Assistant {
         };
         // A loosely matched emergency sign or red flag is confirmed before anything else,
         // then a sign that would complete a more urgent emergency pattern is asked;
-        // otherwise an emergency needs action, not more questions. Once the conditions are
-        // told apart, the leading one's red flags that could raise the level are checked.
+        // otherwise an emergency needs action, not more questions — unless only a less
+        // likely condition needs it ("it could be appendicitis"), when the conditions are
+        // told apart as at any level, its advice standing meanwhile. Once they are, the
+        // leading one's red flags that could raise the level are checked.
         let question = reasoning::unconfirmed_sign(kb, &posterior, &state.evidence, &state.asked)
             .or_else(|| reasoning::completing_sign(kb, &state.evidence, triage.level, &state.asked))
             .or_else(telling_apart)

@@ -405,6 +405,11 @@ pub struct TriageDecision {
     pub crisis: bool,
     /// Plain-language reasons, most important first.
     pub reasons: Vec<String>,
+    /// The level is only that of a condition less likely than the leading one ("it could
+    /// be appendicitis"): nothing said, no reading and not the leading condition calls for
+    /// it, so questions may still tell the two apart while its advice stands.
+    #[serde(skip)]
+    pub tentative: bool,
 }
 
 /// The triage level: the most urgent of the emergency patterns that fire, the patient's
@@ -476,6 +481,7 @@ pub fn triage(
 
     let top = ranked(posterior);
     let mut by_ranking = Triage::SelfCare;
+    let mut by_a_less_likely = false;
     if let Some(&first) = top.first().filter(|&&c| posterior[c] > 0.0) {
         by_ranking = TRIAGE_THRESHOLDS
             .iter()
@@ -497,6 +503,7 @@ pub fn triage(
             .iter()
             .find(|&&c| kb.conditions[c].triage >= by_ranking)
             .map_or(first, |&c| c);
+        by_a_less_likely = needing != first;
         floors.push((
             by_ranking,
             if needing == first {
@@ -548,6 +555,9 @@ pub fn triage(
         ));
     }
     let level = floors.iter().map(|f| f.0).max().unwrap_or(Triage::SelfCare);
+    let tentative = by_a_less_likely
+        && by_ranking == level
+        && floors.iter().filter(|f| f.0 == level).count() == 1;
     // The reasons that decided the level first.
     floors.sort_by_key(|f| std::cmp::Reverse(f.0));
     let reasons = floors.into_iter().map(|f| f.1).collect();
@@ -561,6 +571,7 @@ pub fn triage(
         emergency_pattern: pattern.filter(|p| p.triage >= level).map(|p| p.id.clone()),
         crisis,
         reasons,
+        tentative,
     }
 }
 
@@ -929,6 +940,32 @@ mod tests {
         assert_eq!(level(&e), Triage::Consultation24);
         e.severe = true;
         assert_eq!(level(&e), Triage::Emergency);
+    }
+
+    #[test]
+    fn an_emergency_only_a_less_likely_condition_needs_is_tentative() {
+        let kb = kb();
+        let decision = |p: &[f64], e: &Evidence| triage(&kb, p, e, &RecentVitals::default());
+        let cough = evidence(&kb, &["cough"], &[]);
+        // The cold leads, and the heart attack is likely enough to set the level.
+        let possible = decision(&[0.7, 0.1, 0.2], &cough);
+        assert_eq!(possible.level, Triage::EmergencyAmbulance);
+        assert!(possible.tentative, "{possible:?}");
+        // Not when the heart attack leads…
+        let leading = decision(&[0.2, 0.1, 0.7], &cough);
+        assert_eq!(leading.level, Triage::EmergencyAmbulance);
+        assert!(!leading.tentative, "{leading:?}");
+        // …nor when something said calls for the level too: a pattern, or severity.
+        let pattern = decision(
+            &[0.7, 0.1, 0.2],
+            &evidence(&kb, &["chest_pain", "sweating"], &[]),
+        );
+        assert_eq!(pattern.level, Triage::EmergencyAmbulance);
+        assert!(!pattern.tentative, "{pattern:?}");
+        let mut severe = cough.clone();
+        severe.severe = true;
+        let severe = decision(&[0.7, 0.1, 0.2], &severe);
+        assert!(!severe.tentative, "{severe:?}");
     }
 
     #[test]
