@@ -48,59 +48,17 @@ const CLEAR: f32 = 0.72;
 const CLEAR_COVERAGE: f32 = 0.75;
 /// How many words of patients' messages [`Extractor`] keeps the vectors of: some 15 MB.
 const SEEN_WORDS: usize = 10_000;
-/// Words that carry no symptom of their own: left out of a phrasing's coverage.
-const FUNCTION_WORDS: [&str; 52] = [
-    "a",
-    "an",
-    "the",
-    "i",
-    "i'm",
-    "i've",
-    "me",
-    "my",
-    "it",
-    "it's",
-    "its",
-    "is",
-    "are",
-    "am",
-    "was",
-    "be",
-    "been",
-    "being",
-    "have",
-    "has",
-    "had",
-    "got",
-    "get",
-    "to",
-    "of",
-    "in",
-    "on",
-    "at",
-    "for",
-    "from",
-    "and",
-    "or",
-    "with",
-    "up",
-    "out",
-    "very",
-    "really",
-    "so",
-    "feel",
-    "feeling",
-    "day",
-    "days",
-    "week",
-    "weeks",
-    "month",
-    "months",
-    "hour",
-    "hours",
-    "ago",
-    "since",
-    "today",
+/// Words that carry no symptom of their own: left out of a phrasing's coverage, and not
+/// counted as a clause's content…
+const FUNCTION_WORDS: [&str; 40] = [
+    "a", "an", "the", "i", "i'm", "i've", "me", "my", "it", "it's", "its", "is", "are", "am",
+    "was", "be", "been", "being", "have", "has", "had", "got", "get", "to", "of", "in", "on", "at",
+    "for", "from", "and", "or", "with", "up", "out", "very", "really", "so", "feel", "feeling",
+];
+/// …nor are these, which say when, not what.
+#[rustfmt::skip]
+const TIME_WORDS: [&str; 12] = [
+    "day", "days", "week", "weeks", "month", "months", "hour", "hours", "ago", "since", "today",
     "yesterday",
 ];
 
@@ -662,7 +620,7 @@ fn embed_all(embedder: &Embedder, texts: &[&str]) -> Result<Vec<Vec<f32>>, Embed
 /// The words of a normalised text that can name a symptom.
 fn content_words(text: &str) -> impl Iterator<Item = &str> {
     text.split([' ', ',', '.'])
-        .filter(|w| !w.is_empty() && !FUNCTION_WORDS.contains(w))
+        .filter(|w| !w.is_empty() && !FUNCTION_WORDS.contains(w) && !TIME_WORDS.contains(w))
 }
 
 /// The clause's content word, when it has exactly one.
