@@ -26,7 +26,8 @@ const PARTS: [&[&str]; 16] = [
     &["chest", "ribs", "breastbone"],
     &["breast", "breasts", "nipple", "nipples"],
     &["armpit", "armpits"],
-    &["stomach", "tummy", "belly", "abdomen", "tum"],
+    // "Under my ribs" is the tummy as much as the chest.
+    &["stomach", "tummy", "belly", "abdomen", "tum", "ribs"],
     // Not "bottom": "the bottom right" of the tummy.
     &["anus", "bum", "rectum"],
     &[
@@ -143,6 +144,10 @@ mod tests {
             Sites::named_in("my tongue"),
             Sites::named_in("swollen gums")
         );
+        // On a border, in both: the ribs are the chest's and the tummy's.
+        let ribs = Sites::named_in("pain under the right ribs");
+        assert!(!ribs.elsewhere_than(Sites::named_in("pain in my upper tummy")));
+        assert!(!ribs.elsewhere_than(Sites::named_in("pain in my chest")));
     }
 
     #[test]
