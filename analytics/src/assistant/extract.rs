@@ -482,9 +482,11 @@ impl Extractor {
     /// a symptom phrased with the word itself ("hot" is "hot to touch", "temperature" is
     /// "high temperature").
     fn phrased_with(&self, symptom: usize, word: &str) -> bool {
-        self.phrasings
-            .iter()
-            .any(|p| p.symptom == symptom && contains_words(&p.text, word))
+        self.word_index.get(word).is_some_and(|w| {
+            self.phrasings
+                .iter()
+                .any(|p| p.symptom == symptom && p.words.contains(w))
+        })
     }
 
     /// Whether a negated clause reports the symptom it matched rather than denying it: the
