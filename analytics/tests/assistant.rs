@@ -192,6 +192,35 @@ fn a_rash_that_does_not_fade_under_a_glass_calls_an_ambulance_on_its_own() {
 }
 
 #[test]
+fn a_red_eye_with_blurred_sight_goes_to_eye_casualty_and_any_red_eye_is_asked_about_sight() {
+    let mut state = State::default();
+    let reply = say(
+        &mut state,
+        "My left eye is red and aching and my vision in it is blurry.",
+        RecentVitals::default(),
+    );
+    assert_eq!(
+        reply["triage"]["emergency_pattern"], "red_eye_with_sight_changes",
+        "{reply}"
+    );
+    assert_eq!(reply["triage"]["level"], "emergency", "{reply}");
+    let mut state = State::default();
+    let reply = say(
+        &mut state,
+        "Both my eyes are red and itchy.",
+        RecentVitals::default(),
+    );
+    assert!(reply["triage"]["emergency_pattern"].is_null(), "{reply}");
+    assert_eq!(reply["question"]["symptom"], "blurred_vision", "{reply}");
+    let reply = answer(&mut state, Answer::Yes);
+    assert_eq!(
+        reply.triage.emergency_pattern.as_deref(),
+        Some("red_eye_with_sight_changes"),
+        "{reply:?}"
+    );
+}
+
+#[test]
 fn a_symptom_said_clearly_in_one_clause_is_not_loose_for_resembling_another() {
     let struggling = symptom("shortness_of_breath_at_rest");
     let resembled = evidence("My lungs feel wrecked.");

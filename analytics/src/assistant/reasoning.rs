@@ -32,6 +32,10 @@ pub const MAX_QUESTIONS: usize = 8;
 const CONFIDENT: f64 = 0.85;
 /// …or no question is expected to teach this many bits.
 const MIN_GAIN: f64 = 0.05;
+/// A sign at least this likely with the leading condition is explained by it: as a red
+/// flag of a less likely condition it warns of nothing (a fever with an ear infection,
+/// flagged by eczema, which a fever can mean is infected).
+const TYPICAL: f64 = 0.3;
 /// Persistent symptoms deserve a doctor whatever they look like.
 const PERSISTENT_DAYS: u32 = 21;
 /// Signs that breathing, circulation or consciousness are failing (the ABCDE approach of
@@ -224,6 +228,22 @@ pub fn emergency_signs(kb: &KnowledgeBase) -> BTreeSet<usize> {
         .flat_map(Pattern::signs)
         .filter_map(|id| kb.symptom(id))
         .collect()
+}
+
+/// The red flags of condition `c` that count: all of the leading condition's (its level
+/// is for a presentation without them, SOURCES.md), and those of a less likely condition
+/// that the leading one does not typically have.
+fn warning_signs<'a>(
+    kb: &'a KnowledgeBase,
+    posterior: &[f64],
+    c: usize,
+) -> impl Iterator<Item = usize> + 'a {
+    let first = ranked(posterior)[0];
+    kb.conditions[c]
+        .red_flags
+        .iter()
+        .filter_map(|id| kb.symptom(id))
+        .filter(move |&s| c == first || kb.likelihood(first, s) < TYPICAL)
 }
 
 /// The conditions whose red flags count: the three leading ones, each likely enough.
@@ -530,13 +550,13 @@ pub fn triage(
     }
     for c in leading(posterior) {
         let condition = &kb.conditions[c];
-        if let Some(flag) = condition.red_flags.iter().find(|f| clear(f)) {
-            let label = kb
-                .symptom(flag)
-                .map_or(flag.as_str(), |s| &kb.symptoms[s].label);
+        if let Some(flag) = warning_signs(kb, posterior, c).find(|&s| evidence.clear(s)) {
             floors.push((
                 condition.triage.raised(),
-                format!("{label} is a warning sign with {}", condition.name),
+                format!(
+                    "{} is a warning sign with {}",
+                    kb.symptoms[flag].label, condition.name
+                ),
             ));
         }
     }
@@ -861,6 +881,39 @@ mod tests {
         );
         // …and with a likely cold it does not make an emergency.
         assert!(level(&["sore_throat", "cough", "confusion"], &[], false) < Triage::Emergency);
+    }
+
+    #[test]
+    fn a_red_flag_of_a_less_likely_condition_counts_unless_the_leading_one_explains_it() {
+        let flagged = |strep_fever: f64, cold_fever: f64| {
+            let mut kb = kb();
+            kb.conditions[1].red_flags = vec!["fever".into()];
+            kb.conditions[0].symptoms[2].p = cold_fever;
+            kb.conditions[1].symptoms[2].p = strep_fever;
+            let kb = KnowledgeBase::checked(kb.symptoms, kb.conditions, kb.patterns).unwrap();
+            let priors = priors(&kb, Profile::default());
+            let e = evidence(&kb, &["sore_throat", "fever"], &[]);
+            let p = posterior(&kb, &priors, &e);
+            let ranked = ranked(&p);
+            (
+                kb.conditions[ranked[0]].id.clone(),
+                triage(&kb, &p, &e, &RecentVitals::default()).level,
+            )
+        };
+        // Rare with the leading cold, a fever warns of more than strep: a level up.
+        assert_eq!(
+            flagged(0.1, 0.1),
+            ("cold".to_string(), Triage::Consultation24)
+        );
+        // Typical of the leading cold, it warns of nothing with strep behind it.
+        let (leading, level) = flagged(0.1, 0.6);
+        assert_eq!(leading, "cold");
+        assert!(level < Triage::Consultation24, "{level:?}");
+        // Strep's own flag counts when strep leads, however common with strep.
+        assert_eq!(
+            flagged(0.6, 0.1),
+            ("strep".to_string(), Triage::Consultation24)
+        );
     }
 
     #[test]
