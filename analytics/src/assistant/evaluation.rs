@@ -43,8 +43,10 @@ pub const HELD_OUT_2: &str = include_str!("../../eval/held_out_2.toml");
 pub const HELD_OUT_3: &str = include_str!("../../eval/held_out_3.toml");
 /// …before the third's were (`analytics/eval/held_out_4.toml`)…
 pub const HELD_OUT_4: &str = include_str!("../../eval/held_out_4.toml");
-/// …and before the fourth's would be (`analytics/eval/held_out_5.toml`).
+/// …before the fourth's would be (`analytics/eval/held_out_5.toml`)…
 pub const HELD_OUT_5: &str = include_str!("../../eval/held_out_5.toml");
+/// …and before the fifth's would be (`analytics/eval/held_out_6.toml`).
+pub const HELD_OUT_6: &str = include_str!("../../eval/held_out_6.toml");
 /// Messages sent before timing starts.
 const WARM_UP: usize = 10;
 
@@ -364,7 +366,7 @@ mod tests {
     fn every_vignette_set_parses_and_names_known_conditions_at_every_level() {
         let kb = KnowledgeBase::bundled().unwrap();
         let sets = [
-            VIGNETTES, HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5,
+            VIGNETTES, HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6,
         ]
         .map(|text| parse(text).unwrap());
         for vignettes in &sets {
