@@ -162,20 +162,6 @@ fn a_clause_of_one_word_matches_only_a_symptom_phrased_with_that_word() {
 }
 
 #[test]
-fn been_sick_is_vomiting_word_for_word_and_never_merely_ill() {
-    let vomiting = symptom("vomiting");
-    let found = evidence("She's been sick 3 times since lunch.");
-    assert!(found.present.contains(&vomiting), "{found:?}");
-    assert!(!found.loose.contains(&vomiting), "{found:?}");
-    let found = evidence("He hasn't been sick and is drinking well.");
-    assert!(found.absent.contains(&vomiting), "{found:?}");
-    // To the model "been sick" is "been ill": compared by similarity, it had made a past
-    // virus a vomiting.
-    let found = evidence("Had a virus last week.");
-    assert!(!found.present.contains(&vomiting), "{found:?}");
-}
-
-#[test]
 fn nothing_denies_what_follows_it() {
     let found = evidence("Nothing near my eye, just a rash on my forehead.");
     assert!(found.present.contains(&symptom("rash")), "{found:?}");

@@ -168,8 +168,6 @@ struct Phrasing {
     /// It is itself a negation, an inability or a lack ("not responding", "can't pass
     /// wind", "fewer wet nappies").
     negative: bool,
-    /// Matched word for word only ([`super::knowledge::Symptom::word_for_word`]).
-    word_for_word: bool,
 }
 
 /// A symptom a clause reports.
@@ -215,13 +213,10 @@ impl Extractor {
         let mut flat = Vec::new();
         for (i, symptom) in kb.symptoms.iter().enumerate() {
             for phrasing in symptom.phrasings.iter().chain([&symptom.label]) {
-                flat.push((i, normalise(phrasing), false));
-            }
-            for phrasing in &symptom.word_for_word {
-                flat.push((i, normalise(phrasing), true));
+                flat.push((i, normalise(phrasing)));
             }
         }
-        let texts: Vec<&str> = flat.iter().map(|(_, t, _)| t.as_str()).collect();
+        let texts: Vec<&str> = flat.iter().map(|(_, t)| t.as_str()).collect();
         let vectors = embed_all(embedder, &texts)?;
         let vocabulary: BTreeSet<&str> = texts.iter().flat_map(|t| content_words(t)).collect();
         let vocabulary: Vec<&str> = vocabulary.into_iter().collect();
@@ -237,9 +232,8 @@ impl Extractor {
         let phrasings = flat
             .into_iter()
             .zip(vectors)
-            .map(|((symptom, text, word_for_word), vector)| Phrasing {
+            .map(|((symptom, text), vector)| Phrasing {
                 symptom,
-                word_for_word,
                 words: content_words(&text).map(|w| word_index[w]).collect(),
                 negative: has_negation(&text)
                     || INABILITY
@@ -477,13 +471,7 @@ impl Extractor {
     fn similarities(&self, vector: &[f32]) -> Vec<f32> {
         self.phrasings
             .iter()
-            .map(|p| {
-                if p.word_for_word {
-                    f32::MIN
-                } else {
-                    dot(vector, &p.vector)
-                }
-            })
+            .map(|p| dot(vector, &p.vector))
             .collect()
     }
 

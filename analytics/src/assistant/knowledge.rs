@@ -92,10 +92,6 @@ pub struct Symptom {
     pub label: String,
     pub question: String,
     pub phrasings: Vec<String>,
-    /// Matched only where a clause contains them word for word, never by similarity: the
-    /// model reads them in another sense ("been sick" is "been ill" to it).
-    #[serde(default)]
-    pub word_for_word: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

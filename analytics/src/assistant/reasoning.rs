@@ -606,7 +606,6 @@ mod tests {
             label: id.replace('_', " "),
             question: format!("{id}?"),
             phrasings: vec![id.replace('_', " ")],
-            word_for_word: vec![],
         }
     }
 
