@@ -230,15 +230,10 @@ pub fn emergency_signs(kb: &KnowledgeBase) -> BTreeSet<usize> {
         .collect()
 }
 
-/// The red flags of condition `c` that count: all of the leading condition's (its level
-/// is for a presentation without them, SOURCES.md), and those of a less likely condition
-/// that the leading one does not typically have.
-fn warning_signs<'a>(
-    kb: &'a KnowledgeBase,
-    posterior: &[f64],
-    c: usize,
-) -> impl Iterator<Item = usize> + 'a {
-    let first = ranked(posterior)[0];
+/// The red flags of condition `c` that count, `first` leading: all of the leading
+/// condition's (its level is for a presentation without them, SOURCES.md), and those of a
+/// less likely condition that the leading one does not typically have.
+fn warning_signs(kb: &KnowledgeBase, first: usize, c: usize) -> impl Iterator<Item = usize> + '_ {
     kb.conditions[c]
         .red_flags
         .iter()
@@ -550,7 +545,7 @@ pub fn triage(
     }
     for c in leading(posterior) {
         let condition = &kb.conditions[c];
-        if let Some(flag) = warning_signs(kb, posterior, c).find(|&s| evidence.clear(s)) {
+        if let Some(flag) = warning_signs(kb, top[0], c).find(|&s| evidence.clear(s)) {
             floors.push((
                 condition.triage.raised(),
                 format!(
