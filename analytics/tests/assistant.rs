@@ -1,7 +1,7 @@
 //! The symptom assistant end to end with the real embedding model (installed by
 //! `deploy/setup.sh`; a missing model fails with the install hint): negation, the part
-//! of the body a clause is about, antonymous quantities, abilities, duration and severity
-//! cues in free text, emergency patterns over the ranking, loosely matched signs
+//! of the body a clause is about, antonymous quantities, abilities, duration, severity
+//! and pain painkillers do not ease in free text, emergency patterns over the ranking, loosely matched signs
 //! confirmed first, the leading condition's red flags checked, a baby's breathing pauses,
 //! and bouts of crying with blood in the poo, the patient's own vitals escalating triage
 //! (at a lower saturation with known COPD), the question-and-answer turn, self-care
@@ -348,6 +348,29 @@ fn negated_symptoms_count_as_absent_and_cues_are_read() {
             .unwrap()
             .contains("not a diagnosis")
     );
+}
+
+#[test]
+fn colic_painkillers_do_not_ease_goes_to_hospital_and_severity_alone_does_not_raise() {
+    let level = |text: &str| {
+        let reply = say(&mut State::default(), text, RecentVitals::default());
+        (
+            reply["triage"]["level"].as_str().unwrap().to_owned(),
+            reply["triage"]["reasons"].to_string(),
+        )
+    };
+    let eased = level(
+        "terrible pain in my left side that comes in waves down into my groin, ibuprofen is helping",
+    );
+    assert_eq!(eased.0, "consultation_24", "{eased:?}");
+    let unrelieved = level(
+        "terrible pain in my left side that comes in waves down into my groin, painkillers aren't doing anything",
+    );
+    assert_eq!(unrelieved.0, "emergency", "{unrelieved:?}");
+    assert!(unrelieved.1.contains("painkillers"), "{unrelieved:?}");
+    // Sore throats are often called the worst ever: that alone is no reason to see anyone.
+    let throat = level("the worst sore throat I've had, it's really painful to swallow");
+    assert_eq!(throat.0, "self_care", "{throat:?}");
 }
 
 #[test]

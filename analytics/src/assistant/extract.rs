@@ -137,6 +137,55 @@ const SEVERITY_REACH: usize = 3;
 /// …while these are severe pain by themselves.
 const AGONY: [&str; 3] = ["agony", "agonising", "agonizing"];
 
+/// Pain relief a patient takes without a prescription, or commonly has at home…
+const PAIN_RELIEF: [&str; 10] = [
+    "painkiller",
+    "painkillers",
+    "killers",
+    "paracetamol",
+    "ibuprofen",
+    "calpol",
+    "nurofen",
+    "codeine",
+    "codamol",
+    "naproxen",
+];
+/// …said not to work: a negation or "barely" followed by one of these, with at most
+/// [`RELIEF_FILLERS`] between ("aren't touching it", "won't shift", "hasn't made any
+/// difference", "doesn't do anything"); "haven't taken any" is not among them.
+const RELIEF_WORKS: [&str; 23] = [
+    "help",
+    "helps",
+    "helped",
+    "helping",
+    "work",
+    "works",
+    "worked",
+    "working",
+    "touch",
+    "touches",
+    "touching",
+    "touched",
+    "shift",
+    "shifts",
+    "shifting",
+    "ease",
+    "eases",
+    "eased",
+    "easing",
+    "difference",
+    "anything",
+    "relief",
+    "better",
+];
+const RELIEF_FILLERS: [&str; 14] = [
+    "really", "even", "do", "doing", "done", "been", "seem", "seems", "seemed", "to", "much",
+    "made", "make", "any",
+];
+/// "does nothing", "is doing nothing"
+const RELIEF_DOES: [&str; 4] = ["do", "does", "did", "doing"];
+const RELIEF_NEGATIONS: [&str; 4] = ["barely", "hardly", "won't", "wont"];
+
 /// The phrasings and their words, embedded once.
 pub struct Extractor {
     phrasings: Vec<Phrasing>,
@@ -360,6 +409,7 @@ impl Extractor {
         let mut evidence = Evidence {
             duration_days: duration_days(&normalised),
             severe: severe(&normalised),
+            unrelieved: unrelieved(&normalised),
             ..Evidence::default()
         };
         let mut said_clearly = BTreeSet::new();
@@ -834,6 +884,30 @@ fn severe(text: &str) -> bool {
     })
 }
 
+/// Whether the text says painkillers are not easing the pain ("painkillers aren't
+/// touching it", "paracetamol won't shift it", "ibuprofen barely helps"), in one sentence.
+fn unrelieved(text: &str) -> bool {
+    text.split('.').any(|sentence| {
+        let words: Vec<&str> = sentence
+            .split([' ', ','])
+            .filter(|w| !w.is_empty())
+            .collect();
+        let fails = words.iter().enumerate().any(|(i, w)| {
+            if *w == "nothing" && i > 0 && RELIEF_DOES.contains(&words[i - 1]) {
+                return true;
+            }
+            let negation =
+                NEGATION_CUES.contains(w) || w.ends_with("n't") || RELIEF_NEGATIONS.contains(w);
+            negation
+                && words[i + 1..]
+                    .iter()
+                    .find(|next| !RELIEF_FILLERS.contains(next))
+                    .is_some_and(|next| RELIEF_WORKS.contains(next))
+        });
+        fails && words.iter().any(|w| PAIN_RELIEF.contains(w))
+    })
+}
+
 /// The longest duration the text mentions, in days ("for 3 weeks", "two days", "a month"),
 /// sentence by sentence; "… ago" counts only as an onset (see [`ONSET`]).
 fn duration_days(text: &str) -> Option<u32> {
@@ -1115,6 +1189,32 @@ mod tests {
             "a sore throat",
         ] {
             assert!(!severe(&normalise(text)), "{text}");
+        }
+    }
+
+    #[test]
+    fn painkillers_not_working_is_read_but_not_having_taken_any() {
+        for text in [
+            "Painkillers at home aren't touching it.",
+            "a headache that paracetamol won't shift",
+            "ibuprofen barely helps",
+            "I took paracetamol but it's not helping",
+            "Calpol hasn't made any difference",
+            "co-codamol hardly touches it",
+            "pain killers don't seem to do anything",
+            "painkillers aren't doing anything",
+            "paracetamol does nothing for it",
+        ] {
+            assert!(unrelieved(&normalise(text)), "{text}");
+        }
+        for text in [
+            "I haven't taken any painkillers yet",
+            "ibuprofen helps a bit",
+            "still drinking and playing when the calpol kicks in",
+            "not helping. I took paracetamol this morning",
+            "nothing helps the itch",
+        ] {
+            assert!(!unrelieved(&normalise(text)), "{text}");
         }
     }
 

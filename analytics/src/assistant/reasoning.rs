@@ -79,6 +79,9 @@ pub struct Evidence {
     pub duration_days: Option<u32>,
     /// "worst", "severe", "unbearable", …
     pub severe: bool,
+    /// "painkillers aren't touching it"
+    #[serde(default)]
+    pub unrelieved: bool,
     /// Present symptoms the text only loosely resembled: they count in the ranking and
     /// fire emergency patterns (an emergency is not missed on wording), but a red flag
     /// raises the level only once the patient confirms it.
@@ -106,6 +109,7 @@ impl Evidence {
         }
         self.duration_days = self.duration_days.max(other.duration_days);
         self.severe |= other.severe;
+        self.unrelieved |= other.unrelieved;
     }
 
     /// Whether the symptom with this id is present.
@@ -430,7 +434,7 @@ pub struct TriageDecision {
 /// The triage level: the most urgent of the emergency patterns that fire, the patient's
 /// abnormal vitals, the ranking (the most urgent level whose conditions are together likely
 /// enough), a danger sign with a likely emergency, red flags of the leading conditions,
-/// and severity and duration cues.
+/// pain painkillers do not ease, and durations (severity lowers the shares the ranking needs).
 pub fn triage(
     kb: &KnowledgeBase,
     posterior: &[f64],
@@ -555,13 +559,19 @@ pub fn triage(
             ));
         }
     }
-    if evidence.severe {
-        // Severe pain or illness is a discriminator of its own (Manchester Triage): one
-        // level above what the ranking gives, and a doctor within a day at least.
-        floors.push((
-            by_ranking.raised().max(Triage::Consultation24),
-            "you describe it as severe".into(),
-        ));
+    if evidence.unrelieved {
+        // Pain painkillers do not ease: a routine condition's GP visit is for just that
+        // (the NHS's "see a GP if painkillers do not help"), so self-care becomes one; an
+        // urgent condition's needs a hospital (NICE CKS: admit renal colic whose pain is
+        // not controlled).
+        let raised = match by_ranking {
+            Triage::SelfCare => Some(Triage::Consultation),
+            Triage::Consultation24 => Some(Triage::Emergency),
+            _ => None,
+        };
+        if let Some(level) = raised {
+            floors.push((level, "painkillers are not easing the pain".into()));
+        }
     }
     if let Some(days) = evidence.duration_days.filter(|&d| d >= PERSISTENT_DAYS) {
         floors.push((
@@ -570,7 +580,10 @@ pub fn triage(
         ));
     }
     let level = floors.iter().map(|f| f.0).max().unwrap_or(Triage::SelfCare);
+    // Severity calls for the less likely condition's level too: it lowered the share the
+    // level needs.
     let tentative = by_a_less_likely
+        && !evidence.severe
         && by_ranking == level
         && floors.iter().filter(|f| f.0 == level).count() == 1;
     // The reasons that decided the level first.
@@ -975,19 +988,52 @@ mod tests {
     }
 
     #[test]
-    fn severity_raises_the_rankings_level_by_one() {
+    fn pain_painkillers_do_not_ease_raises_self_care_and_an_urgent_level_only() {
         let base = kb();
-        let mut conditions = base.conditions.clone();
-        conditions[1].triage = Triage::Consultation24;
-        let kb = KnowledgeBase::checked(base.symptoms.clone(), conditions, base.patterns.clone())
-            .unwrap();
+        let level_with = |cold: Triage, unrelieved: bool| {
+            let mut conditions = base.conditions.clone();
+            conditions[1].triage = cold;
+            let kb =
+                KnowledgeBase::checked(base.symptoms.clone(), conditions, base.patterns.clone())
+                    .unwrap();
+            let priors = priors(&kb, Profile::default());
+            let mut e = evidence(&kb, &["sore_throat"], &["cough"]);
+            let p = posterior(&kb, &priors, &e);
+            e.unrelieved = unrelieved;
+            triage(&kb, &p, &e, &RecentVitals::default())
+        };
+        assert_eq!(
+            level_with(Triage::SelfCare, true).level,
+            Triage::Consultation
+        );
+        assert_eq!(
+            level_with(Triage::Consultation24, true).level,
+            Triage::Emergency
+        );
+        assert_eq!(
+            level_with(Triage::Consultation24, false).level,
+            Triage::Consultation24
+        );
+        // A routine visit is for pain painkillers do not ease.
+        let routine = level_with(Triage::Consultation, true);
+        assert_eq!(routine.level, Triage::Consultation);
+        assert!(
+            !routine.reasons.iter().any(|r| r.contains("painkillers")),
+            "{:?}",
+            routine.reasons
+        );
+    }
+
+    #[test]
+    fn severity_alone_does_not_raise_the_leading_conditions_level() {
+        let kb = kb();
         let priors = priors(&kb, Profile::default());
         let mut e = evidence(&kb, &["sore_throat"], &["cough"]);
         let p = posterior(&kb, &priors, &e);
         let level = |e: &Evidence| triage(&kb, &p, e, &RecentVitals::default()).level;
-        assert_eq!(level(&e), Triage::Consultation24);
+        let calm = level(&e);
         e.severe = true;
-        assert_eq!(level(&e), Triage::Emergency);
+        assert_eq!(level(&e), calm);
     }
 
     #[test]
