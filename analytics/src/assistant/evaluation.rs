@@ -45,8 +45,10 @@ pub const HELD_OUT_3: &str = include_str!("../../eval/held_out_3.toml");
 pub const HELD_OUT_4: &str = include_str!("../../eval/held_out_4.toml");
 /// …before the fourth's would be (`analytics/eval/held_out_5.toml`)…
 pub const HELD_OUT_5: &str = include_str!("../../eval/held_out_5.toml");
-/// …and before the fifth's would be (`analytics/eval/held_out_6.toml`).
+/// …before the fifth's would be (`analytics/eval/held_out_6.toml`)…
 pub const HELD_OUT_6: &str = include_str!("../../eval/held_out_6.toml");
+/// …and before the sixth's were (`analytics/eval/held_out_7.toml`).
+pub const HELD_OUT_7: &str = include_str!("../../eval/held_out_7.toml");
 /// Messages sent before timing starts.
 const WARM_UP: usize = 10;
 
@@ -367,6 +369,7 @@ mod tests {
         let kb = KnowledgeBase::bundled().unwrap();
         let sets = [
             VIGNETTES, HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6,
+            HELD_OUT_7,
         ]
         .map(|text| parse(text).unwrap());
         for vignettes in &sets {
