@@ -3,6 +3,7 @@
 //! of the body a clause is about, antonymous quantities, abilities, duration, severity
 //! and pain painkillers do not ease in free text, emergency patterns over the ranking, loosely matched signs
 //! confirmed first, the leading condition's red flags checked, a baby's breathing pauses,
+//! an older person fallen and unable to get up,
 //! and bouts of crying with blood in the poo, the patient's own vitals escalating triage
 //! (at a lower saturation with known COPD), the question-and-answer turn, self-care
 //! advice only short of emergency care, and the evaluation's simulated patient.
@@ -542,6 +543,40 @@ fn pauses_in_a_babys_breathing_call_an_ambulance_but_an_adults_snoring_does_not(
     );
     let level: Triage = serde_json::from_value(snoring["triage"]["level"].clone()).unwrap();
     assert!(level < Triage::Emergency, "{snoring}");
+}
+
+#[test]
+fn an_older_person_fallen_and_unable_to_get_up_calls_an_ambulance_a_young_one_does_not() {
+    let fallen = |age: u32| {
+        let profile = Profile {
+            age: Some(age),
+            sex: Some(Sex::Female),
+        };
+        let text =
+            "She fell in the bathroom and can't get up, her hip hurts and the leg looks shorter.";
+        assistant()
+            .turn(
+                &mut State::default(),
+                &Input::Text(text.into()),
+                profile,
+                RecentVitals::default(),
+            )
+            .unwrap()
+            .0
+            .triage
+    };
+    let older = fallen(82);
+    assert_eq!(older.level, Triage::EmergencyAmbulance, "{older:?}");
+    assert_eq!(
+        older.emergency_pattern.as_deref(),
+        Some("older_person_fallen_cannot_get_up")
+    );
+    let younger = fallen(30);
+    assert_ne!(
+        younger.emergency_pattern.as_deref(),
+        Some("older_person_fallen_cannot_get_up"),
+        "{younger:?}"
+    );
 }
 
 #[test]

@@ -70,7 +70,8 @@ const HELD_OUT_SETS: [(&str, &str); 7] = [
         evaluation::HELD_OUT_5,
     ),
     (
-        "Sixth held-out vignettes (written blind the same way; never read to find errors)",
+        "Sixth held-out vignettes (written blind the same way; of its errors, only the \
+         emergency under-triaged was read, once the seventh had been run)",
         evaluation::HELD_OUT_6,
     ),
     (

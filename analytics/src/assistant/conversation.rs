@@ -199,7 +199,7 @@ impl Assistant {
         let kb = &self.kb;
         let priors = reasoning::priors(kb, profile);
         let posterior = reasoning::posterior(kb, &priors, &state.evidence);
-        let triage = reasoning::triage(kb, &posterior, &state.evidence, &vitals);
+        let triage = reasoning::triage(kb, &posterior, &state.evidence, &vitals, profile.age);
         let telling_apart = || {
             if triage.level >= Triage::Emergency && !triage.tentative {
                 return None;
@@ -225,18 +225,22 @@ impl Assistant {
         // likely condition needs it ("it could be appendicitis"), when the conditions are
         // told apart as at any level, its advice standing meanwhile. Once they are, the
         // leading one's red flags that could raise the level are checked.
-        let question = reasoning::unconfirmed_sign(kb, &posterior, &state.evidence, &state.asked)
-            .or_else(|| reasoning::completing_sign(kb, &state.evidence, triage.level, &state.asked))
-            .or_else(telling_apart)
-            .or_else(|| {
-                reasoning::unchecked_red_flag(
-                    kb,
-                    &posterior,
-                    &state.evidence,
-                    triage.level,
-                    &state.asked,
-                )
-            });
+        let age = profile.age;
+        let question =
+            reasoning::unconfirmed_sign(kb, &posterior, &state.evidence, &state.asked, age)
+                .or_else(|| {
+                    reasoning::completing_sign(kb, &state.evidence, triage.level, &state.asked, age)
+                })
+                .or_else(telling_apart)
+                .or_else(|| {
+                    reasoning::unchecked_red_flag(
+                        kb,
+                        &posterior,
+                        &state.evidence,
+                        triage.level,
+                        &state.asked,
+                    )
+                });
         if let Some(s) = question {
             state.asked.push(s);
             state.pending = Some(s);

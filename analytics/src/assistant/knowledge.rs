@@ -140,9 +140,21 @@ pub struct Pattern {
     pub advice: String,
     /// Suicidal thoughts: the advice gives crisis lines.
     pub crisis: bool,
+    /// Only for patients at least this old (a fall in an older person).
+    #[serde(default)]
+    pub min_age: Option<u32>,
 }
 
 impl Pattern {
+    /// Whether the pattern is for a patient of this age; an unknown age may be any, so
+    /// the pattern counts.
+    pub fn applies_to(&self, age: Option<u32>) -> bool {
+        match (self.min_age, age) {
+            (Some(min), Some(age)) => age >= min,
+            _ => true,
+        }
+    }
+
     pub fn fires(&self, present: impl Fn(&str) -> bool) -> bool {
         let all = self.all.iter().all(|s| present(s));
         let any = self.any.is_empty() || self.any.iter().any(|s| present(s));
@@ -489,6 +501,20 @@ mod tests {
         let err = KnowledgeBase::checked(kb.symptoms.clone(), conditions, kb.patterns.clone())
             .unwrap_err();
         assert!(err.to_string().contains("no_such_symptom"), "{err}");
+    }
+
+    #[test]
+    fn a_pattern_for_older_patients_applies_from_its_age_or_when_age_is_unknown() {
+        let kb = KnowledgeBase::bundled().unwrap();
+        let fallen = kb
+            .patterns
+            .iter()
+            .find(|p| p.id == "older_person_fallen_cannot_get_up")
+            .unwrap();
+        assert!(fallen.applies_to(Some(65)));
+        assert!(fallen.applies_to(None));
+        assert!(!fallen.applies_to(Some(64)));
+        assert!(kb.patterns[0].applies_to(Some(0)));
     }
 
     #[test]

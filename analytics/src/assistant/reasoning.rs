@@ -142,13 +142,14 @@ pub fn unconfirmed_sign(
     posterior: &[f64],
     evidence: &Evidence,
     asked: &[usize],
+    age: Option<u32>,
 ) -> Option<usize> {
     let present = |id: &str| evidence.says_present(kb, id);
     let clear = |id: &str| evidence.says_clearly(kb, id);
     let pattern_signs = kb
         .patterns
         .iter()
-        .filter(|p| p.fires(present) && !p.fires(clear))
+        .filter(|p| p.applies_to(age) && p.fires(present) && !p.fires(clear))
         .flat_map(|p| p.signs().filter_map(|id| kb.symptom(id)));
     let red_flags = leading(posterior).flat_map(|c| {
         kb.conditions[c]
@@ -171,11 +172,13 @@ pub fn completing_sign(
     evidence: &Evidence,
     level: Triage,
     asked: &[usize],
+    age: Option<u32>,
 ) -> Option<usize> {
     let present = |id: &str| evidence.says_present(kb, id);
     let open = |s: &usize| !evidence.known(*s) && !asked.contains(s);
     kb.patterns
         .iter()
+        .filter(|p| p.applies_to(age))
         .filter(|p| p.triage > level && !p.all.is_empty() && !p.any.is_empty())
         .filter(|p| !p.fires(present))
         .find_map(|p| {
@@ -440,13 +443,18 @@ pub fn triage(
     posterior: &[f64],
     evidence: &Evidence,
     vitals: &RecentVitals,
+    age: Option<u32>,
 ) -> TriageDecision {
     let present = |id: &str| evidence.says_present(kb, id);
     // Every finding that sets a floor on the level, with why.
     let mut floors: Vec<(Triage, String)> = Vec::new();
 
     let clear = |id: &str| evidence.says_clearly(kb, id);
-    let fired: Vec<&Pattern> = kb.patterns.iter().filter(|p| p.fires(present)).collect();
+    let fired: Vec<&Pattern> = kb
+        .patterns
+        .iter()
+        .filter(|p| p.applies_to(age) && p.fires(present))
+        .collect();
     let pattern = fired.iter().max_by_key(|p| p.triage).copied();
     let crisis = fired.iter().any(|p| p.crisis);
     for p in &fired {
@@ -686,6 +694,7 @@ mod tests {
                 any: vec!["sweating".into()],
                 advice: "Call an ambulance.".into(),
                 crisis: false,
+                min_age: None,
             }],
         )
         .unwrap()
@@ -787,18 +796,18 @@ mod tests {
         let mut e = evidence(&kb, &["sore_throat", "fever"], &["cough"]);
         e.loose.insert(fever);
         let p = posterior(&kb, &priors, &e);
-        let loosely = triage(&kb, &p, &e, &RecentVitals::default());
+        let loosely = triage(&kb, &p, &e, &RecentVitals::default(), None);
         assert_eq!(loosely.level, Triage::Consultation, "{loosely:?}");
-        assert_eq!(unconfirmed_sign(&kb, &p, &e, &[]), Some(fever));
-        assert_eq!(unconfirmed_sign(&kb, &p, &e, &[fever]), None);
+        assert_eq!(unconfirmed_sign(&kb, &p, &e, &[], None), Some(fever));
+        assert_eq!(unconfirmed_sign(&kb, &p, &e, &[fever], None), None);
         // Confirmed (an answer "yes" is clear evidence), it raises strep's level.
         let mut yes = Evidence::default();
         yes.present.insert(fever);
         e.merge(&yes);
         assert!(e.loose.is_empty());
-        let confirmed = triage(&kb, &p, &e, &RecentVitals::default());
+        let confirmed = triage(&kb, &p, &e, &RecentVitals::default(), None);
         assert_eq!(confirmed.level, Triage::Consultation24, "{confirmed:?}");
-        assert_eq!(unconfirmed_sign(&kb, &p, &e, &[]), None);
+        assert_eq!(unconfirmed_sign(&kb, &p, &e, &[], None), None);
     }
 
     #[test]
@@ -814,7 +823,7 @@ mod tests {
         let p = posterior(&kb, &priors, &e);
         assert_eq!(ranked(&p)[0], 0, "{p:?}");
         // …yet chest pain with sweating calls an ambulance.
-        let decision = triage(&kb, &p, &e, &RecentVitals::default());
+        let decision = triage(&kb, &p, &e, &RecentVitals::default(), None);
         assert_eq!(decision.level, Triage::EmergencyAmbulance);
         assert_eq!(decision.emergency_pattern.as_deref(), Some("acs"));
         assert_eq!(decision.advice, "Call an ambulance.");
@@ -822,7 +831,7 @@ mod tests {
         let e = evidence(&kb, &["sore_throat", "cough", "chest_pain"], &["sweating"]);
         let p = posterior(&kb, &priors, &e);
         assert_eq!(
-            triage(&kb, &p, &e, &RecentVitals::default()).emergency_pattern,
+            triage(&kb, &p, &e, &RecentVitals::default(), None).emergency_pattern,
             None
         );
     }
@@ -837,22 +846,22 @@ mod tests {
         let p = posterior(&kb, &priors, &e);
         // Loosely matched, the sign still fires the pattern, and is asked about first.
         assert_eq!(
-            triage(&kb, &p, &e, &RecentVitals::default()).level,
+            triage(&kb, &p, &e, &RecentVitals::default(), None).level,
             Triage::EmergencyAmbulance
         );
-        assert_eq!(unconfirmed_sign(&kb, &p, &e, &[]), Some(sweating));
+        assert_eq!(unconfirmed_sign(&kb, &p, &e, &[], None), Some(sweating));
         // Said clearly, there is nothing to confirm.
         let clear = evidence(&kb, &["sore_throat", "chest_pain", "sweating"], &[]);
-        assert_eq!(unconfirmed_sign(&kb, &p, &clear, &[]), None);
+        assert_eq!(unconfirmed_sign(&kb, &p, &clear, &[], None), None);
         // Denied, the pattern no longer fires.
         let mut no = Evidence::default();
         no.absent.insert(sweating);
         e.merge(&no);
         let p = posterior(&kb, &priors, &e);
-        let denied = triage(&kb, &p, &e, &RecentVitals::default());
+        let denied = triage(&kb, &p, &e, &RecentVitals::default(), None);
         assert_eq!(denied.emergency_pattern, None, "{denied:?}");
         assert!(denied.level < Triage::EmergencyAmbulance, "{denied:?}");
-        assert_eq!(unconfirmed_sign(&kb, &p, &e, &[sweating]), None);
+        assert_eq!(unconfirmed_sign(&kb, &p, &e, &[sweating], None), None);
     }
 
     #[test]
@@ -871,7 +880,7 @@ mod tests {
                 e.loose.insert(confusion);
             }
             let p = posterior(&kb, &priors, &e);
-            triage(&kb, &p, &e, &RecentVitals::default()).level
+            triage(&kb, &p, &e, &RecentVitals::default(), None).level
         };
         // "strep" is now an emergency and leads without a cough.
         assert_eq!(
@@ -905,7 +914,7 @@ mod tests {
             let ranked = ranked(&p);
             (
                 kb.conditions[ranked[0]].id.clone(),
-                triage(&kb, &p, &e, &RecentVitals::default()).level,
+                triage(&kb, &p, &e, &RecentVitals::default(), None).level,
             )
         };
         // Rare with the leading cold, a fever warns of more than strep: a level up.
@@ -959,7 +968,7 @@ mod tests {
         let sweating = kb.symptom("sweating").unwrap();
         let chest_pain = kb.symptom("chest_pain").unwrap();
         let ask = |present: &[&str], absent: &[&str], level, asked: &[usize]| {
-            completing_sign(&kb, &evidence(&kb, present, absent), level, asked)
+            completing_sign(&kb, &evidence(&kb, present, absent), level, asked, None)
         };
         // Chest pain: is there sweating? Sweating: is there chest pain?
         assert_eq!(
@@ -1000,7 +1009,7 @@ mod tests {
             let mut e = evidence(&kb, &["sore_throat"], &["cough"]);
             let p = posterior(&kb, &priors, &e);
             e.unrelieved = unrelieved;
-            triage(&kb, &p, &e, &RecentVitals::default())
+            triage(&kb, &p, &e, &RecentVitals::default(), None)
         };
         assert_eq!(
             level_with(Triage::SelfCare, true).level,
@@ -1030,7 +1039,7 @@ mod tests {
         let priors = priors(&kb, Profile::default());
         let mut e = evidence(&kb, &["sore_throat"], &["cough"]);
         let p = posterior(&kb, &priors, &e);
-        let level = |e: &Evidence| triage(&kb, &p, e, &RecentVitals::default()).level;
+        let level = |e: &Evidence| triage(&kb, &p, e, &RecentVitals::default(), None).level;
         let calm = level(&e);
         e.severe = true;
         assert_eq!(level(&e), calm);
@@ -1039,7 +1048,7 @@ mod tests {
     #[test]
     fn an_emergency_only_a_less_likely_condition_needs_is_tentative() {
         let kb = kb();
-        let decision = |p: &[f64], e: &Evidence| triage(&kb, p, e, &RecentVitals::default());
+        let decision = |p: &[f64], e: &Evidence| triage(&kb, p, e, &RecentVitals::default(), None);
         let cough = evidence(&kb, &["cough"], &[]);
         // The cold leads, and the heart attack is likely enough to set the level.
         let possible = decision(&[0.7, 0.1, 0.2], &cough);
@@ -1068,7 +1077,7 @@ mod tests {
         // The cold leads; the heart attack is too unlikely to send anyone on its own.
         let p = [0.8_f64, 0.08, 0.12];
         let mut e = evidence(&kb, &["cough"], &[]);
-        let decision = |e: &Evidence| triage(&kb, &p, e, &RecentVitals::default());
+        let decision = |e: &Evidence| triage(&kb, &p, e, &RecentVitals::default(), None);
         assert_eq!(decision(&e).level, Triage::SelfCare);
         e.severe = true;
         let severe = decision(&e);
@@ -1090,6 +1099,7 @@ mod tests {
                 &posterior(&kb, &priors, e),
                 e,
                 &RecentVitals::default(),
+                None,
             )
         };
         let nothing = decide(&Evidence::default());
@@ -1109,7 +1119,7 @@ mod tests {
         let priors = priors(&kb, Profile::default());
         let e = evidence(&kb, &["sore_throat", "cough"], &[]);
         let p = posterior(&kb, &priors, &e);
-        let calm = triage(&kb, &p, &e, &RecentVitals::default());
+        let calm = triage(&kb, &p, &e, &RecentVitals::default(), None);
         assert_eq!(calm.level, Triage::SelfCare);
         let cases = [
             (
@@ -1149,14 +1159,14 @@ mod tests {
             ),
         ];
         for (vitals, level) in cases {
-            let decision = triage(&kb, &p, &e, &vitals);
+            let decision = triage(&kb, &p, &e, &vitals, None);
             assert_eq!(decision.level, level, "{vitals:?}: {decision:?}");
         }
         let low = RecentVitals {
             spo2_min: Some(89.0),
             ..RecentVitals::default()
         };
-        assert!(triage(&kb, &p, &e, &low).reasons[0].contains("89%"));
+        assert!(triage(&kb, &p, &e, &low, None).reasons[0].contains("89%"));
     }
 
     #[test]
@@ -1169,15 +1179,15 @@ mod tests {
         };
         let copd = evidence(&kb, &["cough", KNOWN_COPD], &[]);
         let p = posterior(&kb, &priors, &copd);
-        assert!(triage(&kb, &p, &copd, &spo2(89.0)).level < Triage::Emergency);
-        let low = triage(&kb, &p, &copd, &spo2(86.0));
+        assert!(triage(&kb, &p, &copd, &spo2(89.0), None).level < Triage::Emergency);
+        let low = triage(&kb, &p, &copd, &spo2(86.0), None);
         assert_eq!(low.level, Triage::Emergency);
         assert!(low.reasons[0].contains("below 88%"), "{low:?}");
         // Only said loosely, COPD does not lower the limit.
         let mut loose = copd.clone();
         loose.loose.insert(kb.symptom(KNOWN_COPD).unwrap());
         assert_eq!(
-            triage(&kb, &p, &loose, &spo2(89.0)).level,
+            triage(&kb, &p, &loose, &spo2(89.0), None).level,
             Triage::Emergency
         );
     }
@@ -1200,7 +1210,7 @@ mod tests {
         let mut e = evidence(&kb, &["cough"], &[]);
         e.duration_days = Some(1825);
         let p = posterior(&kb, &priors(&kb, Profile::default()), &e);
-        let decision = triage(&kb, &p, &e, &RecentVitals::default());
+        let decision = triage(&kb, &p, &e, &RecentVitals::default(), None);
         assert_eq!(decision.level, Triage::Consultation);
         assert!(
             decision
