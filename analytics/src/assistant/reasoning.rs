@@ -27,9 +27,9 @@ const TRIAGE_THRESHOLDS: [(Triage, f64); 4] = [
 const SEVERE_SHARE: f64 = 0.5;
 /// At most this many questions to tell conditions apart in a conversation (questions
 /// about emergency signs do not count).
-pub const MAX_QUESTIONS: usize = 8;
+pub const MAX_QUESTIONS: usize = 12;
 /// Stop asking once the leading condition is this likely…
-const CONFIDENT: f64 = 0.85;
+const CONFIDENT: f64 = 0.9;
 /// …or no question is expected to teach this many bits.
 const MIN_GAIN: f64 = 0.05;
 /// A sign at least this likely with the leading condition is explained by it: as a red
