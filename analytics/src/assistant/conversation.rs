@@ -239,6 +239,7 @@ impl Assistant {
                         &state.evidence,
                         triage.level,
                         &state.asked,
+                        age,
                     )
                 });
         if let Some(s) = question {

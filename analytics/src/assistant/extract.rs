@@ -178,12 +178,14 @@ const RELIEF_WORKS: [&str; 23] = [
     "relief",
     "better",
 ];
+/// Words that may stand between the negation and what it says the relief does not do.
 const RELIEF_FILLERS: [&str; 14] = [
     "really", "even", "do", "doing", "done", "been", "seem", "seems", "seemed", "to", "much",
     "made", "make", "any",
 ];
 /// "does nothing", "is doing nothing"
 const RELIEF_DOES: [&str; 4] = ["do", "does", "did", "doing"];
+/// Negations of relief besides [`NEGATION_CUES`] ("barely helps", "won't shift it").
 const RELIEF_NEGATIONS: [&str; 4] = ["barely", "hardly", "won't", "wont"];
 
 /// The phrasings and their words, embedded once.

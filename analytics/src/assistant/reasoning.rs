@@ -202,12 +202,13 @@ pub fn unchecked_red_flag(
     evidence: &Evidence,
     level: Triage,
     asked: &[usize],
+    age: Option<u32>,
 ) -> Option<usize> {
     let condition = &kb.conditions[leading(posterior).next()?];
     let in_more_urgent_pattern = |s: usize| {
-        kb.patterns
-            .iter()
-            .any(|p| p.triage > level && p.signs().any(|id| kb.symptom(id) == Some(s)))
+        kb.patterns.iter().any(|p| {
+            p.applies_to(age) && p.triage > level && p.signs().any(|id| kb.symptom(id) == Some(s))
+        })
     };
     condition
         .red_flags
@@ -943,7 +944,7 @@ mod tests {
         let fever = kb.symptom("fever").unwrap();
         let chest_pain = kb.symptom("chest_pain").unwrap();
         let ask = |e: &Evidence, level, asked: &[usize]| {
-            unchecked_red_flag(&kb, &strep_leads, e, level, asked)
+            unchecked_red_flag(&kb, &strep_leads, e, level, asked, None)
         };
         assert_eq!(ask(&e, Triage::Consultation, &[]), Some(fever));
         // Asked or known, the next one; chest pain takes part in a more urgent pattern,
@@ -957,7 +958,7 @@ mod tests {
         // A red flag of a condition that is not leading is not asked.
         let cold_leads = posterior_of(&kb, &priors, &["sore_throat", "cough"], &[]);
         assert_eq!(
-            unchecked_red_flag(&kb, &cold_leads, &e, Triage::SelfCare, &[]),
+            unchecked_red_flag(&kb, &cold_leads, &e, Triage::SelfCare, &[], None),
             None
         );
     }
