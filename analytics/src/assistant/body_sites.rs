@@ -5,9 +5,10 @@
 //!
 //! This module owns the lexicon of body parts, grouped coarsely (a knee and a calf are
 //! both the leg; teeth, gums, lips and tongue are all the mouth) so that a symptom is only
-//! set aside when the text clearly speaks of another part, and the reading of which parts
-//! a clause is about: those it names, or those of the clause before it when it only
-//! refers back ("it's swollen") or continues it ("red hot and swollen").
+//! set aside when the text clearly speaks of another part (or the other half, upper or
+//! lower, of it), and the reading of which parts a clause is about: those it names, or
+//! those of the clause before it when it only refers back ("it's swollen") or continues
+//! it ("red hot and swollen").
 
 /// The parts, each a bit of a [`Sites`] set, and the words that name them (matched as
 /// whole words); a word on the border of two is in both. "back" is left out: "it came
@@ -66,10 +67,16 @@ const PARTS: [&[&str]; 16] = [
     ],
 ];
 
+/// The upper and lower halves of a part, each a bit of a [`Sites`] set after the parts':
+/// "pain in the upper right of my tummy" is not "lower right abdominal pain", which a
+/// sentence embedding rates as a near neighbour.
+const HALVES: [&str; 2] = ["upper", "lower"];
+const PART_BITS: u32 = (1 << PARTS.len()) - 1;
+
 /// Words by which a clause refers back to something named before it.
 const REFERRING: [&str; 6] = ["it", "it's", "its", "they", "they're", "them"];
 
-/// A set of body parts: bit `i` is [`PARTS`]`[i]`.
+/// A set of body parts: bit `i` is [`PARTS`]`[i]`, then the [`HALVES`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sites(u32);
 
@@ -83,6 +90,9 @@ impl Sites {
                     bits |= 1 << i;
                 }
             }
+            if let Some(half) = HALVES.iter().position(|h| *h == word) {
+                bits |= 1 << (PARTS.len() + half);
+            }
         }
         Sites(bits)
     }
@@ -91,9 +101,12 @@ impl Sites {
         self.0 == 0
     }
 
-    /// Whether both name parts and no part is in both: the texts speak of different places.
+    /// Whether both name parts and no part is in both, or both name a half and not the
+    /// same: the texts speak of different places.
     pub fn elsewhere_than(self, other: Sites) -> bool {
-        !self.is_empty() && !other.is_empty() && self.0 & other.0 == 0
+        let apart = |a: u32, b: u32| a != 0 && b != 0 && a & b == 0;
+        apart(self.0 & PART_BITS, other.0 & PART_BITS)
+            || apart(self.0 & !PART_BITS, other.0 & !PART_BITS)
     }
 }
 
@@ -148,6 +161,15 @@ mod tests {
         let ribs = Sites::named_in("pain under the right ribs");
         assert!(!ribs.elsewhere_than(Sites::named_in("pain in my upper tummy")));
         assert!(!ribs.elsewhere_than(Sites::named_in("pain in my chest")));
+    }
+
+    #[test]
+    fn the_upper_half_of_a_part_is_elsewhere_than_its_lower() {
+        let upper = Sites::named_in("pain in the upper right of my tummy");
+        assert!(upper.elsewhere_than(Sites::named_in("lower right abdominal pain")));
+        assert!(!upper.elsewhere_than(Sites::named_in("pain under the right ribs")));
+        assert!(!upper.elsewhere_than(Sites::named_in("upper middle abdominal pain")));
+        assert!(!Sites::named_in("my tummy hurts").elsewhere_than(Sites::named_in("lower tummy")));
     }
 
     #[test]
