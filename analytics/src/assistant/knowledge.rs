@@ -148,7 +148,7 @@ pub struct Pattern {
 impl Pattern {
     /// Whether the pattern is for a patient of this age; an unknown age may be any, so
     /// the pattern counts.
-    pub fn applies_to(&self, age: Option<u32>) -> bool {
+    fn applies_to(&self, age: Option<u32>) -> bool {
         match (self.min_age, age) {
             (Some(min), Some(age)) => age >= min,
             _ => true,
@@ -307,6 +307,11 @@ fn leaks(
 }
 
 impl KnowledgeBase {
+    /// The emergency patterns for a patient of this age (all of them when it is unknown).
+    pub fn patterns_for(&self, age: Option<u32>) -> impl Iterator<Item = &Pattern> {
+        self.patterns.iter().filter(move |p| p.applies_to(age))
+    }
+
     /// The knowledge base compiled into this binary.
     pub fn bundled() -> Result<KnowledgeBase, KnowledgeError> {
         let parse_err = |file: &str| {

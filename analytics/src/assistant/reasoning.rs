@@ -147,9 +147,8 @@ pub fn unconfirmed_sign(
     let present = |id: &str| evidence.says_present(kb, id);
     let clear = |id: &str| evidence.says_clearly(kb, id);
     let pattern_signs = kb
-        .patterns
-        .iter()
-        .filter(|p| p.applies_to(age) && p.fires(present) && !p.fires(clear))
+        .patterns_for(age)
+        .filter(|p| p.fires(present) && !p.fires(clear))
         .flat_map(|p| p.signs().filter_map(|id| kb.symptom(id)));
     let red_flags = leading(posterior).flat_map(|c| {
         kb.conditions[c]
@@ -176,9 +175,7 @@ pub fn completing_sign(
 ) -> Option<usize> {
     let present = |id: &str| evidence.says_present(kb, id);
     let open = |s: &usize| !evidence.known(*s) && !asked.contains(s);
-    kb.patterns
-        .iter()
-        .filter(|p| p.applies_to(age))
+    kb.patterns_for(age)
         .filter(|p| p.triage > level && !p.all.is_empty() && !p.any.is_empty())
         .filter(|p| !p.fires(present))
         .find_map(|p| {
@@ -206,9 +203,8 @@ pub fn unchecked_red_flag(
 ) -> Option<usize> {
     let condition = &kb.conditions[leading(posterior).next()?];
     let in_more_urgent_pattern = |s: usize| {
-        kb.patterns.iter().any(|p| {
-            p.applies_to(age) && p.triage > level && p.signs().any(|id| kb.symptom(id) == Some(s))
-        })
+        kb.patterns_for(age)
+            .any(|p| p.triage > level && p.signs().any(|id| kb.symptom(id) == Some(s)))
     };
     condition
         .red_flags
@@ -451,11 +447,7 @@ pub fn triage(
     let mut floors: Vec<(Triage, String)> = Vec::new();
 
     let clear = |id: &str| evidence.says_clearly(kb, id);
-    let fired: Vec<&Pattern> = kb
-        .patterns
-        .iter()
-        .filter(|p| p.applies_to(age) && p.fires(present))
-        .collect();
+    let fired: Vec<&Pattern> = kb.patterns_for(age).filter(|p| p.fires(present)).collect();
     let pattern = fired.iter().max_by_key(|p| p.triage).copied();
     let crisis = fired.iter().any(|p| p.crisis);
     for p in &fired {
