@@ -3,7 +3,8 @@
 //! of the body a clause is about, antonymous quantities, abilities, duration, severity
 //! and pain painkillers do not ease in free text, emergency patterns over the ranking, loosely matched signs
 //! confirmed first, the leading condition's red flags checked, a baby's breathing pauses,
-//! an older person fallen and unable to get up,
+//! an older person fallen and unable to get up, a head injury with a warning sign, not
+//! passing urine at all, new floaters or flashes,
 //! and bouts of crying with blood in the poo, the patient's own vitals escalating triage
 //! (at a lower saturation with known COPD), the question-and-answer turn, self-care
 //! advice only short of emergency care, and the evaluation's simulated patient.
@@ -577,6 +578,64 @@ fn an_older_person_fallen_and_unable_to_get_up_calls_an_ambulance_a_young_one_do
         Some("older_person_fallen_cannot_get_up"),
         "{younger:?}"
     );
+}
+
+/// The emergency pattern a first message fires, with the level it is given, for a man of
+/// 70 (old enough for every pattern).
+fn pattern_of(text: &str) -> (Option<String>, Triage) {
+    let older_man = Profile {
+        age: Some(70),
+        sex: Some(Sex::Male),
+    };
+    let (reply, _) = assistant()
+        .turn(
+            &mut State::default(),
+            &Input::Text(text.into()),
+            older_man,
+            RecentVitals::default(),
+        )
+        .unwrap();
+    (reply.triage.emergency_pattern, reply.triage.level)
+}
+
+#[test]
+fn a_head_injury_with_vomiting_goes_to_hospital_a_bump_alone_does_not() {
+    let (pattern, level) = pattern_of(
+        "I banged my head on a cupboard door an hour ago and I've been throwing up since.",
+    );
+    assert_eq!(pattern.as_deref(), Some("head_injury_warning_signs"));
+    assert!(level >= Triage::Emergency, "{level:?}");
+    let (pattern, level) = pattern_of(
+        "I banged my head on a cupboard door, just a bump. No vomiting, not knocked out.",
+    );
+    assert_eq!(pattern, None);
+    assert!(level < Triage::Emergency, "{level:?}");
+}
+
+#[test]
+fn not_passing_urine_at_all_goes_to_hospital_a_weak_stream_does_not() {
+    let (pattern, level) = pattern_of(
+        "I haven't been able to pee at all since last night and my bladder feels like it will burst.",
+    );
+    assert_eq!(pattern.as_deref(), Some("unable_to_pass_urine"));
+    assert_eq!(level, Triage::Emergency);
+    let (pattern, level) =
+        pattern_of("For months my stream has been weak and I get up at night to pee.");
+    assert_eq!(pattern, None);
+    assert!(level < Triage::Emergency, "{level:?}");
+}
+
+#[test]
+fn new_floaters_and_flashes_go_to_eye_casualty_a_migraine_aura_does_not() {
+    let (pattern, level) = pattern_of(
+        "Since this afternoon I'm seeing a shower of black spots and flashes of light in my left eye.",
+    );
+    assert_eq!(pattern.as_deref(), Some("new_floaters_flashes_or_shadow"));
+    assert_eq!(level, Triage::Emergency);
+    let (pattern, level) =
+        pattern_of("I get zigzag lights in my vision before my migraines start.");
+    assert_eq!(pattern, None);
+    assert!(level < Triage::Emergency, "{level:?}");
 }
 
 #[test]
