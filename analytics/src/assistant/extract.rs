@@ -6,7 +6,9 @@
 //! inability, not an absence, a phrasing that is itself a negation ("no energy", "not
 //! responding") is the symptom, and so, loosely, is a negated clause that the model
 //! places nearer a phrasing of a lack with its cue than without ("she hasn't passed any
-//! wind"), and "I can walk on it" denies "can't walk on it". Each clause is matched to
+//! wind"), and "I can walk on it" denies "can't walk on it". A clause about a relative
+//! is read without its subject ("my son clashed heads" as "clashed heads"), since the
+//! phrasings are in the first person. Each clause is matched to
 //! the knowledge base's lay phrasings — literally when a phrasing appears in it,
 //! otherwise by sentence-embedding similarity, to a symptom of the part of the body the
 //! clause is about when it is about one ([`body_sites`]); a clause of one content word
@@ -98,6 +100,36 @@ const STATEMENT_OPENERS: [&str; 25] = [
     "i", "i'm", "i've", "im", "ive", "it", "it's", "its", "my", "he", "he's", "hes", "she",
     "she's", "shes", "his", "her", "they", "they're", "theyre", "their", "we", "we're", "you're",
     "there's",
+];
+/// Whom a parent, carer or relative writes about ("my son", "our baby"): phrasings are
+/// in the first person, and the subject only draws a clause away from them.
+const RELATIVES: [&str; 26] = [
+    "son",
+    "daughter",
+    "husband",
+    "wife",
+    "partner",
+    "baby",
+    "child",
+    "kid",
+    "boy",
+    "girl",
+    "toddler",
+    "mum",
+    "mom",
+    "dad",
+    "mother",
+    "father",
+    "grandmother",
+    "grandfather",
+    "nan",
+    "nana",
+    "grandma",
+    "grandad",
+    "granddad",
+    "grandpa",
+    "brother",
+    "sister",
 ];
 /// A segment after a comma this short continues a negated list.
 const LIST_ITEM_WORDS: usize = 2;
@@ -710,6 +742,23 @@ fn inabilities(text: &str) -> String {
     out.trim().to_owned()
 }
 
+/// A clause about a relative without its subject ("my son clashed heads" → "clashed
+/// heads", "our little girl has a rash" → "has a rash"); a clause that is only the subject
+/// is kept.
+fn without_subject(text: &str) -> &str {
+    let words: Vec<&str> = text.split(' ').collect();
+    if !matches!(words.first(), Some(&"my" | &"our")) {
+        return text;
+    }
+    match words.iter().take(5).position(|w| RELATIVES.contains(w)) {
+        Some(end) if end + 1 < words.len() => {
+            let skip: usize = words[..=end].iter().map(|w| w.len() + 1).sum();
+            &text[skip..]
+        }
+        _ => text,
+    }
+}
+
 /// Whether the negation `phrase`, which `clause` contains, ends it but for emphasis
 /// ("not feeding at all", "don't want to be alive anymore").
 fn ends_negation(clause: &str, phrase: &str) -> bool {
@@ -792,7 +841,7 @@ fn clauses(text: &str) -> Vec<Clause> {
                         negation.is_some()
                     };
                     out.push(Clause {
-                        text: text.to_owned(),
+                        text: without_subject(text).to_owned(),
                         negated,
                         cue: negation.filter(|_| negated).map(str::to_owned),
                         able,
@@ -970,6 +1019,21 @@ fn sentence_duration_days(sentence: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clause_about_a_relative_is_read_without_its_subject() {
+        assert_eq!(without_subject("my son clashed heads"), "clashed heads");
+        assert_eq!(without_subject("our little girl has a rash"), "has a rash");
+        assert_eq!(without_subject("my head hurts"), "my head hurts");
+        assert_eq!(without_subject("my son"), "my son");
+        assert_eq!(without_subject("he has a rash"), "he has a rash");
+        let clauses = clauses("my daughter has a fever and my son is fine");
+        assert_eq!(clauses[0].text, "has a fever");
+        assert_eq!(
+            (clauses[1].text.as_str(), clauses[1].negated),
+            ("is fine", true)
+        );
+    }
 
     fn texts(clauses: &[Clause]) -> Vec<(&str, bool)> {
         clauses
