@@ -49,8 +49,10 @@ pub const HELD_OUT_5: &str = include_str!("../../eval/held_out_5.toml");
 pub const HELD_OUT_6: &str = include_str!("../../eval/held_out_6.toml");
 /// …before the sixth's were (`analytics/eval/held_out_7.toml`)…
 pub const HELD_OUT_7: &str = include_str!("../../eval/held_out_7.toml");
-/// …and before the seventh's were (`analytics/eval/held_out_8.toml`).
+/// …before the seventh's were (`analytics/eval/held_out_8.toml`)…
 pub const HELD_OUT_8: &str = include_str!("../../eval/held_out_8.toml");
+/// …and before the eighth's were (`analytics/eval/held_out_9.toml`).
+pub const HELD_OUT_9: &str = include_str!("../../eval/held_out_9.toml");
 /// Messages sent before timing starts.
 const WARM_UP: usize = 10;
 
@@ -371,7 +373,7 @@ mod tests {
         let kb = KnowledgeBase::bundled().unwrap();
         let sets = [
             VIGNETTES, HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6,
-            HELD_OUT_7, HELD_OUT_8,
+            HELD_OUT_7, HELD_OUT_8, HELD_OUT_9,
         ]
         .map(|text| parse(text).unwrap());
         for vignettes in &sets {
