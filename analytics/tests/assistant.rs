@@ -4,7 +4,7 @@
 //! and pain painkillers do not ease in free text, emergency patterns over the ranking, loosely matched signs
 //! confirmed first, the leading condition's red flags checked, a baby's breathing pauses,
 //! an older person fallen and unable to get up, a head injury with a warning sign, not
-//! passing urine at all, new floaters or flashes,
+//! passing urine at all, new floaters or flashes, more tablets taken than a day's most,
 //! and bouts of crying with blood in the poo, the patient's own vitals escalating triage
 //! (at a lower saturation with known COPD), the question-and-answer turn, self-care
 //! advice only short of emergency care, and the evaluation's simulated patient.
@@ -621,6 +621,17 @@ fn not_passing_urine_at_all_goes_to_hospital_a_weak_stream_does_not() {
     assert_eq!(level, Triage::Emergency);
     let (pattern, level) =
         pattern_of("For months my stream has been weak and I get up at night to pee.");
+    assert_eq!(pattern, None);
+    assert!(level < Triage::Emergency, "{level:?}");
+}
+
+#[test]
+fn more_tablets_than_a_days_most_is_an_overdose_a_dose_for_a_headache_is_not() {
+    let (pattern, level) =
+        pattern_of("I took 20 paracetamol an hour ago. I feel fine and I'm not in pain.");
+    assert_eq!(pattern.as_deref(), Some("overdose_or_poisoning"));
+    assert_eq!(level, Triage::EmergencyAmbulance);
+    let (pattern, level) = pattern_of("I took 2 paracetamol for a headache an hour ago.");
     assert_eq!(pattern, None);
     assert!(level < Triage::Emergency, "{level:?}");
 }

@@ -8,7 +8,8 @@
 //! places nearer a phrasing of a lack with its cue than without ("she hasn't passed any
 //! wind"), and "I can walk on it" denies "can't walk on it". A clause about a relative
 //! is read without its subject ("my son clashed heads" as "clashed heads"), since the
-//! phrasings are in the first person. Each clause is matched to
+//! phrasings are in the first person. More tablets said taken than the most a day allows
+//! ("took 24 paracetamol") is an overdose. Each clause is matched to
 //! the knowledge base's lay phrasings — literally when a phrasing appears in it,
 //! otherwise by sentence-embedding similarity, to a symptom of the part of the body the
 //! clause is about when it is about one ([`body_sites`]); a clause of one content word
@@ -220,6 +221,36 @@ const RELIEF_DOES: [&str; 4] = ["do", "does", "did", "doing"];
 /// Negations of relief besides [`NEGATION_CUES`] ("barely helps", "won't shift it").
 const RELIEF_NEGATIONS: [&str; 4] = ["barely", "hardly", "won't", "wont"];
 
+/// Medicines counted in a sentence that says they were taken ("took 24 paracetamol",
+/// "swallowed 16 tablets of co-codamol"), besides [`PAIN_RELIEF`]…
+const MEDICINES: [&str; 9] = [
+    "tablet",
+    "tablets",
+    "pill",
+    "pills",
+    "capsule",
+    "capsules",
+    "aspirin",
+    "tramadol",
+    "antidepressants",
+];
+/// …more than this many is an overdose: the NHS's most paracetamol in a day is 8 tablets
+/// of 500 mg, and it sends anyone who has taken more to A&E…
+const MOST_TABLETS_A_DAY: u32 = 8;
+/// …when the sentence says so.
+const TAKING: [&str; 8] = [
+    "took",
+    "taken",
+    "take",
+    "taking",
+    "swallowed",
+    "swallow",
+    "ate",
+    "eaten",
+];
+/// A number followed by one of these is a dose, not a count of tablets ("took 500 mg").
+const DOSE_UNITS: [&str; 6] = ["mg", "milligrams", "g", "grams", "ml", "mcg"];
+
 /// The phrasings and their words, embedded once.
 pub struct Extractor {
     phrasings: Vec<Phrasing>,
@@ -235,6 +266,8 @@ pub struct Extractor {
     symptoms: usize,
     /// …and the parts of the body each one's label names.
     symptom_sites: Vec<Sites>,
+    /// The symptom a count of tablets taken reports (see [`MOST_TABLETS_A_DAY`]).
+    overdose: Option<usize>,
     /// Finds the phrasings a clause may contain word for word, all in one pass…
     literal: AhoCorasick,
     /// …each pattern being this phrasing (an index into `phrasings`).
@@ -338,6 +371,7 @@ impl Extractor {
             .map_err(|e| EmbeddingError::Inference(format!("literal phrasings: {e}")))?;
         Ok(Extractor {
             symptoms: kb.symptoms.len(),
+            overdose: kb.symptom("took_overdose"),
             // From the label only: a phrasing's part is often one example of many ("cut
             // my finger" for any cut), while a label names the part the symptom is of. A
             // warning sign's too: "my wrist hurts" is no eye pain, and a sign whose label
@@ -495,6 +529,11 @@ impl Extractor {
                     }
                 }
             }
+        }
+        if let Some(overdose) = self.overdose.filter(|_| counts_an_overdose(&normalised)) {
+            evidence.absent.remove(&overdose);
+            evidence.present.insert(overdose);
+            said_clearly.insert(overdose);
         }
         // Said clearly in one clause, a symptom is not loose for resembling another.
         evidence.loose.retain(|s| !said_clearly.contains(s));
@@ -959,6 +998,29 @@ fn unrelieved(text: &str) -> bool {
     })
 }
 
+/// Whether a sentence says more tablets were taken than the most a day allows ("I took
+/// about 24 paracetamol"), and does not deny it.
+fn counts_an_overdose(text: &str) -> bool {
+    text.split('.')
+        .filter(|s| !has_negation(s))
+        .any(|sentence| {
+            let words: Vec<&str> = sentence
+                .split([' ', ','])
+                .filter(|w| !w.is_empty())
+                .collect();
+            words.iter().enumerate().any(|(i, w)| {
+                let after = &words[i + 1..];
+                w.parse::<u32>().is_ok_and(|n| n > MOST_TABLETS_A_DAY)
+                    && words[..i].iter().any(|w| TAKING.contains(w))
+                    && !after.first().is_some_and(|unit| DOSE_UNITS.contains(unit))
+                    && after
+                        .iter()
+                        .take(4)
+                        .any(|w| MEDICINES.contains(w) || PAIN_RELIEF.contains(w))
+            })
+        })
+}
+
 /// The longest duration the text mentions, in days ("for 3 weeks", "two days", "a month"),
 /// sentence by sentence; "… ago" counts only as an onset (see [`ONSET`]).
 fn duration_days(text: &str) -> Option<u32> {
@@ -1019,6 +1081,26 @@ fn sentence_duration_days(sentence: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn more_tablets_taken_than_a_days_most_is_an_overdose() {
+        for said in [
+            "i took about 24 paracetamol about 3 hours ago",
+            "she's swallowed 16 tablets of co codamol",
+            "he has taken 30 of his sleeping pills",
+        ] {
+            assert!(counts_an_overdose(said), "{said}");
+        }
+        for said in [
+            "i took 2 paracetamol for my headache",
+            "i took 1000 mg of paracetamol",
+            "i didn't take 20 tablets, only 2",
+            "my 12 year old took paracetamol",
+            "we have 20 tablets in the cupboard",
+        ] {
+            assert!(!counts_an_overdose(said), "{said}");
+        }
+    }
 
     #[test]
     fn a_clause_about_a_relative_is_read_without_its_subject() {
