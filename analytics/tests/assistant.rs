@@ -5,6 +5,7 @@
 //! confirmed first, the leading condition's red flags checked, a baby's breathing pauses,
 //! an older person fallen and unable to get up, a head injury with a warning sign, not
 //! passing urine at all, new floaters or flashes, more tablets taken than a day's most,
+//! tablets saved up to take (a plan, whatever is answered about the thoughts),
 //! and bouts of crying with blood in the poo, the patient's own vitals escalating triage
 //! (at a lower saturation with known COPD), the question-and-answer turn, self-care
 //! advice only short of emergency care, and the evaluation's simulated patient.
@@ -460,9 +461,12 @@ fn suicidal_thoughts_get_crisis_advice_and_a_plan_calls_an_ambulance() {
     let plan = answer(&mut state, Answer::Yes);
     assert_eq!(plan.triage.level, Triage::EmergencyAmbulance, "{plan:?}");
     assert!(plan.triage.crisis);
-    assert_eq!(
-        plan.triage.emergency_pattern.as_deref(),
-        Some("suicide_plan")
+    assert!(
+        matches!(
+            plan.triage.emergency_pattern.as_deref(),
+            Some("suicide_plan" | "suicide_plan_stated")
+        ),
+        "{plan:?}"
     );
 }
 
@@ -634,6 +638,33 @@ fn more_tablets_than_a_days_most_is_an_overdose_a_dose_for_a_headache_is_not() {
     let (pattern, level) = pattern_of("I took 2 paracetamol for a headache an hour ago.");
     assert_eq!(pattern, None);
     assert!(level < Triage::Emergency, "{level:?}");
+}
+
+#[test]
+fn tablets_saved_up_to_take_are_a_plan_that_a_no_to_the_thoughts_does_not_undo() {
+    let mut state = State::default();
+    let (mut reply, _) = assistant()
+        .turn(
+            &mut state,
+            &Input::Text(
+                "I've been stockpiling my pills and I'm going to take them all tonight.".into(),
+            ),
+            ADULT,
+            RecentVitals::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        reply.triage.emergency_pattern.as_deref(),
+        Some("suicide_plan_stated")
+    );
+    loop {
+        assert_eq!(reply.triage.level, Triage::EmergencyAmbulance, "{reply:?}");
+        assert!(reply.triage.crisis);
+        if reply.question.is_none() {
+            break;
+        }
+        reply = answer(&mut state, Answer::No);
+    }
 }
 
 #[test]
