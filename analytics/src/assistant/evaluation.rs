@@ -51,8 +51,10 @@ pub const HELD_OUT_6: &str = include_str!("../../eval/held_out_6.toml");
 pub const HELD_OUT_7: &str = include_str!("../../eval/held_out_7.toml");
 /// …before the seventh's were (`analytics/eval/held_out_8.toml`)…
 pub const HELD_OUT_8: &str = include_str!("../../eval/held_out_8.toml");
-/// …and before the eighth's were (`analytics/eval/held_out_9.toml`).
+/// …before the eighth's were (`analytics/eval/held_out_9.toml`)…
 pub const HELD_OUT_9: &str = include_str!("../../eval/held_out_9.toml");
+/// …and before the ninth's would be (`analytics/eval/held_out_10.toml`).
+pub const HELD_OUT_10: &str = include_str!("../../eval/held_out_10.toml");
 /// Messages sent before timing starts.
 const WARM_UP: usize = 10;
 
@@ -372,8 +374,17 @@ mod tests {
     fn every_vignette_set_parses_and_names_known_conditions_at_every_level() {
         let kb = KnowledgeBase::bundled().unwrap();
         let sets = [
-            VIGNETTES, HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, HELD_OUT_5, HELD_OUT_6,
-            HELD_OUT_7, HELD_OUT_8, HELD_OUT_9,
+            VIGNETTES,
+            HELD_OUT,
+            HELD_OUT_2,
+            HELD_OUT_3,
+            HELD_OUT_4,
+            HELD_OUT_5,
+            HELD_OUT_6,
+            HELD_OUT_7,
+            HELD_OUT_8,
+            HELD_OUT_9,
+            HELD_OUT_10,
         ]
         .map(|text| parse(text).unwrap());
         for vignettes in &sets {
