@@ -643,27 +643,22 @@ fn more_tablets_than_a_days_most_is_an_overdose_a_dose_for_a_headache_is_not() {
 #[test]
 fn tablets_saved_up_to_take_are_a_plan_that_a_no_to_the_thoughts_does_not_undo() {
     let mut state = State::default();
-    let (mut reply, _) = assistant()
-        .turn(
-            &mut state,
-            &Input::Text(
-                "I've been stockpiling my pills and I'm going to take them all tonight.".into(),
-            ),
-            ADULT,
-            RecentVitals::default(),
-        )
-        .unwrap();
-    assert_eq!(
-        reply.triage.emergency_pattern.as_deref(),
-        Some("suicide_plan_stated")
+    let said = say(
+        &mut state,
+        "I've been stockpiling my pills and I'm going to take them all tonight.",
+        RecentVitals::default(),
     );
-    loop {
+    assert_eq!(
+        said["triage"]["emergency_pattern"], "suicide_plan_stated",
+        "{said}"
+    );
+    assert_eq!(said["triage"]["level"], "emergency_ambulance", "{said}");
+    let mut asking = !said["question"].is_null();
+    while asking {
+        let reply = answer(&mut state, Answer::No);
         assert_eq!(reply.triage.level, Triage::EmergencyAmbulance, "{reply:?}");
         assert!(reply.triage.crisis);
-        if reply.question.is_none() {
-            break;
-        }
-        reply = answer(&mut state, Answer::No);
+        asking = reply.question.is_some();
     }
 }
 

@@ -999,26 +999,26 @@ fn unrelieved(text: &str) -> bool {
 }
 
 /// Whether a sentence says more tablets were taken than the most a day allows ("I took
-/// about 24 paracetamol"), and does not deny it.
+/// about 24 paracetamol"), with no negation before the count ("I didn't take 20"); one
+/// after it says something else ("took 30 paracetamol and I don't feel any different").
 fn counts_an_overdose(text: &str) -> bool {
-    text.split('.')
-        .filter(|s| !has_negation(s))
-        .any(|sentence| {
-            let words: Vec<&str> = sentence
-                .split([' ', ','])
-                .filter(|w| !w.is_empty())
-                .collect();
-            words.iter().enumerate().any(|(i, w)| {
-                let after = &words[i + 1..];
-                w.parse::<u32>().is_ok_and(|n| n > MOST_TABLETS_A_DAY)
-                    && words[..i].iter().any(|w| TAKING.contains(w))
-                    && !after.first().is_some_and(|unit| DOSE_UNITS.contains(unit))
-                    && after
-                        .iter()
-                        .take(4)
-                        .any(|w| MEDICINES.contains(w) || PAIN_RELIEF.contains(w))
-            })
+    text.split('.').any(|sentence| {
+        let words: Vec<&str> = sentence
+            .split([' ', ','])
+            .filter(|w| !w.is_empty())
+            .collect();
+        words.iter().enumerate().any(|(i, w)| {
+            let (before, after) = (&words[..i], &words[i + 1..]);
+            w.parse::<u32>().is_ok_and(|n| n > MOST_TABLETS_A_DAY)
+                && before.iter().any(|w| TAKING.contains(w))
+                && !has_negation(&before.join(" "))
+                && !after.first().is_some_and(|unit| DOSE_UNITS.contains(unit))
+                && after
+                    .iter()
+                    .take(4)
+                    .any(|w| MEDICINES.contains(w) || PAIN_RELIEF.contains(w))
         })
+    })
 }
 
 /// The longest duration the text mentions, in days ("for 3 weeks", "two days", "a month"),
@@ -1088,6 +1088,7 @@ mod tests {
             "i took about 24 paracetamol about 3 hours ago",
             "she's swallowed 16 tablets of co codamol",
             "he has taken 30 of his sleeping pills",
+            "i took 30 paracetamol and i don't feel any different",
         ] {
             assert!(counts_an_overdose(said), "{said}");
         }
