@@ -4,7 +4,8 @@
 //! and pain painkillers do not ease in free text, emergency patterns over the ranking, loosely matched signs
 //! confirmed first, the leading condition's red flags checked, a baby's breathing pauses,
 //! an older person fallen and unable to get up, a head injury with a warning sign, not
-//! passing urine at all, new floaters or flashes, more tablets taken than a day's most,
+//! passing urine at all, new floaters or flashes, a swollen eyelid with a bulging or
+//! painful-to-move eye, more tablets taken than a day's most,
 //! tablets saved up to take (a plan, whatever is answered about the thoughts),
 //! and bouts of crying with blood in the poo, the patient's own vitals escalating triage
 //! (at a lower saturation with known COPD), the question-and-answer turn, self-care
@@ -671,6 +672,26 @@ fn new_floaters_and_flashes_go_to_eye_casualty_a_migraine_aura_does_not() {
     assert_eq!(level, Triage::Emergency);
     let (pattern, level) =
         pattern_of("I get zigzag lights in my vision before my migraines start.");
+    assert_eq!(pattern, None);
+    assert!(level < Triage::Emergency, "{level:?}");
+}
+
+#[test]
+fn a_swollen_eyelid_with_a_bulging_or_painful_to_move_eye_goes_to_hospital_a_stye_does_not() {
+    for text in [
+        "My eyelid has swollen up and gone red since yesterday and it hurts to move my eye.",
+        "My eyelid is really swollen and the eye looks like it's sticking out a bit.",
+    ] {
+        let (pattern, level) = pattern_of(text);
+        assert_eq!(
+            pattern.as_deref(),
+            Some("orbital_cellulitis_signs"),
+            "{text}"
+        );
+        assert_eq!(level, Triage::Emergency, "{text}");
+    }
+    let (pattern, level) =
+        pattern_of("I've got a small painful lump on my eyelid, the eye itself is fine.");
     assert_eq!(pattern, None);
     assert!(level < Triage::Emergency, "{level:?}");
 }
