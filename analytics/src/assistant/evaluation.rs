@@ -53,8 +53,10 @@ pub const HELD_OUT_7: &str = include_str!("../../eval/held_out_7.toml");
 pub const HELD_OUT_8: &str = include_str!("../../eval/held_out_8.toml");
 /// …before the eighth's were (`analytics/eval/held_out_9.toml`)…
 pub const HELD_OUT_9: &str = include_str!("../../eval/held_out_9.toml");
-/// …and before the ninth's would be (`analytics/eval/held_out_10.toml`).
+/// …before the ninth's was (`analytics/eval/held_out_10.toml`)…
 pub const HELD_OUT_10: &str = include_str!("../../eval/held_out_10.toml");
+/// …and before the tenth's would be (`analytics/eval/held_out_11.toml`).
+pub const HELD_OUT_11: &str = include_str!("../../eval/held_out_11.toml");
 /// Messages sent before timing starts.
 const WARM_UP: usize = 10;
 
@@ -385,6 +387,7 @@ mod tests {
             HELD_OUT_8,
             HELD_OUT_9,
             HELD_OUT_10,
+            HELD_OUT_11,
         ]
         .map(|text| parse(text).unwrap());
         for vignettes in &sets {
