@@ -4,7 +4,8 @@
 //! and pain painkillers do not ease in free text, emergency patterns over the ranking, loosely matched signs
 //! confirmed first, the leading condition's red flags checked, a baby's breathing pauses,
 //! an older person fallen and unable to get up, a head injury with a warning sign, not
-//! passing urine at all, new floaters or flashes, a swollen eyelid with a bulging or
+//! passing urine at all, new floaters or flashes, an arm gone like a dead weight (a
+//! stroke sign), a swollen eyelid with a bulging or
 //! painful-to-move eye, more tablets taken than a day's most,
 //! tablets saved up to take (a plan, whatever is answered about the thoughts),
 //! and bouts of crying with blood in the poo, the patient's own vitals escalating triage
@@ -672,6 +673,18 @@ fn new_floaters_and_flashes_go_to_eye_casualty_a_migraine_aura_does_not() {
     assert_eq!(level, Triage::Emergency);
     let (pattern, level) =
         pattern_of("I get zigzag lights in my vision before my migraines start.");
+    assert_eq!(pattern, None);
+    assert!(level < Triage::Emergency, "{level:?}");
+}
+
+#[test]
+fn an_arm_gone_like_a_dead_weight_is_a_stroke_sign_an_arm_sore_to_lift_is_not() {
+    let (pattern, level) =
+        pattern_of("Mum suddenly can't lift her right arm, it's like a dead weight.");
+    assert_eq!(pattern.as_deref(), Some("stroke_fast"));
+    assert_eq!(level, Triage::EmergencyAmbulance);
+    let (pattern, level) =
+        pattern_of("Can't lift my arm above shoulder height, it's been sore for a month.");
     assert_eq!(pattern, None);
     assert!(level < Triage::Emergency, "{level:?}");
 }
