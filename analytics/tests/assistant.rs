@@ -1,16 +1,17 @@
 //! The symptom assistant end to end with the real embedding model (installed by
 //! `deploy/setup.sh`; a missing model fails with the install hint): negation, the part
 //! of the body a clause is about, antonymous quantities, abilities, duration, severity
-//! and pain painkillers do not ease in free text, emergency patterns over the ranking, loosely matched signs
-//! confirmed first, the leading condition's red flags checked, a baby's breathing pauses,
-//! an older person fallen and unable to get up, a head injury with a warning sign, not
-//! passing urine at all, new floaters or flashes, an arm gone like a dead weight (a
-//! stroke sign), a swollen eyelid with a bulging or
-//! painful-to-move eye, more tablets taken than a day's most,
-//! tablets saved up to take (a plan, whatever is answered about the thoughts),
-//! and bouts of crying with blood in the poo, the patient's own vitals escalating triage
-//! (at a lower saturation with known COPD), the question-and-answer turn, self-care
-//! advice only short of emergency care, and the evaluation's simulated patient.
+//! and pain painkillers do not ease in free text, emergency patterns over the ranking,
+//! loosely matched signs confirmed first, the leading condition's red flags checked, a
+//! baby's breathing pauses, an older person fallen and unable to get up, a head injury
+//! with a warning sign, not passing urine at all, new floaters or flashes, an arm gone
+//! like a dead weight (a stroke sign), a swollen eyelid with a bulging or
+//! painful-to-move eye, more tablets taken than a day's most, tablets gone missing
+//! (asked whether any were swallowed), tablets saved up to take (a plan, whatever is
+//! answered about the thoughts), and bouts of crying with blood in the poo, the
+//! patient's own vitals escalating triage (at a lower saturation with known COPD), the
+//! question-and-answer turn, self-care advice only short of emergency care, and the
+//! evaluation's simulated patient.
 
 use std::sync::OnceLock;
 
@@ -662,6 +663,23 @@ fn tablets_saved_up_to_take_are_a_plan_that_a_no_to_the_thoughts_does_not_undo()
         assert!(reply.triage.crisis);
         asking = reply.question.is_some();
     }
+}
+
+#[test]
+fn tablets_gone_missing_near_a_child_are_an_emergency_until_the_swallowing_is_denied() {
+    let mut state = State::default();
+    let said = say(
+        &mut state,
+        "Found my toddler with the box of my heart tablets open and I think 4 are missing.",
+        RecentVitals::default(),
+    );
+    assert_eq!(
+        said["triage"]["emergency_pattern"], "overdose_or_poisoning",
+        "{said}"
+    );
+    assert_eq!(said["question"]["symptom"], "took_overdose", "{said}");
+    let reply = answer(&mut state, Answer::No);
+    assert!(reply.triage.level < Triage::Emergency, "{reply:?}");
 }
 
 #[test]

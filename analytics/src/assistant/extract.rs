@@ -9,7 +9,8 @@
 //! wind"), and "I can walk on it" denies "can't walk on it". A clause about a relative
 //! is read without its subject ("my son clashed heads" as "clashed heads"), since the
 //! phrasings are in the first person. More tablets said taken than the most a day allows
-//! ("took 24 paracetamol") is an overdose. Each clause is matched to
+//! ("took 24 paracetamol") is an overdose, and an amount of tablets gone missing ("3 are
+//! missing") loosely one. Each clause is matched to
 //! the knowledge base's lay phrasings — literally when a phrasing appears in it,
 //! otherwise by sentence-embedding similarity, to a symptom of the part of the body the
 //! clause is about when it is about one ([`body_sites`]); a clause of one content word
@@ -250,6 +251,18 @@ const TAKING: [&str; 8] = [
 ];
 /// A number followed by one of these is a dose, not a count of tablets ("took 500 mg").
 const DOSE_UNITS: [&str; 6] = ["mg", "milligrams", "g", "grams", "ml", "mcg"];
+/// Said of tablets, these are how a parent finds that a child may have swallowed some
+/// ("the packet was open and 3 are missing"): the National Poisons Information Service
+/// treats an ingestion of unknown size as the largest possible, so it is asked about…
+const MISSING: [&str; 3] = ["missing", "gone", "disappeared"];
+/// …when a count or an amount comes before it ("3 are missing", "a few have gone"), not
+/// a whole prescription lost.
+const AMOUNTS: [&str; 7] = ["some", "few", "several", "couple", "half", "one", "two"];
+/// Words that may come between the amount and [`MISSING`].
+const MISSING_FILLERS: [&str; 16] = [
+    "are", "is", "were", "was", "have", "has", "had", "been", "of", "my", "his", "her", "their",
+    "the", "these", "those",
+];
 
 /// The phrasings and their words, embedded once.
 pub struct Extractor {
@@ -530,10 +543,16 @@ impl Extractor {
                 }
             }
         }
-        if let Some(overdose) = self.overdose.filter(|_| counts_an_overdose(&normalised)) {
-            evidence.absent.remove(&overdose);
-            evidence.present.insert(overdose);
-            said_clearly.insert(overdose);
+        if let Some(overdose) = self.overdose {
+            if counts_an_overdose(&normalised) {
+                evidence.absent.remove(&overdose);
+                evidence.present.insert(overdose);
+                said_clearly.insert(overdose);
+            } else if tablets_gone_missing(&normalised) && !evidence.absent.contains(&overdose) {
+                // Loose: whether anyone swallowed them is asked.
+                evidence.present.insert(overdose);
+                evidence.loose.insert(overdose);
+            }
         }
         // Said clearly in one clause, a symptom is not loose for resembling another.
         evidence.loose.retain(|s| !said_clearly.contains(s));
@@ -1021,6 +1040,34 @@ fn counts_an_overdose(text: &str) -> bool {
     })
 }
 
+/// Whether a sentence says an amount of tablets has gone missing ("found my 2 year old
+/// with my mum's tablets, the packet was open and I think 3 are missing"), with no
+/// negation before it ("none are missing").
+fn tablets_gone_missing(text: &str) -> bool {
+    text.split('.').any(|sentence| {
+        let words: Vec<&str> = sentence
+            .split([' ', ','])
+            .filter(|w| !w.is_empty())
+            .collect();
+        words
+            .iter()
+            .any(|w| MEDICINES.contains(w) || PAIN_RELIEF.contains(w))
+            && words.iter().enumerate().any(|(i, w)| {
+                let before = &words[..i];
+                // The amount is what went missing: only these words or the tablets'
+                // names come between ("some of my pills have gone").
+                let amount = before.iter().rev().find(|w| {
+                    !(MISSING_FILLERS.contains(w)
+                        || MEDICINES.contains(w)
+                        || PAIN_RELIEF.contains(w))
+                });
+                MISSING.contains(w)
+                    && amount.is_some_and(|w| AMOUNTS.contains(w) || w.parse::<u32>().is_ok())
+                    && !has_negation(&before.join(" "))
+            })
+    })
+}
+
 /// The longest duration the text mentions, in days ("for 3 weeks", "two days", "a month"),
 /// sentence by sentence; "… ago" counts only as an onset (see [`ONSET`]).
 fn duration_days(text: &str) -> Option<u32> {
@@ -1100,6 +1147,26 @@ mod tests {
             "we have 20 tablets in the cupboard",
         ] {
             assert!(!counts_an_overdose(said), "{said}");
+        }
+    }
+
+    #[test]
+    fn tablets_gone_missing_may_have_been_swallowed() {
+        for said in [
+            "just found my toddler with my mums blood pressure tablets, the packet was open \
+             and i think 3 are missing",
+            "some of my pills have gone and my son was playing with the box",
+        ] {
+            assert!(tablets_gone_missing(said), "{said}");
+        }
+        for said in [
+            "i counted the tablets and none are missing",
+            "my prescription has gone missing",
+            "my headache has gone since i took 2 paracetamol",
+            "i took 2 paracetamol and my headache has gone",
+            "3 of my socks are missing",
+        ] {
+            assert!(!tablets_gone_missing(said), "{said}");
         }
     }
 
