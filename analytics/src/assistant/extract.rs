@@ -993,14 +993,20 @@ fn severe(text: &str) -> bool {
     })
 }
 
+/// The words of each sentence of `text`, without commas.
+fn sentence_words(text: &str) -> impl Iterator<Item = Vec<&str>> {
+    text.split('.').map(|sentence| {
+        sentence
+            .split([' ', ','])
+            .filter(|w| !w.is_empty())
+            .collect()
+    })
+}
+
 /// Whether the text says painkillers are not easing the pain ("painkillers aren't
 /// touching it", "paracetamol won't shift it", "ibuprofen barely helps"), in one sentence.
 fn unrelieved(text: &str) -> bool {
-    text.split('.').any(|sentence| {
-        let words: Vec<&str> = sentence
-            .split([' ', ','])
-            .filter(|w| !w.is_empty())
-            .collect();
+    sentence_words(text).any(|words| {
         let fails = words.iter().enumerate().any(|(i, w)| {
             if *w == "nothing" && i > 0 && RELIEF_DOES.contains(&words[i - 1]) {
                 return true;
@@ -1021,11 +1027,7 @@ fn unrelieved(text: &str) -> bool {
 /// about 24 paracetamol"), with no negation before the count ("I didn't take 20"); one
 /// after it says something else ("took 30 paracetamol and I don't feel any different").
 fn counts_an_overdose(text: &str) -> bool {
-    text.split('.').any(|sentence| {
-        let words: Vec<&str> = sentence
-            .split([' ', ','])
-            .filter(|w| !w.is_empty())
-            .collect();
+    sentence_words(text).any(|words| {
         words.iter().enumerate().any(|(i, w)| {
             let (before, after) = (&words[..i], &words[i + 1..]);
             w.parse::<u32>().is_ok_and(|n| n > MOST_TABLETS_A_DAY)
@@ -1044,11 +1046,7 @@ fn counts_an_overdose(text: &str) -> bool {
 /// with my mum's tablets, the packet was open and I think 3 are missing"), with no
 /// negation before it ("none are missing").
 fn tablets_gone_missing(text: &str) -> bool {
-    text.split('.').any(|sentence| {
-        let words: Vec<&str> = sentence
-            .split([' ', ','])
-            .filter(|w| !w.is_empty())
-            .collect();
+    sentence_words(text).any(|words| {
         words
             .iter()
             .any(|w| MEDICINES.contains(w) || PAIN_RELIEF.contains(w))
