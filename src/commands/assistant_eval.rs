@@ -91,7 +91,8 @@ const HELD_OUT_SETS: [(&str, &str); 11] = [
         evaluation::HELD_OUT_9,
     ),
     (
-        "Tenth held-out vignettes (written blind the same way; never read to find errors)",
+        "Tenth held-out vignettes (written blind the same way; of its errors, only the \
+         emergency under-triaged was read, once the eleventh had been run)",
         evaluation::HELD_OUT_10,
     ),
     (

@@ -279,7 +279,8 @@ pub struct Extractor {
     symptoms: usize,
     /// …and the parts of the body each one's label names.
     symptom_sites: Vec<Sites>,
-    /// The symptom a count of tablets taken reports (see [`MOST_TABLETS_A_DAY`]).
+    /// The symptom a count of tablets taken (see [`MOST_TABLETS_A_DAY`]) or tablets gone
+    /// missing (see [`MISSING`]) report.
     overdose: Option<usize>,
     /// Finds the phrasings a clause may contain word for word, all in one pass…
     literal: AhoCorasick,
@@ -1034,12 +1035,14 @@ fn counts_an_overdose(text: &str) -> bool {
                 && before.iter().any(|w| TAKING.contains(w))
                 && !has_negation(&before.join(" "))
                 && !after.first().is_some_and(|unit| DOSE_UNITS.contains(unit))
-                && after
-                    .iter()
-                    .take(4)
-                    .any(|w| MEDICINES.contains(w) || PAIN_RELIEF.contains(w))
+                && after.iter().take(4).any(|w| names_a_medicine(w))
         })
     })
+}
+
+/// Whether `word` names tablets or a medicine ([`MEDICINES`], [`PAIN_RELIEF`]).
+fn names_a_medicine(word: &str) -> bool {
+    MEDICINES.contains(&word) || PAIN_RELIEF.contains(&word)
 }
 
 /// Whether a sentence says an amount of tablets has gone missing ("found my 2 year old
@@ -1047,18 +1050,15 @@ fn counts_an_overdose(text: &str) -> bool {
 /// negation before it ("none are missing").
 fn tablets_gone_missing(text: &str) -> bool {
     sentence_words(text).any(|words| {
-        words
-            .iter()
-            .any(|w| MEDICINES.contains(w) || PAIN_RELIEF.contains(w))
+        words.iter().any(|w| names_a_medicine(w))
             && words.iter().enumerate().any(|(i, w)| {
                 let before = &words[..i];
                 // The amount is what went missing: only these words or the tablets'
                 // names come between ("some of my pills have gone").
-                let amount = before.iter().rev().find(|w| {
-                    !(MISSING_FILLERS.contains(w)
-                        || MEDICINES.contains(w)
-                        || PAIN_RELIEF.contains(w))
-                });
+                let amount = before
+                    .iter()
+                    .rev()
+                    .find(|w| !(MISSING_FILLERS.contains(w) || names_a_medicine(w)));
                 MISSING.contains(w)
                     && amount.is_some_and(|w| AMOUNTS.contains(w) || w.parse::<u32>().is_ok())
                     && !has_negation(&before.join(" "))
