@@ -5,7 +5,8 @@
 //! loosely matched signs confirmed first, the leading condition's red flags checked, a
 //! baby's breathing pauses, an older person fallen and unable to get up, a head injury
 //! with a warning sign, not passing urine at all, new floaters or flashes, an arm gone
-//! like a dead weight (a stroke sign), a swollen eyelid with a bulging or
+//! like a dead weight (a stroke sign), a broken wrist told from a broken leg by the part
+//! named, a swollen eyelid with a bulging or
 //! painful-to-move eye, more tablets taken than a day's most, tablets gone missing
 //! (asked whether any were swallowed), tablets saved up to take (a plan, whatever is
 //! answered about the thoughts), and bouts of crying with blood in the poo, the
@@ -707,6 +708,50 @@ fn an_arm_gone_like_a_dead_weight_is_a_stroke_sign_an_arm_sore_to_lift_is_not() 
     assert!(level < Triage::Emergency, "{level:?}");
 }
 
+/// The reply to `text` from an adult.
+fn tell(state: &mut State, text: &str) -> Reply {
+    let input = Input::Text(text.into());
+    let (reply, _) = assistant()
+        .turn(state, &input, ADULT, RecentVitals::default())
+        .unwrap();
+    reply
+}
+
+#[test]
+fn a_wrist_hurt_in_a_fall_stays_a_possible_break_however_well_the_patient_walks() {
+    let findings = ["recent_injury", "joint_swelling", "joint_pain", "bruising"].map(symptom);
+    let mut state = State::default();
+    tell(
+        &mut state,
+        "Fell off my bike onto my outstretched hand and my wrist is swollen.",
+    );
+    // "it" here is the wrist the first message named: not a leg that cannot bear weight,
+    // as "it" is read with no part named before.
+    let refers_back = "I can't move it without a lot of pain.";
+    tell(&mut state, refers_back);
+    let cannot_bear_weight = symptom("cannot_bear_weight");
+    assert!(evidence(refers_back).present.contains(&cannot_bear_weight));
+    assert!(!state.evidence.present.contains(&cannot_bear_weight));
+    let wrist = answer_all(&mut state, &findings);
+    let listed: Vec<&str> = wrist.conditions.iter().map(|c| c.id.as_str()).collect();
+    assert!(
+        wrist.triage.level >= Triage::Emergency,
+        "{:?}",
+        wrist.triage
+    );
+    assert!(listed.contains(&"broken_arm"), "{listed:?}");
+    assert!(!listed.contains(&"broken_leg"), "{listed:?}");
+    // An ankle the patient can walk on is a sprain to look after at home (Ottawa rules).
+    let mut state = State::default();
+    tell(
+        &mut state,
+        "I went over on my ankle playing netball and it's swollen and bruised.",
+    );
+    let ankle = answer_all(&mut state, &findings);
+    assert!(ankle.triage.level < Triage::Emergency, "{:?}", ankle.triage);
+    assert_eq!(ankle.conditions[0].id, "ankle_sprain");
+}
+
 #[test]
 fn a_swollen_eyelid_with_a_bulging_or_painful_to_move_eye_goes_to_hospital_a_stye_does_not() {
     for text in [
@@ -915,12 +960,12 @@ fn self_care_advice_comes_until_a_doctor_is_seen_but_never_before_emergency_care
     assert_eq!(reply["self_care"], serde_json::json!([]), "{reply}");
 }
 
-/// Answers every question until the assistant stops: "no", or "yes" to `yes_to` when it
-/// is asked.
-fn answer_all(state: &mut State, yes_to: Option<usize>) -> Reply {
+/// Answers every question until the assistant stops: "yes" to the symptoms in `yes`,
+/// "no" to the others.
+fn answer_all(state: &mut State, yes: &[usize]) -> Reply {
     let mut last = None;
     while let Some(pending) = state.pending {
-        let said = if Some(pending) == yes_to {
+        let said = if yes.contains(&pending) {
             Answer::Yes
         } else {
             Answer::No
@@ -936,7 +981,7 @@ fn the_leading_conditions_warning_signs_are_checked_before_the_advice() {
     let heartburn = "I get burning heartburn after meals and acid coming up into my throat.";
     let mut state = State::default();
     say(&mut state, heartburn, RecentVitals::default());
-    let reply = answer_all(&mut state, None);
+    let reply = answer_all(&mut state, &[]);
     let leading = kb.condition(&reply.conditions[0].id).unwrap();
     assert!(!leading.red_flags.is_empty(), "{}", leading.id);
     assert!(leading.triage < Triage::Emergency, "{}", leading.id);
@@ -954,7 +999,7 @@ fn the_leading_conditions_warning_signs_are_checked_before_the_advice() {
     let first_flag = kb.symptom(&leading.red_flags[0]).unwrap();
     let mut state = State::default();
     say(&mut state, heartburn, RecentVitals::default());
-    let reply = answer_all(&mut state, Some(first_flag));
+    let reply = answer_all(&mut state, &[first_flag]);
     assert!(state.evidence.present.contains(&first_flag), "{state:?}");
     assert!(reply.triage.level > leading.triage, "{reply:?}");
 }

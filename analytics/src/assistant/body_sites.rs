@@ -8,7 +8,10 @@
 //! set aside when the text clearly speaks of another part (or the other half, upper or
 //! lower, of it), and the reading of which parts a clause is about: those it names, or
 //! those of the clause before it when it only refers back ("it's swollen") or continues
-//! it ("red hot and swollen").
+//! it ("red hot and swollen"), or those earlier messages named. The same sets say which
+//! parts a condition of some parts only is of (a broken arm).
+
+use serde::{Deserialize, Serialize};
 
 /// The parts, each a bit of a [`Sites`] set, and the words that name them (matched as
 /// whole words); a word on the border of two is in both. "back" is left out: "it came
@@ -76,8 +79,9 @@ const PART_BITS: u32 = (1 << PARTS.len()) - 1;
 /// Words by which a clause refers back to something named before it.
 const REFERRING: [&str; 6] = ["it", "it's", "its", "they", "they're", "them"];
 
-/// A set of body parts: bit `i` is [`PARTS`]`[i]`, then the [`HALVES`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// A set of body parts: bit `i` is [`PARTS`]`[i]`, then the [`HALVES`]. Kept in a
+/// conversation's state as bits, so the order of [`PARTS`] is part of that state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sites(u32);
 
 impl Sites {
@@ -101,6 +105,11 @@ impl Sites {
         self.0 == 0
     }
 
+    /// The parts of either.
+    pub fn union(self, other: Sites) -> Sites {
+        Sites(self.0 | other.0)
+    }
+
     /// Whether both name parts and no part is in both, or both name a half and not the
     /// same: the texts speak of different places.
     pub fn elsewhere_than(self, other: Sites) -> bool {
@@ -118,9 +127,13 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
 /// The parts each clause (lower case, with whether it continues the clause before it,
 /// sharing its subject) is about: those it names, or, when it names none but refers back
 /// ("it's swollen", "I can't straighten it") or continues ("it's red hot and swollen"),
-/// those of the nearest clause before it that is about one.
-pub fn of_clauses<'c>(clauses: impl IntoIterator<Item = (&'c str, bool)>) -> Vec<Sites> {
-    let mut last = Sites::default();
+/// those of the nearest clause before it that is about one, or else `before`: those an
+/// earlier message was last about ("my wrist is swollen", then "he can't move it").
+pub fn of_clauses<'c>(
+    before: Sites,
+    clauses: impl IntoIterator<Item = (&'c str, bool)>,
+) -> Vec<Sites> {
+    let mut last = before;
     clauses
         .into_iter()
         .map(|(clause, continues)| {
@@ -182,15 +195,18 @@ mod tests {
 
     #[test]
     fn a_clause_that_refers_back_or_continues_takes_the_parts_before_it() {
-        let sites = of_clauses([
-            ("i twisted my knee playing football", false),
-            ("it's swollen", false),
-            ("i feel sick", false),
-            ("and i can't straighten it", false),
-            ("my eye is red", false),
-            ("sticky", true),
-            ("i'm tired", false),
-        ]);
+        let sites = of_clauses(
+            Sites::default(),
+            [
+                ("i twisted my knee playing football", false),
+                ("it's swollen", false),
+                ("i feel sick", false),
+                ("and i can't straighten it", false),
+                ("my eye is red", false),
+                ("sticky", true),
+                ("i'm tired", false),
+            ],
+        );
         let knee = Sites::named_in("knee");
         let eye = Sites::named_in("eye");
         assert_eq!(sites[1], knee);
@@ -199,5 +215,18 @@ mod tests {
         assert_eq!(sites[4], eye);
         assert_eq!(sites[5], eye);
         assert!(sites[6].is_empty());
+    }
+
+    #[test]
+    fn a_message_that_refers_back_is_about_the_parts_named_before_it() {
+        let wrist = Sites::named_in("wrist");
+        let sites = of_clauses(
+            wrist,
+            [("he can't move it", false), ("he has a fever", false)],
+        );
+        assert_eq!(sites[0], wrist);
+        assert!(sites[1].is_empty());
+        let named = of_clauses(wrist, [("his knee hurts", false), ("it's swollen", false)]);
+        assert_eq!(named[1], Sites::named_in("knee"));
     }
 }

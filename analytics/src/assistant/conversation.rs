@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::body_sites::Sites;
 use super::embedding::{self, Embedder, EmbeddingError};
 use super::extract::Extractor;
 use super::knowledge::{KnowledgeBase, KnowledgeError, Triage};
@@ -155,9 +156,11 @@ impl Assistant {
         Ok(state)
     }
 
-    /// The symptom evidence in a free-text message, as a turn would read it.
+    /// The symptom evidence in a free-text message, as the first turn of a conversation
+    /// would read it.
     pub fn evidence(&self, text: &str) -> Result<Evidence, EmbeddingError> {
-        self.extractor.evidence(&self.embedder, text)
+        self.extractor
+            .evidence(&self.embedder, text, Sites::default())
     }
 
     /// One turn: updates `state` and answers. Also returns how long it took.
@@ -172,7 +175,9 @@ impl Assistant {
         match input {
             Input::Text(text) if text.trim().is_empty() => return Err(TurnError::Empty),
             Input::Text(text) => {
-                let found = self.evidence(text)?;
+                let found = self
+                    .extractor
+                    .evidence(&self.embedder, text, state.evidence.sites)?;
                 // A question the patient passed over for a message of their own was not
                 // answered: it may be asked again.
                 if let Some(skipped) = state.pending {

@@ -13,7 +13,8 @@
 //! missing") loosely one. Each clause is matched to
 //! the knowledge base's lay phrasings — literally when a phrasing appears in it,
 //! otherwise by sentence-embedding similarity, to a symptom of the part of the body the
-//! clause is about when it is about one ([`body_sites`]); a clause of one content word
+//! clause is about when it is about one ([`body_sites`], which earlier messages of the
+//! conversation may have named); a clause of one content word
 //! matches by similarity only a symptom phrased with that word, unless it is close to a
 //! phrasing as a whole. A match is clear when the clause is as close to a phrasing as
 //! two phrasings of one symptom usually are, as a whole and word by word; otherwise it
@@ -404,8 +405,15 @@ impl Extractor {
         })
     }
 
-    /// The evidence in `text`.
-    pub fn evidence(&self, embedder: &Embedder, text: &str) -> Result<Evidence, EmbeddingError> {
+    /// The evidence in `text`, said after messages that named the parts `before`: a
+    /// clause that refers back ("he can't move it") and follows no part named in `text`
+    /// is about them.
+    pub fn evidence(
+        &self,
+        embedder: &Embedder,
+        text: &str,
+        before: Sites,
+    ) -> Result<Evidence, EmbeddingError> {
         let normalised = inabilities(&normalise(text));
         let clauses = clauses(&normalised);
         let said: Vec<String> = clauses.iter().map(Clause::said).collect();
@@ -437,7 +445,10 @@ impl Extractor {
             .chain(new_words.iter().copied().filter(|_| early))
             .collect();
         let mut vectors = embedder.embed(&texts)?.into_iter();
-        let sites = body_sites::of_clauses(clauses.iter().map(|c| (c.text.as_str(), c.continues)));
+        let sites = body_sites::of_clauses(
+            before,
+            clauses.iter().map(|c| (c.text.as_str(), c.continues)),
+        );
         // Each unmatched clause's similarity to every phrasing, and as said when negated
         // (none for the others).
         let mut similarities: Vec<Vec<f32>> = vec![Vec::new(); clauses.len()];
@@ -492,6 +503,7 @@ impl Extractor {
             duration_days: duration_days(&normalised),
             severe: severe(&normalised),
             unrelieved: unrelieved(&normalised),
+            sites: Sites::named_in(&normalised),
             ..Evidence::default()
         };
         let mut said_clearly = BTreeSet::new();

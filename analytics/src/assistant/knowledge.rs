@@ -9,6 +9,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::body_sites::Sites;
+
 /// The five triage levels, least urgent first (so `max` is the most urgent).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -124,6 +126,10 @@ pub struct Condition {
     pub summary: String,
     pub sources: Vec<String>,
     pub symptoms: Vec<SymptomLink>,
+    /// Words naming the parts of the body it is of, for a condition of some parts and
+    /// not others (a broken arm): see [`KnowledgeBase::sites`].
+    #[serde(default)]
+    pub sites: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -262,6 +268,8 @@ pub struct KnowledgeBase {
     symptom_index: HashMap<String, usize>,
     /// P(symptom | condition), row per condition: the listed p, or the symptom's leak.
     likelihoods: Vec<f64>,
+    /// The parts each condition is of, by condition index (empty: any).
+    sites: Vec<Sites>,
     /// See [`KnowledgeBase::fingerprint`].
     fingerprint: String,
 }
@@ -367,6 +375,11 @@ impl KnowledgeBase {
                     problems.push(format!("{}: unknown red flag {flag}", c.id));
                 }
             }
+            for word in &c.sites {
+                if Sites::named_in(word).is_empty() {
+                    problems.push(format!("{}: {word} names no part of the body", c.id));
+                }
+            }
             if c.prevalence <= 0.0 || c.ages[0] > c.ages[1] {
                 problems.push(format!("{}: prevalence or ages invalid", c.id));
             }
@@ -389,7 +402,12 @@ impl KnowledgeBase {
                 }
             }
             let fingerprint = fingerprint(&symptoms, &conditions);
+            let sites = conditions
+                .iter()
+                .map(|c| Sites::named_in(&c.sites.join(" ")))
+                .collect();
             Ok(KnowledgeBase {
+                sites,
                 fingerprint,
                 symptoms,
                 conditions,
@@ -411,6 +429,12 @@ impl KnowledgeBase {
     /// P(`symptom` | `condition`), both indexes.
     pub fn likelihood(&self, condition: usize, symptom: usize) -> f64 {
         self.likelihoods[condition * self.symptoms.len() + symptom]
+    }
+
+    /// The parts of the body the condition with this index is of; none for one that may
+    /// be anywhere or is of no part.
+    pub fn sites(&self, condition: usize) -> Sites {
+        self.sites[condition]
     }
 
     pub fn symptom(&self, id: &str) -> Option<usize> {

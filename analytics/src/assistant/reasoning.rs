@@ -1,18 +1,24 @@
 //! The assistant's reasoning over symptom evidence, with no model involved: ranking
-//! conditions (prevalence priors adjusted for age and sex, times the likelihood of what is
-//! present and absent — naive Bayes, where a symptom a condition does not list has its
-//! background rate, see [`KnowledgeBase::likelihood`]), choosing the follow-up question
-//! with the largest expected information gain, and triage, where emergency patterns and
-//! the patient's own abnormal vitals always win over the ranking.
+//! conditions (prevalence priors adjusted for age, sex and the parts of the body named,
+//! times the likelihood of what is present and absent — naive Bayes, where a symptom a
+//! condition does not list has its background rate, see [`KnowledgeBase::likelihood`]),
+//! choosing the follow-up question with the largest expected information gain, and
+//! triage, where emergency patterns and the patient's own abnormal vitals always win over
+//! the ranking.
 
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::body_sites::Sites;
 use super::knowledge::{Condition, KnowledgeBase, Pattern, Sex, Triage};
 
 /// A condition outside its typical ages keeps this share of its prior.
 const ATYPICAL_AGE: f64 = 0.2;
+/// A condition of parts of the body the patient did not name, when they named others,
+/// keeps this share (about a leak's, [`KnowledgeBase::likelihood`]): a broken leg, told
+/// of a wrist.
+const ELSEWHERE: f64 = 0.02;
 /// Conditions whose triage is at least this likely, together, set the level: the more
 /// urgent the level, the less probability it takes (missing an emergency costs more).
 const TRIAGE_THRESHOLDS: [(Triage, f64); 4] = [
@@ -82,6 +88,9 @@ pub struct Evidence {
     /// "painkillers aren't touching it"
     #[serde(default)]
     pub unrelieved: bool,
+    /// The parts of the body the patient named.
+    #[serde(default)]
+    pub sites: Sites,
     /// Present symptoms the text only loosely resembled: they count in the ranking and
     /// fire emergency patterns (an emergency is not missed on wording), but a red flag
     /// raises the level only once the patient confirms it.
@@ -110,6 +119,7 @@ impl Evidence {
         self.duration_days = self.duration_days.max(other.duration_days);
         self.severe |= other.severe;
         self.unrelieved |= other.unrelieved;
+        self.sites = self.sites.union(other.sites);
     }
 
     /// Whether the symptom with this id is present.
@@ -297,6 +307,9 @@ pub fn posterior(kb: &KnowledgeBase, priors: &[f64], evidence: &Evidence) -> Vec
                 return f64::NEG_INFINITY;
             }
             let mut log = prior.ln();
+            if evidence.sites.elsewhere_than(kb.sites(c)) {
+                log += ELSEWHERE.ln();
+            }
             for &s in &evidence.present {
                 log += kb.likelihood(c, s).ln();
             }
@@ -635,6 +648,7 @@ mod tests {
             red_flags: vec![],
             summary: String::new(),
             sources: vec![],
+            sites: vec![],
             symptoms: links
                 .iter()
                 .map(|(id, p)| SymptomLink {
@@ -1225,5 +1239,33 @@ mod tests {
         let p = priors(&kb, child_boy);
         assert_eq!((p[0], p[1]), (0.0, 0.0));
         assert!(p[2] > 0.0);
+    }
+
+    #[test]
+    fn a_condition_of_parts_not_named_is_unlikely_once_the_patient_names_others() {
+        let of = |id: &str, prevalence: f64, sites: &[&str]| Condition {
+            sites: sites.iter().map(|&s| s.into()).collect(),
+            ..condition(id, Triage::Emergency, prevalence, &[("joint_pain", 0.6)])
+        };
+        let conditions = vec![
+            of("broken_arm", 6.0, &["arm", "wrist"]),
+            of("broken_leg", 4.0, &["leg", "ankle"]),
+            of("sprain", 10.0, &[]),
+        ];
+        let kb = KnowledgeBase::checked(vec![symptom("joint_pain")], conditions.clone(), vec![])
+            .unwrap();
+        let priors = priors(&kb, Profile::default());
+        let mut e = evidence(&kb, &["joint_pain"], &[]);
+        let unnamed = posterior(&kb, &priors, &e);
+        e.sites = Sites::named_in("my wrist hurts");
+        let wrist = posterior(&kb, &priors, &e);
+        assert!(wrist[1] < unnamed[1] / 10.0, "{wrist:?} {unnamed:?}");
+        assert!(wrist[0] > unnamed[0] && wrist[2] > unnamed[2]);
+        e.sites = Sites::named_in("my wrist and my ankle");
+        assert_eq!(posterior(&kb, &priors, &e), unnamed);
+
+        let mut nowhere = conditions;
+        nowhere[0].sites.push("soul".into());
+        assert!(KnowledgeBase::checked(vec![symptom("joint_pain")], nowhere, vec![]).is_err());
     }
 }
