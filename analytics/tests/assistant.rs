@@ -16,6 +16,7 @@
 
 use std::sync::OnceLock;
 
+use healthsync_analytics::assistant::body_sites::Sites;
 use healthsync_analytics::assistant::conversation::{
     Answer, Assistant, Input, Reply, State, TurnError,
 };
@@ -123,6 +124,11 @@ fn a_clause_about_one_part_of_the_body_does_not_report_a_symptom_of_another() {
     // A warning sign of another part is set aside too ("eye pain" was read in a wrist)…
     let wrist = evidence("my wrist hurts");
     assert!(!wrist.present.contains(&symptom("eye_pain")), "{wrist:?}");
+    // An ache named for its part is of that part: a sore wrist is no headache.
+    let headache = symptom("headache");
+    let sore = evidence("Her wrist is swollen and really sore.");
+    assert!(!sore.present.contains(&headache), "{sore:?}");
+    assert!(evidence("a pounding headache").present.contains(&headache));
     // …but not one whose label names no part.
     let saddle = evidence("now numbness between my legs and around my bottom");
     assert!(
@@ -729,6 +735,9 @@ fn a_wrist_hurt_in_a_fall_stays_a_possible_break_however_well_the_patient_walks(
     // as "it" is read with no part named before.
     let refers_back = "I can't move it without a lot of pain.";
     tell(&mut state, refers_back);
+    // Parts named only to deny something of them are not what the patient is about.
+    let denied = evidence("No tingling in my arms. My neck is stiff.");
+    assert_eq!(denied.sites, Sites::named_in("neck"));
     let cannot_bear_weight = symptom("cannot_bear_weight");
     assert!(evidence(refers_back).present.contains(&cannot_bear_weight));
     assert!(!state.evidence.present.contains(&cannot_bear_weight));

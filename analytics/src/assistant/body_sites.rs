@@ -17,12 +17,30 @@ use serde::{Deserialize, Serialize};
 /// whole words); a word on the border of two is in both. "back" is left out: "it came
 /// back" names no part.
 const PARTS: [&[&str]; 16] = [
-    &["head", "scalp", "forehead", "temple", "temples"],
-    &["eye", "eyes", "eyelid", "eyelids", "eyeball"],
-    &["ear", "ears", "earlobe"],
-    &["nose", "nostril", "nostrils"],
+    // An ache named by its part is of that part: "my wrist is really sore" is no
+    // headache.
     &[
-        "mouth", "tongue", "lip", "lips", "gum", "gums", "tooth", "teeth",
+        "head",
+        "scalp",
+        "forehead",
+        "temple",
+        "temples",
+        "headache",
+        "headaches",
+    ],
+    &["eye", "eyes", "eyelid", "eyelids", "eyeball"],
+    &["ear", "ears", "earlobe", "earache", "earaches"],
+    &["nose", "nostril", "nostrils", "nosebleed", "nosebleeds"],
+    &[
+        "mouth",
+        "tongue",
+        "lip",
+        "lips",
+        "gum",
+        "gums",
+        "tooth",
+        "teeth",
+        "toothache",
     ],
     &["face", "cheek", "cheeks", "jaw", "chin"],
     // "Under my jaw" is the neck's glands as much as the face.
@@ -160,8 +178,9 @@ mod tests {
         assert_eq!(knee, Sites::named_in("my calf is swollen"));
         assert!(knee.elsewhere_than(Sites::named_in("swollen glands in the neck")));
         assert!(!knee.elsewhere_than(Sites::named_in("swollen knee and neck")));
-        // "headache" is not the word "head"; "earlier" not "ear".
-        assert!(Sites::named_in("a headache since earlier").is_empty());
+        // "earlier" is not the word "ear", nor "forehand" "hand"; a headache is the head's.
+        assert!(Sites::named_in("earlier, a forehand").is_empty());
+        assert_eq!(Sites::named_in("a headache"), Sites::named_in("my head"));
         assert_eq!(
             Sites::named_in("spots on hands, feet and in mouth"),
             Sites::named_in("hand foot mouth")

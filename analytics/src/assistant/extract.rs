@@ -503,7 +503,13 @@ impl Extractor {
             duration_days: duration_days(&normalised),
             severe: severe(&normalised),
             unrelieved: unrelieved(&normalised),
-            sites: Sites::named_in(&normalised),
+            // "No tingling in my arms" does not make the arms what the patient is about.
+            sites: clauses
+                .iter()
+                .filter(|c| !c.negated)
+                .fold(Sites::default(), |all, c| {
+                    all.union(Sites::named_in(&c.text))
+                }),
             ..Evidence::default()
         };
         let mut said_clearly = BTreeSet::new();
