@@ -204,10 +204,15 @@ fn set_section(
             f(answering) * 100.0
         )
     };
-    let shares: [(&str, Share, &str); 4] = [
+    let shares: [(&str, Share, &str); 5] = [
         ("Top-1 condition", Report::top1, "≥ 60 %"),
         ("Top-3 condition", Report::top3, "≥ 80 %"),
         ("Triage exact", Report::triage_exact, "≥ 85 %"),
+        (
+            "Triage in three bands (emergency, a doctor, self-care), as Semigran et al. scored",
+            Report::triage_three_bands,
+            "",
+        ),
         (
             "Triage at the gold level or more urgent",
             Report::triage_safe,

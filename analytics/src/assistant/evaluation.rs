@@ -164,6 +164,18 @@ impl Report {
         self.share(|o| o.triage == o.gold_triage)
     }
 
+    /// Triaged in the gold's band of three, as Semigran et al. (BMJ 2015) scored the
+    /// symptom checkers' 57 %: emergency care (an ambulance or an emergency department),
+    /// a doctor (within 24 hours or routinely), or self-care.
+    pub fn triage_three_bands(&self) -> f64 {
+        let band = |t: Triage| match t {
+            Triage::EmergencyAmbulance | Triage::Emergency => 2,
+            Triage::Consultation24 | Triage::Consultation => 1,
+            Triage::SelfCare => 0,
+        };
+        self.share(|o| band(o.triage) == band(o.gold_triage))
+    }
+
     /// Triaged at the gold level or more urgently.
     pub fn triage_safe(&self) -> f64 {
         self.share(|o| o.triage >= o.gold_triage)
@@ -414,6 +426,30 @@ mod tests {
         vignettes[1].second_triage = Some(Triage::EmergencyAmbulance);
         vignettes[1].gold_triage = Triage::SelfCare;
         assert_eq!(rater_agreement(&vignettes), Some((2, 0.5, 1.0)));
+    }
+
+    #[test]
+    fn three_bands_take_an_emergency_department_for_an_ambulance_and_not_self_care_for_a_doctor() {
+        let outcome = |gold_triage, triage| Outcome {
+            id: String::new(),
+            gold_condition: String::new(),
+            gold_triage,
+            ranked: Vec::new(),
+            triage,
+            understood: Vec::new(),
+            answered: Vec::new(),
+        };
+        let report = Report {
+            outcomes: vec![
+                outcome(Triage::Emergency, Triage::EmergencyAmbulance),
+                outcome(Triage::Consultation24, Triage::Consultation),
+                outcome(Triage::Consultation, Triage::SelfCare),
+                outcome(Triage::SelfCare, Triage::SelfCare),
+            ],
+            latencies: Vec::new(),
+        };
+        assert_eq!(report.triage_exact(), 0.25);
+        assert_eq!(report.triage_three_bands(), 0.75);
     }
 
     fn check_vignettes(kb: &KnowledgeBase, vignettes: &[Vignette]) {
