@@ -43,7 +43,7 @@ struct VignetteSet {
 }
 
 /// The held-out sets, oldest first, with what has been read of them.
-const HELD_OUT_SETS: [(&str, &str); 11] = [
+const HELD_OUT_SETS: [(&str, &str); 12] = [
     (
         "Held-out vignettes (written blind from condition names; of its errors, only the \
          emergencies under-triaged were read, once the second held-out set had been run)",
@@ -98,6 +98,10 @@ const HELD_OUT_SETS: [(&str, &str); 11] = [
     (
         "Eleventh held-out vignettes (written blind the same way; never read to find errors)",
         evaluation::HELD_OUT_11,
+    ),
+    (
+        "Twelfth held-out vignettes (written blind the same way; never read to find errors)",
+        evaluation::HELD_OUT_12,
     ),
 ];
 

@@ -55,8 +55,11 @@ pub const HELD_OUT_8: &str = include_str!("../../eval/held_out_8.toml");
 pub const HELD_OUT_9: &str = include_str!("../../eval/held_out_9.toml");
 /// …before the ninth's was (`analytics/eval/held_out_10.toml`)…
 pub const HELD_OUT_10: &str = include_str!("../../eval/held_out_10.toml");
-/// …and before the tenth's would be (`analytics/eval/held_out_11.toml`).
+/// …before the tenth's was (`analytics/eval/held_out_11.toml`)…
 pub const HELD_OUT_11: &str = include_str!("../../eval/held_out_11.toml");
+/// …and once six sets' broken-bone cases had been read to relabel them
+/// (`analytics/eval/held_out_12.toml`).
+pub const HELD_OUT_12: &str = include_str!("../../eval/held_out_12.toml");
 /// Messages sent before timing starts.
 const WARM_UP: usize = 10;
 
@@ -400,6 +403,7 @@ mod tests {
             HELD_OUT_9,
             HELD_OUT_10,
             HELD_OUT_11,
+            HELD_OUT_12,
         ]
         .map(|text| parse(text).unwrap());
         for vignettes in &sets {
