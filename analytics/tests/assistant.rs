@@ -129,6 +129,9 @@ fn a_clause_about_one_part_of_the_body_does_not_report_a_symptom_of_another() {
     let sore = evidence("Her wrist is swollen and really sore.");
     assert!(!sore.present.contains(&headache), "{sore:?}");
     assert!(evidence("a pounding headache").present.contains(&headache));
+    // The parts a message is about are kept, not those only named to deny something.
+    let denied = evidence("No tingling in my arms. My neck is stiff.");
+    assert_eq!(denied.sites, Sites::named_in("neck"));
     // …but not one whose label names no part.
     let saddle = evidence("now numbness between my legs and around my bottom");
     assert!(
@@ -735,9 +738,6 @@ fn a_wrist_hurt_in_a_fall_stays_a_possible_break_however_well_the_patient_walks(
     // as "it" is read with no part named before.
     let refers_back = "I can't move it without a lot of pain.";
     tell(&mut state, refers_back);
-    // Parts named only to deny something of them are not what the patient is about.
-    let denied = evidence("No tingling in my arms. My neck is stiff.");
-    assert_eq!(denied.sites, Sites::named_in("neck"));
     let cannot_bear_weight = symptom("cannot_bear_weight");
     assert!(evidence(refers_back).present.contains(&cannot_bear_weight));
     assert!(!state.evidence.present.contains(&cannot_bear_weight));

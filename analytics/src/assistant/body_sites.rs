@@ -145,8 +145,8 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
 /// The parts each clause (lower case, with whether it continues the clause before it,
 /// sharing its subject) is about: those it names, or, when it names none but refers back
 /// ("it's swollen", "I can't straighten it") or continues ("it's red hot and swollen"),
-/// those of the nearest clause before it that is about one, or else `before`: those an
-/// earlier message was last about ("my wrist is swollen", then "he can't move it").
+/// those of the nearest clause before it that is about one, or else `before`: those
+/// earlier messages named ("my wrist is swollen", then "he can't move it").
 pub fn of_clauses<'c>(
     before: Sites,
     clauses: impl IntoIterator<Item = (&'c str, bool)>,
