@@ -342,9 +342,9 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn the_triage_table_counts_each_gold_level_against_the_level_given() {
-        let outcome = |gold_triage, triage| Outcome {
+    /// A report of vignettes with these gold levels and levels given.
+    fn report(levels: &[(Triage, Triage)]) -> Report {
+        let outcome = |&(gold_triage, triage)| Outcome {
             id: "v".into(),
             gold_condition: "c".into(),
             gold_triage,
@@ -353,14 +353,31 @@ mod tests {
             understood: Vec::new(),
             answered: Vec::new(),
         };
-        let report = Report {
-            outcomes: vec![
-                outcome(Triage::Emergency, Triage::Consultation),
-                outcome(Triage::Emergency, Triage::Consultation),
-                outcome(Triage::SelfCare, Triage::SelfCare),
-            ],
+        Report {
+            outcomes: levels.iter().map(outcome).collect(),
             latencies: Vec::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn three_bands_take_an_emergency_department_for_an_ambulance_and_not_self_care_for_a_doctor() {
+        let report = report(&[
+            (Triage::Emergency, Triage::EmergencyAmbulance),
+            (Triage::Consultation24, Triage::Consultation),
+            (Triage::Consultation, Triage::SelfCare),
+            (Triage::SelfCare, Triage::SelfCare),
+        ]);
+        assert_eq!(report.triage_exact(), 0.25);
+        assert_eq!(report.triage_three_bands(), 0.75);
+    }
+
+    #[test]
+    fn the_triage_table_counts_each_gold_level_against_the_level_given() {
+        let report = report(&[
+            (Triage::Emergency, Triage::Consultation),
+            (Triage::Emergency, Triage::Consultation),
+            (Triage::SelfCare, Triage::SelfCare),
+        ]);
         let mut out = String::new();
         triage_table(&mut out, &report);
         assert!(out.contains("| emergency | 0 | 0 | 0 | 2 | 0 |"), "{out}");

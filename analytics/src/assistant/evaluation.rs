@@ -432,30 +432,6 @@ mod tests {
         assert_eq!(rater_agreement(&vignettes), Some((2, 0.5, 1.0)));
     }
 
-    #[test]
-    fn three_bands_take_an_emergency_department_for_an_ambulance_and_not_self_care_for_a_doctor() {
-        let outcome = |gold_triage, triage| Outcome {
-            id: String::new(),
-            gold_condition: String::new(),
-            gold_triage,
-            ranked: Vec::new(),
-            triage,
-            understood: Vec::new(),
-            answered: Vec::new(),
-        };
-        let report = Report {
-            outcomes: vec![
-                outcome(Triage::Emergency, Triage::EmergencyAmbulance),
-                outcome(Triage::Consultation24, Triage::Consultation),
-                outcome(Triage::Consultation, Triage::SelfCare),
-                outcome(Triage::SelfCare, Triage::SelfCare),
-            ],
-            latencies: Vec::new(),
-        };
-        assert_eq!(report.triage_exact(), 0.25);
-        assert_eq!(report.triage_three_bands(), 0.75);
-    }
-
     fn check_vignettes(kb: &KnowledgeBase, vignettes: &[Vignette]) {
         for v in vignettes {
             assert!(kb.condition(&v.gold_condition).is_some(), "{}", v.id);
