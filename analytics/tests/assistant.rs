@@ -564,6 +564,66 @@ fn pauses_in_a_babys_breathing_call_an_ambulance_but_an_adults_snoring_does_not(
 }
 
 #[test]
+fn a_fever_in_a_baby_under_3_months_goes_to_hospital_in_an_older_baby_it_need_not() {
+    let baby = Profile {
+        age: Some(0),
+        sex: Some(Sex::Female),
+    };
+    let level_of = |text: &str| {
+        let (reply, _) = assistant()
+            .turn(
+                &mut State::default(),
+                &Input::Text(text.into()),
+                baby,
+                RecentVitals::default(),
+            )
+            .unwrap();
+        (reply.triage.emergency_pattern, reply.triage.level)
+    };
+    let (pattern, level) =
+        level_of("My 6 week old has a temperature of 38.2 and is a bit grizzly, feeding ok.");
+    assert_eq!(pattern.as_deref(), Some("fever_under_3_months"));
+    assert_eq!(level, Triage::Emergency);
+    // On a parent's own account, whose fever it is is asked, urgent until answered: a
+    // breastfeeding mother's fever is no baby's.
+    let mother = Profile {
+        age: Some(31),
+        sex: Some(Sex::Female),
+    };
+    let mut state = State::default();
+    let (asked, _) = assistant()
+        .turn(
+            &mut state,
+            &Input::Text(
+                "My 5 week old is feeding well but I feel shivery, 38.5 on the thermometer.".into(),
+            ),
+            mother,
+            RecentVitals::default(),
+        )
+        .unwrap();
+    assert_eq!(asked.triage.level, Triage::Emergency, "{asked:?}");
+    assert_eq!(
+        asked.question.as_ref().map(|q| q.symptom.as_str()),
+        Some("under_3_months")
+    );
+    let (mine, _) = assistant()
+        .turn(
+            &mut state,
+            &Input::Answer(Answer::No),
+            mother,
+            RecentVitals::default(),
+        )
+        .unwrap();
+    assert_eq!(mine.triage.emergency_pattern, None, "{mine:?}");
+    let (pattern, level) =
+        level_of("My 6 month old has a temperature of 38.2 and is a bit grizzly, feeding ok.");
+    assert_eq!(pattern, None);
+    assert!(level < Triage::Emergency, "{level:?}");
+    let (pattern, _) = level_of("My 6 week old has a blocked nose but no temperature.");
+    assert_eq!(pattern, None);
+}
+
+#[test]
 fn an_older_person_fallen_and_unable_to_get_up_calls_an_ambulance_a_young_one_does_not() {
     let fallen = |age: u32| {
         let profile = Profile {

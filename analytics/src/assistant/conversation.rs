@@ -19,6 +19,8 @@ pub const DISCLAIMER: &str = "This is not a diagnosis. It is general information
     feel worse or are worried, call your doctor or emergency services.";
 /// How many conditions a reply lists.
 const LISTED: usize = 5;
+/// The finding an age under 3 months in the text reports (see `extract`).
+const YOUNG_BABY: &str = "under_3_months";
 /// Findings of the patient's history that their record's conditions can state: known
 /// COPD lowers the saturation that escalates; known diabetes weighs on the ranking.
 const RECORDED_HISTORY: [&str; 2] = ["known_copd", "known_diabetes"];
@@ -175,9 +177,18 @@ impl Assistant {
         match input {
             Input::Text(text) if text.trim().is_empty() => return Err(TurnError::Empty),
             Input::Text(text) => {
-                let found = self
-                    .extractor
-                    .evidence(&self.embedder, text, state.evidence.sites)?;
+                let mut found =
+                    self.extractor
+                        .evidence(&self.embedder, text, state.evidence.sites)?;
+                // A baby's age in the message of someone older is their child's, and the
+                // fever they speak of may be their own (a breastfeeding mother's): whom
+                // it is about is asked before it counts clearly.
+                if let Some(baby) = self.kb.symptom(YOUNG_BABY)
+                    && profile.age.is_some_and(|age| age > 0)
+                    && found.present.contains(&baby)
+                {
+                    found.loose.insert(baby);
+                }
                 // A question the patient passed over for a message of their own was not
                 // answered: it may be asked again.
                 if let Some(skipped) = state.pending {

@@ -10,7 +10,8 @@
 //! is read without its subject ("my son clashed heads" as "clashed heads"), since the
 //! phrasings are in the first person. More tablets said taken than the most a day allows
 //! ("took 24 paracetamol") is an overdose, and an amount of tablets gone missing ("3 are
-//! missing") loosely one. Each clause is matched to
+//! missing") loosely one; an age under 3 months ("my 6 week old") is a young baby. Each
+//! clause is matched to
 //! the knowledge base's lay phrasings — literally when a phrasing appears in it,
 //! otherwise by sentence-embedding similarity, to a symptom of the part of the body the
 //! clause is about when it is about one ([`body_sites`], which earlier messages of the
@@ -236,6 +237,15 @@ const MEDICINES: [&str; 9] = [
     "tramadol",
     "antidepressants",
 ];
+/// Ages in these units below these counts are under 3 months ([`says_under_3_months`])…
+const UNDER_3_MONTHS: [(&str, u32); 3] = [("day", 91), ("week", 13), ("month", 3)];
+/// …counted in figures or in words ("a week old", "ten days old").
+#[rustfmt::skip]
+const NUMBER_WORDS: [(&str, u32); 14] = [
+    ("a", 1), ("an", 1), ("one", 1), ("two", 2), ("three", 3), ("four", 4), ("five", 5),
+    ("six", 6), ("seven", 7), ("eight", 8), ("nine", 9), ("ten", 10), ("eleven", 11),
+    ("twelve", 12),
+];
 /// …more than this many is an overdose: the NHS's most paracetamol in a day is 8 tablets
 /// of 500 mg, and it sends anyone who has taken more to A&E…
 const MOST_TABLETS_A_DAY: u32 = 8;
@@ -283,6 +293,8 @@ pub struct Extractor {
     /// The symptom a count of tablets taken (see [`MOST_TABLETS_A_DAY`]) or tablets gone
     /// missing (see [`MISSING`]) report.
     overdose: Option<usize>,
+    /// The symptom an age under 3 months reports ([`says_under_3_months`]).
+    under_3_months: Option<usize>,
     /// Finds the phrasings a clause may contain word for word, all in one pass…
     literal: AhoCorasick,
     /// …each pattern being this phrasing (an index into `phrasings`).
@@ -387,6 +399,7 @@ impl Extractor {
         Ok(Extractor {
             symptoms: kb.symptoms.len(),
             overdose: kb.symptom("took_overdose"),
+            under_3_months: kb.symptom("under_3_months"),
             // From the label only: a phrasing's part is often one example of many ("cut
             // my finger" for any cut), while a label names the part the symptom is of. A
             // warning sign's too: "my wrist hurts" is no eye pain, and a sign whose label
@@ -572,6 +585,13 @@ impl Extractor {
                 evidence.present.insert(overdose);
                 evidence.loose.insert(overdose);
             }
+        }
+        if let Some(baby) = self
+            .under_3_months
+            .filter(|_| says_under_3_months(&normalised))
+        {
+            evidence.present.insert(baby);
+            said_clearly.insert(baby);
         }
         // Said clearly in one clause, a symptom is not loose for resembling another.
         evidence.loose.retain(|s| !said_clearly.contains(s));
@@ -1058,6 +1078,32 @@ fn counts_an_overdose(text: &str) -> bool {
     })
 }
 
+/// Whether the text gives an age under 3 months ("my 6 week old", "she's ten days old",
+/// "a 2-month-old", "aged 5 weeks", "our newborn"): an age that the profile, in years,
+/// cannot tell, and that makes a fever a red feature (NICE NG143). Whose age it is goes
+/// unread: "the rash is a week old" reads the same, a gap that errs towards urgency.
+fn says_under_3_months(text: &str) -> bool {
+    let under = |count: &str, unit: &str| {
+        let count = count.parse::<u32>().ok().or_else(|| {
+            NUMBER_WORDS
+                .iter()
+                .find(|(word, _)| *word == count)
+                .map(|(_, n)| *n)
+        });
+        let limit = UNDER_3_MONTHS
+            .iter()
+            .find(|(name, _)| *name == unit.trim_end_matches('s'))
+            .map(|(_, limit)| *limit);
+        matches!((count, limit), (Some(n), Some(limit)) if n < limit)
+    };
+    sentence_words(text).any(|words| {
+        words.contains(&"newborn")
+            || words.windows(3).any(|w| {
+                (w[2] == "old" && under(w[0], w[1])) || (w[0] == "aged" && under(w[1], w[2]))
+            })
+    })
+}
+
 /// Whether `word` names tablets or a medicine ([`MEDICINES`], [`PAIN_RELIEF`]).
 fn names_a_medicine(word: &str) -> bool {
     MEDICINES.contains(&word) || PAIN_RELIEF.contains(&word)
@@ -1144,6 +1190,30 @@ fn sentence_duration_days(sentence: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_age_in_days_weeks_or_months_under_3_months_is_a_young_baby() {
+        for said in [
+            "my 6 week old has a temperature",
+            "she's ten days old",
+            "our 2-month-old is hot",
+            "baby aged 12 weeks, feels hot",
+            "a week old and not feeding",
+            "our newborn is very hot",
+        ] {
+            assert!(says_under_3_months(&normalise(said)), "{said}");
+        }
+        for said in [
+            "my 3 month old has a temperature",
+            "my 13 week old is hot",
+            "my 6 month old has a fever",
+            "I'm 10 weeks pregnant",
+            "it started 2 weeks ago",
+            "he's 2 years old",
+        ] {
+            assert!(!says_under_3_months(&normalise(said)), "{said}");
+        }
+    }
 
     #[test]
     fn more_tablets_taken_than_a_days_most_is_an_overdose() {
