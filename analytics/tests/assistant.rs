@@ -714,6 +714,77 @@ fn more_tablets_than_a_days_most_is_an_overdose_a_dose_for_a_headache_is_not() {
 }
 
 #[test]
+fn an_asthma_attack_the_reliever_does_not_help_calls_an_ambulance_needing_it_often_does_not() {
+    let (pattern, level) =
+        pattern_of("I'm having an asthma attack and my blue inhaler isn't helping at all.");
+    assert_eq!(
+        pattern.as_deref(),
+        Some("asthma_attack_reliever_not_helping")
+    );
+    assert_eq!(level, Triage::EmergencyAmbulance);
+    let (pattern, level) = pattern_of(
+        "Needing my reliever inhaler most days now and waking up at night coughing and wheezy.",
+    );
+    assert_eq!(pattern, None);
+    assert!(level < Triage::Emergency, "{level:?}");
+}
+
+#[test]
+fn a_large_burn_goes_to_hospital_a_small_one_is_asked_about_its_size() {
+    let (pattern, level) = pattern_of(
+        "I spilt boiling water on my arm, the burn is bigger than my hand and blistering.",
+    );
+    assert_eq!(pattern.as_deref(), Some("serious_burn"));
+    assert_eq!(level, Triage::Emergency);
+    let mut state = State::default();
+    let said = say(
+        &mut state,
+        "I burnt my finger on the oven tray, it's red and stinging.",
+        RecentVitals::default(),
+    );
+    assert!(said["triage"]["emergency_pattern"].is_null(), "{said}");
+    let reply = answer_all(&mut state, &[]);
+    assert_eq!(reply.triage.emergency_pattern, None, "{reply:?}");
+    assert!(state.asked.contains(&symptom("serious_burn")), "{reply:?}");
+}
+
+#[test]
+fn blurred_vision_in_pregnancy_goes_to_hospital_morning_sickness_does_not() {
+    let pregnant = |text: &str| {
+        let (reply, _) = assistant()
+            .turn(
+                &mut State::default(),
+                &Input::Text(text.into()),
+                Profile {
+                    age: Some(34),
+                    sex: Some(Sex::Female),
+                },
+                RecentVitals::default(),
+            )
+            .unwrap();
+        (reply.triage.emergency_pattern, reply.triage.level)
+    };
+    let (pattern, level) =
+        pregnant("I'm 34 weeks pregnant with a bad headache and my vision has gone blurry.");
+    assert_eq!(
+        pattern.as_deref(),
+        Some("pregnancy_with_signs_of_pre_eclampsia")
+    );
+    assert_eq!(level, Triage::Emergency);
+    let (pattern, level) = pregnant("I'm 12 weeks pregnant and feeling sick every morning.");
+    assert_eq!(pattern, None);
+    assert!(level < Triage::Emergency, "{level:?}");
+}
+
+#[test]
+fn chest_pain_that_feels_tight_or_heavy_calls_an_ambulance() {
+    let (pattern, level) =
+        pattern_of("I've got pain in my chest and my chest feels tight, for half an hour.");
+    assert_eq!(pattern.as_deref(), Some("acute_coronary_syndrome"));
+    assert_eq!(level, Triage::EmergencyAmbulance);
+}
+
+#[test]
 fn tablets_saved_up_to_take_are_a_plan_that_a_no_to_the_thoughts_does_not_undo() {
     let mut state = State::default();
     let said = say(

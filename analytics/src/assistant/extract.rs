@@ -10,12 +10,14 @@
 //! is read without its subject ("my son clashed heads" as "clashed heads"), since the
 //! phrasings are in the first person. More tablets said taken than the most a day allows
 //! ("took 24 paracetamol") is an overdose, and an amount of tablets gone missing ("3 are
-//! missing") loosely one; an age under 3 months ("my 6 week old") is a young baby. Each
+//! missing") loosely one; an age under 3 months ("my 6 week old") is a young baby, and a
+//! reliever inhaler said not to help is read as painkillers that do not ease are. Each
 //! clause is matched to
 //! the knowledge base's lay phrasings — literally when a phrasing appears in it,
 //! otherwise by sentence-embedding similarity, to a symptom of the part of the body the
 //! clause is about when it is about one ([`body_sites`], which earlier messages of the
-//! conversation may have named); a clause of one content word
+//! conversation may have named), and never by similarity to a few emergency signs that
+//! any mention of their subject resembles (`WORD_FOR_WORD`); a clause of one content word
 //! matches by similarity only a symptom phrased with that word, unless it is close to a
 //! phrasing as a whole. A match is clear when the clause is as close to a phrasing as
 //! two phrasings of one symptom usually are, as a whole and word by word; otherwise it
@@ -219,6 +221,16 @@ const RELIEF_FILLERS: [&str; 14] = [
     "really", "even", "do", "doing", "done", "been", "seem", "seems", "seemed", "to", "much",
     "made", "make", "any",
 ];
+/// Symptoms never matched by resemblance, only by a phrasing the text contains or a
+/// reader: an emergency sign that any mention of its subject resembles ("needing my
+/// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
+/// hand), which would call an ambulance or send to A&E until the patient answered.
+const WORD_FOR_WORD: [&str; 2] = ["reliever_not_helping", "serious_burn"];
+/// Reliever inhalers, whose not helping is an asthma attack to call 999 for.
+#[rustfmt::skip]
+const RELIEVERS: [&str; 7] = [
+    "inhaler", "inhalers", "reliever", "puffer", "ventolin", "salbutamol", "blue",
+];
 /// "does nothing", "is doing nothing"
 const RELIEF_DOES: [&str; 4] = ["do", "does", "did", "doing"];
 /// Negations of relief besides [`NEGATION_CUES`] ("barely helps", "won't shift it").
@@ -295,6 +307,10 @@ pub struct Extractor {
     overdose: Option<usize>,
     /// The symptom an age under 3 months reports ([`says_under_3_months`]).
     under_3_months: Option<usize>,
+    /// The symptom a reliever inhaler that is not helping reports ([`fails_to_help`]).
+    reliever_not_helping: Option<usize>,
+    /// Symptoms matched only word for word or read ([`WORD_FOR_WORD`]).
+    word_for_word: Vec<usize>,
     /// Finds the phrasings a clause may contain word for word, all in one pass…
     literal: AhoCorasick,
     /// …each pattern being this phrasing (an index into `phrasings`).
@@ -400,6 +416,11 @@ impl Extractor {
             symptoms: kb.symptoms.len(),
             overdose: kb.symptom("took_overdose"),
             under_3_months: kb.symptom("under_3_months"),
+            reliever_not_helping: kb.symptom("reliever_not_helping"),
+            word_for_word: WORD_FOR_WORD
+                .iter()
+                .filter_map(|id| kb.symptom(id))
+                .collect(),
             // From the label only: a phrasing's part is often one example of many ("cut
             // my finger" for any cut), while a label names the part the symptom is of. A
             // warning sign's too: "my wrist hurts" is no eye pain, and a sign whose label
@@ -515,7 +536,7 @@ impl Extractor {
         let mut evidence = Evidence {
             duration_days: duration_days(&normalised),
             severe: severe(&normalised),
-            unrelieved: unrelieved(&normalised),
+            unrelieved: fails_to_help(&normalised, &PAIN_RELIEF),
             // "No tingling in my arms" does not make the arms what the patient is about.
             sites: clauses
                 .iter()
@@ -585,6 +606,14 @@ impl Extractor {
                 evidence.present.insert(overdose);
                 evidence.loose.insert(overdose);
             }
+        }
+        if let Some(attack) = self
+            .reliever_not_helping
+            .filter(|_| fails_to_help(&normalised, &RELIEVERS))
+        {
+            evidence.absent.remove(&attack);
+            evidence.present.insert(attack);
+            said_clearly.insert(attack);
         }
         if let Some(baby) = self
             .under_3_months
@@ -718,7 +747,9 @@ impl Extractor {
     fn similar_matches(&self, similarities: &[f32], sites: Sites) -> Vec<Match> {
         let mut best_per_symptom = vec![(f32::MIN, 0); self.symptoms];
         for (i, (p, &similarity)) in self.phrasings.iter().zip(similarities).enumerate() {
-            if similarity > best_per_symptom[p.symptom].0 {
+            if similarity > best_per_symptom[p.symptom].0
+                && !self.word_for_word.contains(&p.symptom)
+            {
                 best_per_symptom[p.symptom] = (similarity, i);
             }
         }
@@ -1042,9 +1073,11 @@ fn sentence_words(text: &str) -> impl Iterator<Item = Vec<&str>> {
     })
 }
 
-/// Whether the text says painkillers are not easing the pain ("painkillers aren't
-/// touching it", "paracetamol won't shift it", "ibuprofen barely helps"), in one sentence.
-fn unrelieved(text: &str) -> bool {
+/// Whether the text says, in one sentence, that one of `remedies` is not helping:
+/// painkillers ([`PAIN_RELIEF`]: "painkillers aren't touching it", "paracetamol won't
+/// shift it", "ibuprofen barely helps") or a reliever inhaler ([`RELIEVERS`]: "my inhaler
+/// isn't helping", "the blue one is doing nothing").
+fn fails_to_help(text: &str, remedies: &[&str]) -> bool {
     sentence_words(text).any(|words| {
         let fails = words.iter().enumerate().any(|(i, w)| {
             if *w == "nothing" && i > 0 && RELIEF_DOES.contains(&words[i - 1]) {
@@ -1058,7 +1091,7 @@ fn unrelieved(text: &str) -> bool {
                     .find(|next| !RELIEF_FILLERS.contains(next))
                     .is_some_and(|next| RELIEF_WORKS.contains(next))
         });
-        fails && words.iter().any(|w| PAIN_RELIEF.contains(w))
+        fails && words.iter().any(|w| remedies.contains(w))
     })
 }
 
@@ -1190,6 +1223,25 @@ fn sentence_duration_days(sentence: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reliever_that_does_not_help_is_read_and_one_used_often_is_not() {
+        for said in [
+            "my inhaler isn't helping",
+            "the blue one is doing nothing",
+            "ventolin barely helps",
+            "had 10 puffs of my reliever and it hasn't helped",
+        ] {
+            assert!(fails_to_help(&normalise(said), &RELIEVERS), "{said}");
+        }
+        for said in [
+            "needing my reliever inhaler most days",
+            "my inhaler helps",
+            "paracetamol isn't helping",
+        ] {
+            assert!(!fails_to_help(&normalise(said), &RELIEVERS), "{said}");
+        }
+    }
 
     #[test]
     fn an_age_in_days_weeks_or_months_under_3_months_is_a_young_baby() {
@@ -1507,7 +1559,7 @@ mod tests {
             "painkillers aren't doing anything",
             "paracetamol does nothing for it",
         ] {
-            assert!(unrelieved(&normalise(text)), "{text}");
+            assert!(fails_to_help(&normalise(text), &PAIN_RELIEF), "{text}");
         }
         for text in [
             "I haven't taken any painkillers yet",
@@ -1516,7 +1568,7 @@ mod tests {
             "not helping. I took paracetamol this morning",
             "nothing helps the itch",
         ] {
-            assert!(!unrelieved(&normalise(text)), "{text}");
+            assert!(!fails_to_help(&normalise(text), &PAIN_RELIEF), "{text}");
         }
     }
 
