@@ -785,6 +785,44 @@ fn chest_pain_that_feels_tight_or_heavy_calls_an_ambulance() {
 }
 
 #[test]
+fn thinking_it_is_a_heart_attack_calls_an_ambulance_having_had_one_does_not() {
+    let (pattern, level) = pattern_of("I think I'm having a heart attack.");
+    assert_eq!(pattern.as_deref(), Some("suspected_heart_attack"));
+    assert_eq!(level, Triage::EmergencyAmbulance);
+    let history = evidence("I had a heart attack 5 years ago and now my ankles are swollen.");
+    assert!(!history.present.contains(&symptom("suspected_heart_attack")));
+}
+
+#[test]
+fn a_tight_throat_after_a_sting_calls_an_ambulance_an_itchy_sting_is_asked_about_it() {
+    let (pattern, level) = pattern_of("I was stung by a bee and my throat feels tight.");
+    assert_eq!(pattern.as_deref(), Some("anaphylaxis_after_sting"));
+    assert_eq!(level, Triage::EmergencyAmbulance);
+    let mut state = State::default();
+    let said = say(
+        &mut state,
+        "Got stung by a wasp on my arm, it's red and itchy.",
+        RecentVitals::default(),
+    );
+    assert!(said["triage"]["emergency_pattern"].is_null(), "{said}");
+    assert_eq!(said["question"]["symptom"], "throat_tightness", "{said}");
+}
+
+#[test]
+fn a_head_injury_on_a_blood_thinner_goes_to_hospital() {
+    let (pattern, level) = pattern_of("I fell and banged my head this morning, I'm on warfarin.");
+    assert_eq!(pattern.as_deref(), Some("head_injury_warning_signs"));
+    assert_eq!(level, Triage::Emergency);
+}
+
+#[test]
+fn swallowed_magnets_go_to_hospital_however_well_the_child_seems() {
+    let (pattern, level) = pattern_of("My son swallowed two magnets, he seems fine.");
+    assert_eq!(pattern.as_deref(), Some("swallowed_battery_or_magnet"));
+    assert_eq!(level, Triage::Emergency);
+}
+
+#[test]
 fn tablets_saved_up_to_take_are_a_plan_that_a_no_to_the_thoughts_does_not_undo() {
     let mut state = State::default();
     let said = say(

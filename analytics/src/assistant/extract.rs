@@ -225,7 +225,16 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// reader: an emergency sign that any mention of its subject resembles ("needing my
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand), which would call an ambulance or send to A&E until the patient answered.
-const WORD_FOR_WORD: [&str; 2] = ["reliever_not_helping", "serious_burn"];
+const WORD_FOR_WORD: [&str; 5] = [
+    "reliever_not_helping",
+    "serious_burn",
+    "suspected_heart_attack",
+    "takes_anticoagulant",
+    "swallowed_battery_or_magnet",
+];
+/// Swallowed things that need A&E even without symptoms ([`swallowed_battery_or_magnet`]).
+const SWALLOWED_DANGERS: [&str; 4] = ["battery", "batteries", "magnet", "magnets"];
+const SWALLOWING: [&str; 5] = ["swallowed", "swallow", "swallowing", "ate", "eaten"];
 /// Reliever inhalers, whose not helping is an asthma attack to call 999 for.
 #[rustfmt::skip]
 const RELIEVERS: [&str; 7] = [
@@ -309,6 +318,8 @@ pub struct Extractor {
     under_3_months: Option<usize>,
     /// The symptom a reliever inhaler that is not helping reports ([`fails_to_help`]).
     reliever_not_helping: Option<usize>,
+    /// The symptom a swallowed battery or magnet reports ([`swallowed_battery_or_magnet`]).
+    swallowed_danger: Option<usize>,
     /// Symptoms matched only word for word or read ([`WORD_FOR_WORD`]).
     word_for_word: Vec<usize>,
     /// Finds the phrasings a clause may contain word for word, all in one pass…
@@ -417,6 +428,7 @@ impl Extractor {
             overdose: kb.symptom("took_overdose"),
             under_3_months: kb.symptom("under_3_months"),
             reliever_not_helping: kb.symptom("reliever_not_helping"),
+            swallowed_danger: kb.symptom("swallowed_battery_or_magnet"),
             word_for_word: WORD_FOR_WORD
                 .iter()
                 .filter_map(|id| kb.symptom(id))
@@ -614,6 +626,14 @@ impl Extractor {
             evidence.absent.remove(&attack);
             evidence.present.insert(attack);
             said_clearly.insert(attack);
+        }
+        if let Some(swallowed) = self
+            .swallowed_danger
+            .filter(|_| swallowed_battery_or_magnet(&normalised))
+        {
+            evidence.absent.remove(&swallowed);
+            evidence.present.insert(swallowed);
+            said_clearly.insert(swallowed);
         }
         if let Some(baby) = self
             .under_3_months
@@ -1137,6 +1157,19 @@ fn says_under_3_months(text: &str) -> bool {
     })
 }
 
+/// Whether a sentence says a battery or magnets were swallowed ("my son swallowed two
+/// magnets", "I think she ate a button battery"), with no negation before the swallowing
+/// ("he didn't swallow the battery").
+fn swallowed_battery_or_magnet(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        words.iter().any(|w| SWALLOWED_DANGERS.contains(w))
+            && words
+                .iter()
+                .enumerate()
+                .any(|(i, w)| SWALLOWING.contains(w) && !has_negation(&words[..i].join(" ")))
+    })
+}
+
 /// Whether `word` names tablets or a medicine ([`MEDICINES`], [`PAIN_RELIEF`]).
 fn names_a_medicine(word: &str) -> bool {
     MEDICINES.contains(&word) || PAIN_RELIEF.contains(&word)
@@ -1223,6 +1256,24 @@ fn sentence_duration_days(sentence: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_swallowed_battery_or_magnet_is_read_and_one_not_swallowed_is_not() {
+        for said in [
+            "my son swallowed two magnets",
+            "I think she ate a button battery",
+            "he may have swallowed one of the batteries from the remote",
+        ] {
+            assert!(swallowed_battery_or_magnet(&normalise(said)), "{said}");
+        }
+        for said in [
+            "he didn't swallow the battery, it was under the sofa",
+            "the battery in my hearing aid died",
+            "she swallowed some water. then played with magnets",
+        ] {
+            assert!(!swallowed_battery_or_magnet(&normalise(said)), "{said}");
+        }
+    }
 
     #[test]
     fn a_reliever_that_does_not_help_is_read_and_one_used_often_is_not() {
