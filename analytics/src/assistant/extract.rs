@@ -224,8 +224,10 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// Symptoms never matched by resemblance, only by a phrasing the text contains or a
 /// reader: an emergency sign that any mention of its subject resembles ("needing my
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
-/// hand), which would call an ambulance or send to A&E until the patient answered.
-const WORD_FOR_WORD: [&str; 5] = [
+/// hand, "my baby" a baby under 3 months), which would call an ambulance or send to A&E
+/// until the patient answered.
+const WORD_FOR_WORD: [&str; 6] = [
+    "under_3_months",
     "reliever_not_helping",
     "serious_burn",
     "suspected_heart_attack",
