@@ -11,8 +11,8 @@
 //! phrasings are in the first person. More tablets said taken than the most a day allows
 //! ("took 24 paracetamol") is an overdose, and an amount of tablets gone missing ("3 are
 //! missing") loosely one; an age under 3 months ("my 6 week old") is a young baby, and a
-//! reliever inhaler said not to help is read as painkillers that do not ease are. Each
-//! clause is matched to
+//! reliever inhaler said not to help ("my inhaler isn't helping") and a swallowed battery
+//! or magnet are read likewise. Each clause is matched to
 //! the knowledge base's lay phrasings — literally when a phrasing appears in it,
 //! otherwise by sentence-embedding similarity, to a symptom of the part of the body the
 //! clause is about when it is about one ([`body_sites`], which earlier messages of the
@@ -234,8 +234,9 @@ const WORD_FOR_WORD: [&str; 6] = [
     "takes_anticoagulant",
     "swallowed_battery_or_magnet",
 ];
-/// Swallowed things that need A&E even without symptoms ([`swallowed_battery_or_magnet`]).
+/// Swallowed things that need A&E even without symptoms ([`swallowed_battery_or_magnet`])…
 const SWALLOWED_DANGERS: [&str; 4] = ["battery", "batteries", "magnet", "magnets"];
+/// …when the sentence says they were swallowed.
 const SWALLOWING: [&str; 5] = ["swallowed", "swallow", "swallowing", "ate", "eaten"];
 /// Reliever inhalers, whose not helping is an asthma attack to call 999 for.
 #[rustfmt::skip]
@@ -621,28 +622,21 @@ impl Extractor {
                 evidence.loose.insert(overdose);
             }
         }
-        if let Some(attack) = self
-            .reliever_not_helping
-            .filter(|_| fails_to_help(&normalised, &RELIEVERS))
-        {
-            evidence.absent.remove(&attack);
-            evidence.present.insert(attack);
-            said_clearly.insert(attack);
-        }
-        if let Some(swallowed) = self
-            .swallowed_danger
-            .filter(|_| swallowed_battery_or_magnet(&normalised))
-        {
-            evidence.absent.remove(&swallowed);
-            evidence.present.insert(swallowed);
-            said_clearly.insert(swallowed);
-        }
-        if let Some(baby) = self
-            .under_3_months
-            .filter(|_| says_under_3_months(&normalised))
-        {
-            evidence.present.insert(baby);
-            said_clearly.insert(baby);
+        let read = [
+            (
+                self.reliever_not_helping,
+                fails_to_help(&normalised, &RELIEVERS),
+            ),
+            (
+                self.swallowed_danger,
+                swallowed_battery_or_magnet(&normalised),
+            ),
+            (self.under_3_months, says_under_3_months(&normalised)),
+        ];
+        for symptom in read.into_iter().filter_map(|(s, said)| s.filter(|_| said)) {
+            evidence.absent.remove(&symptom);
+            evidence.present.insert(symptom);
+            said_clearly.insert(symptom);
         }
         // Said clearly in one clause, a symptom is not loose for resembling another.
         evidence.loose.retain(|s| !said_clearly.contains(s));
