@@ -823,6 +823,27 @@ fn swallowed_magnets_go_to_hospital_however_well_the_child_seems() {
 }
 
 #[test]
+fn a_nosebleed_that_will_not_stop_goes_to_hospital_and_every_nosebleed_is_asked_how_long() {
+    let (pattern, level) = pattern_of("My nose won't stop bleeding.");
+    assert_eq!(pattern.as_deref(), Some("nosebleed_not_stopping"));
+    assert_eq!(level, Triage::Emergency);
+    let mut state = State::default();
+    let said = say(
+        &mut state,
+        "I've had a nosebleed this morning after blowing my nose.",
+        RecentVitals::default(),
+    );
+    assert!(said["triage"]["emergency_pattern"].is_null(), "{said}");
+    assert_eq!(
+        said["question"]["symptom"], "nosebleed_not_stopping",
+        "{said}"
+    );
+    let reply = answer(&mut state, Answer::Yes);
+    assert_eq!(reply.triage.level, Triage::Emergency, "{reply:?}");
+    assert!(reply.triage.emergency_pattern.is_some(), "{reply:?}");
+}
+
+#[test]
 fn tablets_saved_up_to_take_are_a_plan_that_a_no_to_the_thoughts_does_not_undo() {
     let mut state = State::default();
     let said = say(

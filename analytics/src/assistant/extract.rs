@@ -226,8 +226,9 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand, "my baby" a baby under 3 months), which would call an ambulance or send to A&E
 /// until the patient answered.
-const WORD_FOR_WORD: [&str; 6] = [
+const WORD_FOR_WORD: [&str; 7] = [
     "under_3_months",
+    "nosebleed_not_stopping",
     "reliever_not_helping",
     "serious_burn",
     "suspected_heart_attack",
