@@ -675,6 +675,20 @@ fn pattern_of(text: &str) -> (Option<String>, Triage) {
     (reply.triage.emergency_pattern, reply.triage.level)
 }
 
+/// A first message that fires `pattern` at `level`.
+fn fires(text: &str, pattern: &str, level: Triage) {
+    let (fired, given) = pattern_of(text);
+    assert_eq!(fired.as_deref(), Some(pattern), "{text}");
+    assert_eq!(given, level, "{text}");
+}
+
+/// A first message that fires no pattern and is no emergency.
+fn no_emergency(text: &str) {
+    let (fired, given) = pattern_of(text);
+    assert_eq!(fired, None, "{text}");
+    assert!(given < Triage::Emergency, "{text}: {given:?}");
+}
+
 #[test]
 fn a_head_injury_with_vomiting_goes_to_hospital_a_bump_alone_does_not() {
     let (pattern, level) = pattern_of(
@@ -682,60 +696,48 @@ fn a_head_injury_with_vomiting_goes_to_hospital_a_bump_alone_does_not() {
     );
     assert_eq!(pattern.as_deref(), Some("head_injury_warning_signs"));
     assert!(level >= Triage::Emergency, "{level:?}");
-    let (pattern, level) = pattern_of(
-        "I banged my head on a cupboard door, just a bump. No vomiting, not knocked out.",
-    );
-    assert_eq!(pattern, None);
-    assert!(level < Triage::Emergency, "{level:?}");
+    no_emergency("I banged my head on a cupboard door, just a bump. No vomiting, not knocked out.");
 }
 
 #[test]
 fn not_passing_urine_at_all_goes_to_hospital_a_weak_stream_does_not() {
-    let (pattern, level) = pattern_of(
+    fires(
         "I haven't been able to pee at all since last night and my bladder feels like it will burst.",
+        "unable_to_pass_urine",
+        Triage::Emergency,
     );
-    assert_eq!(pattern.as_deref(), Some("unable_to_pass_urine"));
-    assert_eq!(level, Triage::Emergency);
-    let (pattern, level) =
-        pattern_of("For months my stream has been weak and I get up at night to pee.");
-    assert_eq!(pattern, None);
-    assert!(level < Triage::Emergency, "{level:?}");
+    no_emergency("For months my stream has been weak and I get up at night to pee.");
 }
 
 #[test]
 fn more_tablets_than_a_days_most_is_an_overdose_a_dose_for_a_headache_is_not() {
-    let (pattern, level) =
-        pattern_of("I took 20 paracetamol an hour ago. I feel fine and I'm not in pain.");
-    assert_eq!(pattern.as_deref(), Some("overdose_or_poisoning"));
-    assert_eq!(level, Triage::EmergencyAmbulance);
-    let (pattern, level) = pattern_of("I took 2 paracetamol for a headache an hour ago.");
-    assert_eq!(pattern, None);
-    assert!(level < Triage::Emergency, "{level:?}");
+    fires(
+        "I took 20 paracetamol an hour ago. I feel fine and I'm not in pain.",
+        "overdose_or_poisoning",
+        Triage::EmergencyAmbulance,
+    );
+    no_emergency("I took 2 paracetamol for a headache an hour ago.");
 }
 
 #[test]
 fn an_asthma_attack_the_reliever_does_not_help_calls_an_ambulance_needing_it_often_does_not() {
-    let (pattern, level) =
-        pattern_of("I'm having an asthma attack and my blue inhaler isn't helping at all.");
-    assert_eq!(
-        pattern.as_deref(),
-        Some("asthma_attack_reliever_not_helping")
+    fires(
+        "I'm having an asthma attack and my blue inhaler isn't helping at all.",
+        "asthma_attack_reliever_not_helping",
+        Triage::EmergencyAmbulance,
     );
-    assert_eq!(level, Triage::EmergencyAmbulance);
-    let (pattern, level) = pattern_of(
+    no_emergency(
         "Needing my reliever inhaler most days now and waking up at night coughing and wheezy.",
     );
-    assert_eq!(pattern, None);
-    assert!(level < Triage::Emergency, "{level:?}");
 }
 
 #[test]
 fn a_large_burn_goes_to_hospital_a_small_one_is_asked_about_its_size() {
-    let (pattern, level) = pattern_of(
+    fires(
         "I spilt boiling water on my arm, the burn is bigger than my hand and blistering.",
+        "serious_burn",
+        Triage::Emergency,
     );
-    assert_eq!(pattern.as_deref(), Some("serious_burn"));
-    assert_eq!(level, Triage::Emergency);
     let mut state = State::default();
     let said = say(
         &mut state,
@@ -778,26 +780,31 @@ fn blurred_vision_in_pregnancy_goes_to_hospital_morning_sickness_does_not() {
 
 #[test]
 fn chest_pain_that_feels_tight_or_heavy_calls_an_ambulance() {
-    let (pattern, level) =
-        pattern_of("I've got pain in my chest and my chest feels tight, for half an hour.");
-    assert_eq!(pattern.as_deref(), Some("acute_coronary_syndrome"));
-    assert_eq!(level, Triage::EmergencyAmbulance);
+    fires(
+        "I've got pain in my chest and my chest feels tight, for half an hour.",
+        "acute_coronary_syndrome",
+        Triage::EmergencyAmbulance,
+    );
 }
 
 #[test]
 fn thinking_it_is_a_heart_attack_calls_an_ambulance_having_had_one_does_not() {
-    let (pattern, level) = pattern_of("I think I'm having a heart attack.");
-    assert_eq!(pattern.as_deref(), Some("suspected_heart_attack"));
-    assert_eq!(level, Triage::EmergencyAmbulance);
+    fires(
+        "I think I'm having a heart attack.",
+        "suspected_heart_attack",
+        Triage::EmergencyAmbulance,
+    );
     let history = evidence("I had a heart attack 5 years ago and now my ankles are swollen.");
     assert!(!history.present.contains(&symptom("suspected_heart_attack")));
 }
 
 #[test]
 fn a_tight_throat_after_a_sting_calls_an_ambulance_an_itchy_sting_is_asked_about_it() {
-    let (pattern, level) = pattern_of("I was stung by a bee and my throat feels tight.");
-    assert_eq!(pattern.as_deref(), Some("anaphylaxis_after_sting"));
-    assert_eq!(level, Triage::EmergencyAmbulance);
+    fires(
+        "I was stung by a bee and my throat feels tight.",
+        "anaphylaxis_after_sting",
+        Triage::EmergencyAmbulance,
+    );
     let mut state = State::default();
     let said = say(
         &mut state,
@@ -810,23 +817,29 @@ fn a_tight_throat_after_a_sting_calls_an_ambulance_an_itchy_sting_is_asked_about
 
 #[test]
 fn a_head_injury_on_a_blood_thinner_goes_to_hospital() {
-    let (pattern, level) = pattern_of("I fell and banged my head this morning, I'm on warfarin.");
-    assert_eq!(pattern.as_deref(), Some("head_injury_warning_signs"));
-    assert_eq!(level, Triage::Emergency);
+    fires(
+        "I fell and banged my head this morning, I'm on warfarin.",
+        "head_injury_warning_signs",
+        Triage::Emergency,
+    );
 }
 
 #[test]
 fn swallowed_magnets_go_to_hospital_however_well_the_child_seems() {
-    let (pattern, level) = pattern_of("My son swallowed two magnets, he seems fine.");
-    assert_eq!(pattern.as_deref(), Some("swallowed_battery_or_magnet"));
-    assert_eq!(level, Triage::Emergency);
+    fires(
+        "My son swallowed two magnets, he seems fine.",
+        "swallowed_battery_or_magnet",
+        Triage::Emergency,
+    );
 }
 
 #[test]
 fn a_nosebleed_that_will_not_stop_goes_to_hospital_and_every_nosebleed_is_asked_how_long() {
-    let (pattern, level) = pattern_of("My nose won't stop bleeding.");
-    assert_eq!(pattern.as_deref(), Some("nosebleed_not_stopping"));
-    assert_eq!(level, Triage::Emergency);
+    fires(
+        "My nose won't stop bleeding.",
+        "nosebleed_not_stopping",
+        Triage::Emergency,
+    );
     let mut state = State::default();
     let said = say(
         &mut state,
@@ -884,27 +897,22 @@ fn tablets_gone_missing_near_a_child_are_an_emergency_until_the_swallowing_is_de
 
 #[test]
 fn new_floaters_and_flashes_go_to_eye_casualty_a_migraine_aura_does_not() {
-    let (pattern, level) = pattern_of(
+    fires(
         "Since this afternoon I'm seeing a shower of black spots and flashes of light in my left eye.",
+        "new_floaters_flashes_or_shadow",
+        Triage::Emergency,
     );
-    assert_eq!(pattern.as_deref(), Some("new_floaters_flashes_or_shadow"));
-    assert_eq!(level, Triage::Emergency);
-    let (pattern, level) =
-        pattern_of("I get zigzag lights in my vision before my migraines start.");
-    assert_eq!(pattern, None);
-    assert!(level < Triage::Emergency, "{level:?}");
+    no_emergency("I get zigzag lights in my vision before my migraines start.");
 }
 
 #[test]
 fn an_arm_gone_like_a_dead_weight_is_a_stroke_sign_an_arm_sore_to_lift_is_not() {
-    let (pattern, level) =
-        pattern_of("Mum suddenly can't lift her right arm, it's like a dead weight.");
-    assert_eq!(pattern.as_deref(), Some("stroke_fast"));
-    assert_eq!(level, Triage::EmergencyAmbulance);
-    let (pattern, level) =
-        pattern_of("Can't lift my arm above shoulder height, it's been sore for a month.");
-    assert_eq!(pattern, None);
-    assert!(level < Triage::Emergency, "{level:?}");
+    fires(
+        "Mum suddenly can't lift her right arm, it's like a dead weight.",
+        "stroke_fast",
+        Triage::EmergencyAmbulance,
+    );
+    no_emergency("Can't lift my arm above shoulder height, it's been sore for a month.");
 }
 
 /// The reply to `text` from an adult.
@@ -965,10 +973,7 @@ fn a_swollen_eyelid_with_a_bulging_or_painful_to_move_eye_goes_to_hospital_a_sty
         );
         assert_eq!(level, Triage::Emergency, "{text}");
     }
-    let (pattern, level) =
-        pattern_of("I've got a small painful lump on my eyelid, the eye itself is fine.");
-    assert_eq!(pattern, None);
-    assert!(level < Triage::Emergency, "{level:?}");
+    no_emergency("I've got a small painful lump on my eyelid, the eye itself is fine.");
 }
 
 #[test]
