@@ -966,6 +966,10 @@ fn clauses(text: &str) -> Vec<Clause> {
             let mut cue_here = false;
             let mut able = false;
             let mut continues = false;
+            // Words up to this index say a remedy is not helping ("isn't helping", "hasn't
+            // made any difference"): a pseudo-negation, as NegEx calls it, which denies
+            // nothing that follows ("paracetamol isn't helping my back pain").
+            let mut relief_end = 0;
             let mut current: Vec<&str> = Vec::new();
             let mut flush = |current: &mut Vec<&str>,
                              negation: Option<&str>,
@@ -998,7 +1002,9 @@ fn clauses(text: &str) -> Vec<Clause> {
             for (i, word) in part.iter().enumerate() {
                 let ends_clause = word.ends_with(',');
                 let bare = word.trim_end_matches(',');
-                if JOINERS.contains(&bare) {
+                if i < relief_end {
+                    // Neither a symptom nor a negation of one.
+                } else if JOINERS.contains(&bare) {
                     flush(&mut current, negation, cue_here, able, continues);
                     cue_here = false;
                     continues = true;
@@ -1010,8 +1016,13 @@ fn clauses(text: &str) -> Vec<Clause> {
                 } else if NEGATION_CUES.contains(&bare) && negation.is_none() {
                     flush(&mut current, negation, cue_here, able, continues);
                     continues = false;
-                    negation = Some(bare);
-                    cue_here = true;
+                    match relief_denied(&part[i + 1..]) {
+                        Some(words) => relief_end = i + 1 + words,
+                        None => {
+                            negation = Some(bare);
+                            cue_here = true;
+                        }
+                    }
                 } else {
                     current.push(bare);
                     let next = part.get(i + 1).map(|w| w.trim_end_matches(','));
@@ -1036,6 +1047,18 @@ fn clauses(text: &str) -> Vec<Clause> {
         }
     }
     out
+}
+
+/// How many of the words after a negation cue say that relief does not come ("isn't
+/// helping", "hasn't made any difference", "no better"): fillers up to a word of relief,
+/// which ends it. None when the cue negates something else.
+fn relief_denied(rest: &[&str]) -> Option<usize> {
+    let fillers = rest
+        .iter()
+        .take_while(|w| RELIEF_FILLERS.contains(&w.trim_end_matches(',')))
+        .count();
+    let next = rest.get(fillers)?.trim_end_matches(',');
+    RELIEF_WORKS.contains(&next).then_some(fillers + 1)
 }
 
 fn opens_statement(word: &str) -> bool {
@@ -1423,7 +1446,7 @@ mod tests {
                 ("runny nose", true),
                 ("cough", true),
                 ("antacids", false),
-                ("touched it", true),
+                ("it", false),
                 ("heavy pressure in my chest", false),
             ]
         );
@@ -1459,6 +1482,29 @@ mod tests {
                 ("really drinking it", true),
                 ("he's getting more muddled", false)
             ]
+        );
+    }
+
+    #[test]
+    fn a_remedy_that_is_not_helping_denies_nothing_that_follows() {
+        let text = normalise("Paracetamol isn't helping my back pain, no fever");
+        assert_eq!(
+            texts(&clauses(&text)),
+            [
+                ("paracetamol", false),
+                ("my back pain", false),
+                ("fever", true)
+            ]
+        );
+        let text = normalise("The cream hasn't made any difference to the itchy rash");
+        assert_eq!(
+            texts(&clauses(&text)),
+            [("the cream", false), ("to the itchy rash", false)]
+        );
+        let text = normalise("I haven't been sleeping");
+        assert_eq!(
+            texts(&clauses(&text)),
+            [("i", false), ("been sleeping", true)]
         );
     }
 
