@@ -422,6 +422,33 @@ fn an_emergency_only_a_less_likely_condition_needs_still_asks_what_tells_them_ap
 }
 
 #[test]
+fn confusion_raising_a_less_likely_emergency_still_asks_what_tells_them_apart() {
+    let older_woman = Profile {
+        age: Some(80),
+        sex: Some(Sex::Female),
+    };
+    let mut state = State::default();
+    let told =
+        Input::Text("Mum's memory has been getting worse for a year and she gets muddled.".into());
+    let (reply, _) = assistant()
+        .turn(&mut state, &told, older_woman, RecentVitals::default())
+        .unwrap();
+    // Confusion with "it could be" a head injury: the ambulance stands until asked.
+    assert_eq!(reply.triage.level, Triage::EmergencyAmbulance, "{reply:?}");
+    let question = reply.question.as_ref().map(|q| q.symptom.as_str());
+    assert_eq!(question, Some("head_injury"), "{reply:?}");
+    let (no_blow, _) = assistant()
+        .turn(
+            &mut state,
+            &Input::Answer(Answer::No),
+            older_woman,
+            RecentVitals::default(),
+        )
+        .unwrap();
+    assert!(no_blow.triage.level < Triage::Emergency, "{no_blow:?}");
+}
+
+#[test]
 fn a_swelling_tongue_goes_to_a_and_e_and_with_hives_calls_an_ambulance() {
     let mut state = State::default();
     let reply = say(
@@ -785,6 +812,64 @@ fn chest_pain_that_feels_tight_or_heavy_calls_an_ambulance() {
         "acute_coronary_syndrome",
         Triage::EmergencyAmbulance,
     );
+}
+
+#[test]
+fn a_heavy_or_crushing_chest_is_chest_pain_and_calls_an_ambulance_a_sore_face_does_not() {
+    for told in [
+        "Crushing chest pain for the last 20 minutes.",
+        "Pressure in the middle of my chest that won't go away.",
+    ] {
+        fires(told, "acute_coronary_syndrome", Triage::EmergencyAmbulance);
+        // A heavy chest is chest pain: not asked again.
+        let found = evidence(told);
+        assert!(found.present.contains(&symptom("chest_pain")), "{told}");
+    }
+    // "Pressure" about the cheeks is not the chest's.
+    no_emergency("Pressure and pain round my cheeks and behind my eyes, worse when I bend down.");
+}
+
+#[test]
+fn sudden_testicle_pain_goes_to_hospital_and_any_testicle_pain_is_asked_whether_it_was() {
+    fires(
+        "Sudden severe pain in my left testicle.",
+        "testicle_pain_needing_hospital",
+        Triage::Emergency,
+    );
+    let mut state = State::default();
+    let ache = say(
+        &mut state,
+        "My testicle has been aching for a few weeks.",
+        RecentVitals::default(),
+    );
+    assert!(ache["triage"]["emergency_pattern"].is_null(), "{ache}");
+    assert_eq!(
+        ache["question"]["symptom"], "sudden_testicle_pain",
+        "{ache}"
+    );
+    let sudden = answer(&mut state, Answer::Yes);
+    assert_eq!(sudden.triage.level, Triage::Emergency, "{sudden:?}");
+}
+
+#[test]
+fn choking_calls_an_ambulance_choking_in_ones_sleep_does_not() {
+    fires(
+        "My daughter is choking on a grape.",
+        "choking",
+        Triage::EmergencyAmbulance,
+    );
+    no_emergency("My partner says I'm choking in my sleep and I snore loudly.");
+}
+
+#[test]
+fn sudden_confusion_calls_an_ambulance() {
+    fires(
+        "My dad suddenly became very confused and doesn't know where he is.",
+        "sudden_confusion",
+        Triage::EmergencyAmbulance,
+    );
+    let found = evidence("He has been confused, it didn't come on suddenly.");
+    assert!(!found.present.contains(&symptom("sudden_confusion")));
 }
 
 #[test]

@@ -146,16 +146,20 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
 /// sharing its subject) is about: those it names, or, when it names none but refers back
 /// ("it's swollen", "I can't straighten it") or continues ("it's red hot and swollen"),
 /// those of the nearest clause before it that is about one, or else `before`: those
-/// earlier messages named ("my wrist is swollen", then "he can't move it").
+/// earlier messages named ("my wrist is swollen", then "he can't move it"). A clause that
+/// is about none this way shares the parts of the clause after it that continues it and
+/// names some: "pressure and pain round my cheeks" is all about the cheeks.
 pub fn of_clauses<'c>(
     before: Sites,
     clauses: impl IntoIterator<Item = (&'c str, bool)>,
 ) -> Vec<Sites> {
     let mut last = before;
-    clauses
+    let mut named_here = Vec::new();
+    let mut sites: Vec<Sites> = clauses
         .into_iter()
         .map(|(clause, continues)| {
             let named = Sites::named_in(clause);
+            named_here.push((continues, named));
             if !named.is_empty() {
                 last = named;
                 named
@@ -165,7 +169,21 @@ pub fn of_clauses<'c>(
                 Sites::default()
             }
         })
-        .collect()
+        .collect();
+    // Back from the end, the parts a list goes on to name ("swelling, redness and pain in
+    // my knee").
+    let mut named_later = Sites::default();
+    for (site, &(continues, named)) in sites.iter_mut().zip(&named_here).rev() {
+        if site.is_empty() {
+            *site = named_later;
+        }
+        if !continues {
+            named_later = Sites::default();
+        } else if !named.is_empty() {
+            named_later = named;
+        }
+    }
+    sites
 }
 
 #[cfg(test)]
@@ -247,5 +265,31 @@ mod tests {
         assert!(sites[1].is_empty());
         let named = of_clauses(wrist, [("his knee hurts", false), ("it's swollen", false)]);
         assert_eq!(named[1], Sites::named_in("knee"));
+    }
+
+    #[test]
+    fn a_clause_shares_the_parts_of_the_clause_that_continues_it() {
+        let cheeks = Sites::named_in("cheeks");
+        let sites = of_clauses(
+            Sites::default(),
+            [
+                ("pressure", false),
+                ("swelling", true),
+                ("pain round my cheeks", true),
+                ("a fever", false),
+                ("my knee hurts", false),
+                ("tiredness", false),
+                ("aches", true),
+            ],
+        );
+        assert_eq!(sites[0], cheeks);
+        assert_eq!(sites[1], cheeks);
+        assert!(
+            sites[3].is_empty(),
+            "a statement of its own: {:?}",
+            sites[3]
+        );
+        // Parts a clause only refers back to are not shared backwards.
+        assert!(sites[5].is_empty(), "{:?}", sites);
     }
 }

@@ -161,8 +161,11 @@ impl Assistant {
     /// The symptom evidence in a free-text message, as the first turn of a conversation
     /// would read it.
     pub fn evidence(&self, text: &str) -> Result<Evidence, EmbeddingError> {
-        self.extractor
-            .evidence(&self.embedder, text, Sites::default())
+        let mut found = self
+            .extractor
+            .evidence(&self.embedder, text, Sites::default())?;
+        found.add_broader(&self.kb);
+        Ok(found)
     }
 
     /// One turn: updates `state` and answers. Also returns how long it took.
@@ -174,7 +177,7 @@ impl Assistant {
         vitals: RecentVitals,
     ) -> Result<(Reply, std::time::Duration), TurnError> {
         let started = Instant::now();
-        match input {
+        let mut found = match input {
             Input::Text(text) if text.trim().is_empty() => return Err(TurnError::Empty),
             Input::Text(text) => {
                 let mut found =
@@ -194,7 +197,7 @@ impl Assistant {
                 if let Some(skipped) = state.pending {
                     state.asked.retain(|&s| s != skipped);
                 }
-                state.evidence.merge(&found);
+                found
             }
             Input::Answer(answer) => {
                 let symptom = state.pending.ok_or(TurnError::NoPendingQuestion)?;
@@ -208,9 +211,11 @@ impl Assistant {
                     }
                     Answer::Unsure => {}
                 }
-                state.evidence.merge(&found);
+                found
             }
-        }
+        };
+        found.add_broader(&self.kb);
+        state.evidence.merge(&found);
         state.pending = None;
         let kb = &self.kb;
         let priors = reasoning::priors(kb, profile);

@@ -226,7 +226,7 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand, "my baby" a baby under 3 months), which would call an ambulance or send to A&E
 /// until the patient answered.
-const WORD_FOR_WORD: [&str; 7] = [
+const WORD_FOR_WORD: [&str; 10] = [
     "under_3_months",
     "nosebleed_not_stopping",
     "reliever_not_helping",
@@ -234,6 +234,38 @@ const WORD_FOR_WORD: [&str; 7] = [
     "suspected_heart_attack",
     "takes_anticoagulant",
     "swallowed_battery_or_magnet",
+    "sudden_testicle_pain",
+    "sudden_confusion",
+    "choking",
+];
+/// Words that say something came on suddenly ([`says_sudden`])…
+const SUDDEN: [&str; 4] = ["sudden", "suddenly", "abruptly", "nowhere"];
+/// …and the signs that are emergencies when sudden, with the words that name their
+/// subject: the NHS sends sudden, severe testicle pain to A&E (a torsion saves the testicle
+/// only within hours) and calls 999 for sudden confusion (delirium).
+const SUDDEN_SIGNS: [(&str, &[&str]); 2] = [
+    (
+        "sudden_testicle_pain",
+        &[
+            "testicle",
+            "testicles",
+            "testicular",
+            "balls",
+            "scrotum",
+            "scrotal",
+        ],
+    ),
+    (
+        "sudden_confusion",
+        &[
+            "confused",
+            "confusion",
+            "disorientated",
+            "disoriented",
+            "muddled",
+            "delirious",
+        ],
+    ),
 ];
 /// Swallowed things that need A&E even without symptoms ([`swallowed_battery_or_magnet`])…
 const SWALLOWED_DANGERS: [&str; 4] = ["battery", "batteries", "magnet", "magnets"];
@@ -326,6 +358,8 @@ pub struct Extractor {
     swallowed_danger: Option<usize>,
     /// Symptoms matched only word for word or read ([`WORD_FOR_WORD`]).
     word_for_word: Vec<usize>,
+    /// The signs a sentence saying their subject came on suddenly reports ([`SUDDEN_SIGNS`]).
+    sudden_signs: Vec<(usize, &'static [&'static str])>,
     /// Finds the phrasings a clause may contain word for word, all in one pass…
     literal: AhoCorasick,
     /// …each pattern being this phrasing (an index into `phrasings`).
@@ -436,6 +470,10 @@ impl Extractor {
             word_for_word: WORD_FOR_WORD
                 .iter()
                 .filter_map(|id| kb.symptom(id))
+                .collect(),
+            sudden_signs: SUDDEN_SIGNS
+                .iter()
+                .filter_map(|&(id, subjects)| Some((kb.symptom(id)?, subjects)))
                 .collect(),
             // From the label only: a phrasing's part is often one example of many ("cut
             // my finger" for any cut), while a label names the part the symptom is of. A
@@ -634,7 +672,15 @@ impl Extractor {
             ),
             (self.under_3_months, says_under_3_months(&normalised)),
         ];
-        for symptom in read.into_iter().filter_map(|(s, said)| s.filter(|_| said)) {
+        let sudden = self
+            .sudden_signs
+            .iter()
+            .map(|&(s, subjects)| (Some(s), says_sudden(&normalised, subjects)));
+        for symptom in read
+            .into_iter()
+            .chain(sudden)
+            .filter_map(|(s, said)| s.filter(|_| said))
+        {
             evidence.absent.remove(&symptom);
             evidence.present.insert(symptom);
             said_clearly.insert(symptom);
@@ -1190,6 +1236,20 @@ fn swallowed_battery_or_magnet(text: &str) -> bool {
     })
 }
 
+/// Whether a sentence names one of `subjects` and says it came on suddenly ("sudden
+/// severe pain in my left testicle", "he suddenly became very confused", "out of
+/// nowhere"), with no negation in the three words before ("it didn't come on suddenly").
+fn says_sudden(text: &str, subjects: &[&str]) -> bool {
+    sentence_words(text).any(|words| {
+        words.iter().any(|w| subjects.contains(w))
+            && words.iter().enumerate().any(|(i, w)| {
+                SUDDEN.contains(w)
+                    && (*w != "nowhere" || i >= 2 && words[i - 2..i] == ["out", "of"])
+                    && !has_negation(&words[i.saturating_sub(3)..i].join(" "))
+            })
+    })
+}
+
 /// Whether `word` names tablets or a medicine ([`MEDICINES`], [`PAIN_RELIEF`]).
 fn names_a_medicine(word: &str) -> bool {
     MEDICINES.contains(&word) || PAIN_RELIEF.contains(&word)
@@ -1311,6 +1371,35 @@ mod tests {
             "paracetamol isn't helping",
         ] {
             assert!(!fails_to_help(&normalise(said), &RELIEVERS), "{said}");
+        }
+    }
+
+    #[test]
+    fn a_subject_said_to_come_on_suddenly_is_read_but_not_a_denial() {
+        let (_, testicle) = SUDDEN_SIGNS[0];
+        let (_, confusion) = SUDDEN_SIGNS[1];
+        for said in [
+            "Sudden severe pain in my left testicle.",
+            "My testicle started hurting out of nowhere an hour ago",
+        ] {
+            assert!(says_sudden(&normalise(said), testicle), "{said}");
+        }
+        assert!(says_sudden(
+            &normalise("My dad suddenly became very confused"),
+            confusion
+        ));
+        for said in [
+            "My testicle has ached for weeks, it didn't come on suddenly.",
+            "Sudden headache. My testicle aches a bit too",
+            "He was confused for a while, nowhere near as bad now",
+            "Suddenly dizzy. He was confused last month.",
+        ] {
+            let subjects = if said.contains("testicle") {
+                testicle
+            } else {
+                confusion
+            };
+            assert!(!says_sudden(&normalise(said), subjects), "{said}");
         }
     }
 

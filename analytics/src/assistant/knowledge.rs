@@ -94,6 +94,10 @@ pub struct Symptom {
     pub label: String,
     pub question: String,
     pub phrasings: Vec<String>,
+    /// The symptom this one is a kind of (a heavy chest is chest pain): said present, it
+    /// reports that one too, so that what is known of the broader one counts.
+    #[serde(default)]
+    pub kind_of: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -357,6 +361,13 @@ impl KnowledgeBase {
             }
         }
         let known = |id: &str| symptom_index.contains_key(id);
+        for s in &symptoms {
+            if let Some(broader) = &s.kind_of
+                && !known(broader)
+            {
+                problems.push(format!("symptom {}: kind of unknown {broader}", s.id));
+            }
+        }
         let mut condition_ids = std::collections::HashSet::new();
         for c in &conditions {
             if !condition_ids.insert(c.id.as_str()) {

@@ -122,6 +122,28 @@ impl Evidence {
         self.sites = self.sites.union(other.sites);
     }
 
+    /// Adds the broader symptom each present one is a kind of
+    /// ([`Symptom::kind_of`](super::knowledge::Symptom::kind_of)),
+    /// loose when it is and the broader one was not said otherwise.
+    pub fn add_broader(&mut self, kb: &KnowledgeBase) {
+        let broader: Vec<(usize, bool)> = self
+            .present
+            .iter()
+            .filter_map(|&s| {
+                let broader = kb.symptom(kb.symptoms[s].kind_of.as_deref()?)?;
+                Some((broader, self.loose.contains(&s)))
+            })
+            .collect();
+        for (s, loose) in broader {
+            self.absent.remove(&s);
+            if self.present.insert(s) && loose {
+                self.loose.insert(s);
+            } else if !loose {
+                self.loose.remove(&s);
+            }
+        }
+    }
+
     /// Whether the symptom with this id is present.
     fn says_present(&self, kb: &KnowledgeBase, id: &str) -> bool {
         kb.symptom(id).is_some_and(|s| self.present.contains(&s))
@@ -552,9 +574,12 @@ pub fn triage(
             },
         ));
     }
+    // Raised for a danger sign, the ranking's level is still only as sure as the ranking.
+    let mut ranking_level = by_ranking;
     if by_ranking >= Triage::Emergency
         && let Some(sign) = DANGER_SIGNS.iter().find(|s| clear(s))
     {
+        ranking_level = Triage::EmergencyAmbulance;
         let label = kb.symptom(sign).map_or(*sign, |s| &kb.symptoms[s].label);
         floors.push((
             Triage::EmergencyAmbulance,
@@ -598,7 +623,7 @@ pub fn triage(
     // level needs.
     let tentative = by_a_less_likely
         && !evidence.severe
-        && by_ranking == level
+        && ranking_level == level
         && floors.iter().filter(|f| f.0 == level).count() == 1;
     // The reasons that decided the level first.
     floors.sort_by_key(|f| std::cmp::Reverse(f.0));
@@ -628,6 +653,7 @@ mod tests {
             label: id.replace('_', " "),
             question: format!("{id}?"),
             phrasings: vec![id.replace('_', " ")],
+            kind_of: None,
         }
     }
 
@@ -789,6 +815,37 @@ mod tests {
         absent: &[&str],
     ) -> Vec<f64> {
         posterior(kb, priors, &evidence(kb, present, absent))
+    }
+
+    #[test]
+    fn a_kind_of_a_symptom_reports_the_broader_one_as_surely_as_it_was_said() {
+        let base = kb();
+        let mut symptoms = base.symptoms.clone();
+        let mut sudden = symptom("sudden_fever");
+        sudden.kind_of = Some("fever".into());
+        symptoms.push(sudden);
+        let kb = KnowledgeBase::checked(symptoms.clone(), base.conditions.clone(), vec![]).unwrap();
+        let (fever, sudden) = (
+            kb.symptom("fever").unwrap(),
+            kb.symptom("sudden_fever").unwrap(),
+        );
+        let mut e = evidence(&kb, &["sudden_fever"], &["fever"]);
+        e.loose.insert(sudden);
+        e.add_broader(&kb);
+        assert!(
+            e.present.contains(&fever) && e.loose.contains(&fever),
+            "{e:?}"
+        );
+        assert!(!e.absent.contains(&fever));
+        let mut clear = evidence(&kb, &["sudden_fever"], &[]);
+        clear.add_broader(&kb);
+        assert!(
+            clear.present.contains(&fever) && clear.loose.is_empty(),
+            "{clear:?}"
+        );
+        // Of an unknown symptom, the knowledge base is refused.
+        symptoms.last_mut().unwrap().kind_of = Some("no_such_symptom".into());
+        assert!(KnowledgeBase::checked(symptoms, base.conditions.clone(), vec![]).is_err());
     }
 
     #[test]
