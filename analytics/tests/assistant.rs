@@ -862,6 +862,28 @@ fn choking_calls_an_ambulance_choking_in_ones_sleep_does_not() {
 }
 
 #[test]
+fn numb_legs_after_a_fall_call_an_ambulance_and_numb_legs_alone_go_to_hospital() {
+    fires(
+        "I fell off a ladder and hurt my back, I can't feel my legs.",
+        "possible_spinal_injury",
+        Triage::EmergencyAmbulance,
+    );
+    fires("My legs have gone numb.", "numb_legs", Triage::Emergency);
+    no_emergency("I fell off a ladder and hurt my back, no numbness or weakness in my legs.");
+}
+
+#[test]
+fn a_bulging_soft_spot_calls_an_ambulance_even_after_a_denial_of_something_else() {
+    fires(
+        "My baby isn't feeding and has a bulging soft spot.",
+        "bulging_fontanelle",
+        Triage::EmergencyAmbulance,
+    );
+    let found = evidence("Her soft spot looks a bit sunken.");
+    assert!(!found.present.contains(&symptom("bulging_fontanelle")));
+}
+
+#[test]
 fn sudden_confusion_calls_an_ambulance() {
     fires(
         "My dad suddenly became very confused and doesn't know where he is.",

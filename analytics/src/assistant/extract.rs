@@ -100,12 +100,13 @@ const INABILITY: [&str; 6] = ["can't", "cant", "cannot", "couldn't", "couldnt", 
 const EMPHASIS: [&str; 6] = ["at", "all", "anymore", "any", "more", "now"];
 /// Words that end a negation's scope (a contrast starts a new clause).
 const CONTRASTS: [&str; 6] = ["but", "although", "though", "however", "except", "yet"];
-/// Words that open a statement of its own ("…and it's hard", "…, my chest feels tight"):
-/// a negation does not carry over a joiner or comma into one.
-const STATEMENT_OPENERS: [&str; 25] = [
+/// Words that open a statement of its own ("…and it's hard", "…, my chest feels tight"),
+/// a subject or a verb whose subject is left out ("isn't feeding and has a bulging soft
+/// spot"): a negation does not carry over a joiner or comma into one.
+const STATEMENT_OPENERS: [&str; 30] = [
     "i", "i'm", "i've", "im", "ive", "it", "it's", "its", "my", "he", "he's", "hes", "she",
     "she's", "shes", "his", "her", "they", "they're", "theyre", "their", "we", "we're", "you're",
-    "there's",
+    "there's", "has", "have", "is", "was", "keeps",
 ];
 /// Whom a parent, carer or relative writes about ("my son", "our baby"): phrasings are
 /// in the first person, and the subject only draws a clause away from them.
@@ -226,7 +227,7 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand, "my baby" a baby under 3 months), which would call an ambulance or send to A&E
 /// until the patient answered.
-const WORD_FOR_WORD: [&str; 10] = [
+const WORD_FOR_WORD: [&str; 11] = [
     "under_3_months",
     "nosebleed_not_stopping",
     "reliever_not_helping",
@@ -237,6 +238,7 @@ const WORD_FOR_WORD: [&str; 10] = [
     "sudden_testicle_pain",
     "sudden_confusion",
     "choking",
+    "bulging_fontanelle",
 ];
 /// Words that say something came on suddenly ([`says_sudden`])…
 const SUDDEN: [&str; 4] = ["sudden", "suddenly", "abruptly", "nowhere"];
@@ -1562,6 +1564,15 @@ mod tests {
         assert_eq!(
             texts(&clauses(&text)),
             [("cough", true), ("my chest is tight", false)]
+        );
+        let text = normalise("She isn't feeding and has a bulging soft spot");
+        assert_eq!(
+            texts(&clauses(&text)),
+            [
+                ("she", false),
+                ("feeding", true),
+                ("has a bulging soft spot", false)
+            ]
         );
         let text = normalise("He's not really drinking it and he's getting more muddled");
         assert_eq!(
