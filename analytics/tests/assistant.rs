@@ -884,6 +884,16 @@ fn a_bulging_soft_spot_calls_an_ambulance_even_after_a_denial_of_something_else(
 }
 
 #[test]
+fn green_vomit_goes_to_hospital_green_phlegm_does_not() {
+    fires(
+        "My baby has been sick and the vomit is green.",
+        "green_vomit",
+        Triage::Emergency,
+    );
+    no_emergency("I've been coughing up green phlegm for a few days.");
+}
+
+#[test]
 fn sudden_confusion_calls_an_ambulance() {
     fires(
         "My dad suddenly became very confused and doesn't know where he is.",

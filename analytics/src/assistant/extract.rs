@@ -227,7 +227,7 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand, "my baby" a baby under 3 months), which would call an ambulance or send to A&E
 /// until the patient answered.
-const WORD_FOR_WORD: [&str; 11] = [
+const WORD_FOR_WORD: [&str; 12] = [
     "under_3_months",
     "nosebleed_not_stopping",
     "reliever_not_helping",
@@ -239,6 +239,7 @@ const WORD_FOR_WORD: [&str; 11] = [
     "sudden_confusion",
     "choking",
     "bulging_fontanelle",
+    "green_vomit",
 ];
 /// Words that say something came on suddenly ([`says_sudden`])…
 const SUDDEN: [&str; 4] = ["sudden", "suddenly", "abruptly", "nowhere"];
