@@ -894,6 +894,70 @@ fn green_vomit_goes_to_hospital_green_phlegm_does_not() {
 }
 
 #[test]
+fn a_baby_moving_less_in_pregnancy_goes_to_the_maternity_unit_and_pregnancy_is_asked() {
+    fires(
+        "I'm 32 weeks pregnant and the baby hasn't moved as much today.",
+        "reduced_baby_movements",
+        Triage::Emergency,
+    );
+    let mut state = State::default();
+    let unsaid = say(
+        &mut state,
+        "I haven't felt the baby move since yesterday.",
+        RecentVitals::default(),
+    );
+    assert_eq!(
+        unsaid["question"]["symptom"], "currently_pregnant",
+        "{unsaid}"
+    );
+    let pregnant = answer(&mut state, Answer::Yes);
+    assert_eq!(pregnant.triage.level, Triage::Emergency, "{pregnant:?}");
+    fires(
+        "My waters have broken and I'm only 33 weeks.",
+        "waters_broken",
+        Triage::Emergency,
+    );
+}
+
+#[test]
+fn sudden_loss_of_sight_goes_to_hospital_fainting_does_not_lose_it() {
+    let mut state = State::default();
+    let young = say(
+        &mut state,
+        "I suddenly can't see out of my left eye.",
+        RecentVitals::default(),
+    );
+    assert_eq!(
+        young["triage"]["emergency_pattern"], "sudden_vision_loss",
+        "{young}"
+    );
+    // At 70 it is first of all a stroke.
+    let (_, older) = pattern_of("I suddenly can't see out of my left eye.");
+    assert_eq!(older, Triage::EmergencyAmbulance);
+    let fainted = evidence("I went hot and sick and then everything went black and I fainted.");
+    assert!(!fainted.present.contains(&symptom("sudden_vision_loss")));
+}
+
+#[test]
+fn a_first_fit_calls_an_ambulance_and_voices_urging_self_harm_get_crisis_advice() {
+    fires(
+        "She had a fit for the first time at the park.",
+        "prolonged_seizure",
+        Triage::EmergencyAmbulance,
+    );
+    let (reply, _) = assistant()
+        .turn(
+            &mut State::default(),
+            &Input::Text("I'm hearing voices telling me to hurt myself.".into()),
+            ADULT,
+            RecentVitals::default(),
+        )
+        .unwrap();
+    assert!(reply.triage.crisis, "{reply:?}");
+    assert!(reply.triage.level >= Triage::Emergency, "{reply:?}");
+}
+
+#[test]
 fn sudden_confusion_calls_an_ambulance() {
     fires(
         "My dad suddenly became very confused and doesn't know where he is.",

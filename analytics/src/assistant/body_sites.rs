@@ -60,6 +60,7 @@ const PARTS: [&[&str]; 16] = [
         "vagina",
         "vulva",
         "scrotum",
+        "balls",
     ],
     &[
         "arm",

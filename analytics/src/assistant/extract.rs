@@ -82,6 +82,12 @@ const NEGATION_CUES: [&str; 28] = [
 /// "peeing normally", "feeding well", but not "a headache as well"): NegEx's
 /// post-negation, for the words patients use.
 const NORMAL_ENDINGS: [&str; 6] = ["fine", "normal", "normally", "ok", "okay", "well"];
+/// Words after the normal ending that only say for how long ("eyesight is ok so far",
+/// "breathing is fine at the moment").
+#[rustfmt::skip]
+const FOR_NOW: [&str; 9] = [
+    "so", "far", "now", "still", "at", "the", "moment", "for", "thankfully",
+];
 /// A clause of plenty ("plenty of wet nappies", "not many wet nappies") says the opposite
 /// of a symptom whose phrasings speak of scarcity ("fewer wet nappies"): antonymous
 /// quantifiers, which a sentence embedding rates as near neighbours.
@@ -227,7 +233,7 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand, "my baby" a baby under 3 months), which would call an ambulance or send to A&E
 /// until the patient answered.
-const WORD_FOR_WORD: [&str; 12] = [
+const WORD_FOR_WORD: [&str; 14] = [
     "under_3_months",
     "nosebleed_not_stopping",
     "reliever_not_helping",
@@ -240,6 +246,8 @@ const WORD_FOR_WORD: [&str; 12] = [
     "choking",
     "bulging_fontanelle",
     "green_vomit",
+    "reduced_baby_movements",
+    "numb_legs",
 ];
 /// Words that say something came on suddenly ([`says_sudden`])…
 const SUDDEN: [&str; 4] = ["sudden", "suddenly", "abruptly", "nowhere"];
@@ -269,6 +277,16 @@ const SUDDEN_SIGNS: [(&str, &[&str]); 2] = [
             "delirious",
         ],
     ),
+];
+/// A baby's movements in the womb ([`baby_moves_less`])…
+#[rustfmt::skip]
+const MOVEMENTS: [&str; 10] = [
+    "move", "moved", "moving", "moves", "movement", "movements", "kick", "kicks", "kicking",
+    "kicked",
+];
+/// …said to be fewer (after them: "moving less") or, with a negation, before them.
+const FEWER: [&str; 7] = [
+    "less", "fewer", "reduced", "slowed", "stopped", "quieter", "quiet",
 ];
 /// Swallowed things that need A&E even without symptoms ([`swallowed_battery_or_magnet`])…
 const SWALLOWED_DANGERS: [&str; 4] = ["battery", "batteries", "magnet", "magnets"];
@@ -359,6 +377,8 @@ pub struct Extractor {
     reliever_not_helping: Option<usize>,
     /// The symptom a swallowed battery or magnet reports ([`swallowed_battery_or_magnet`]).
     swallowed_danger: Option<usize>,
+    /// The symptom a baby moving less in the womb reports ([`baby_moves_less`]).
+    baby_moves_less: Option<usize>,
     /// Symptoms matched only word for word or read ([`WORD_FOR_WORD`]).
     word_for_word: Vec<usize>,
     /// The signs a sentence saying their subject came on suddenly reports ([`SUDDEN_SIGNS`]).
@@ -470,6 +490,7 @@ impl Extractor {
             under_3_months: kb.symptom("under_3_months"),
             reliever_not_helping: kb.symptom("reliever_not_helping"),
             swallowed_danger: kb.symptom("swallowed_battery_or_magnet"),
+            baby_moves_less: kb.symptom("reduced_baby_movements"),
             word_for_word: WORD_FOR_WORD
                 .iter()
                 .filter_map(|id| kb.symptom(id))
@@ -674,6 +695,7 @@ impl Extractor {
                 swallowed_battery_or_magnet(&normalised),
             ),
             (self.under_3_months, says_under_3_months(&normalised)),
+            (self.baby_moves_less, baby_moves_less(&normalised)),
         ];
         let sudden = self
             .sudden_signs
@@ -1028,7 +1050,7 @@ fn clauses(text: &str) -> Vec<Clause> {
                 let text = current.join(" ");
                 let text = text.trim_matches(',').trim();
                 if !text.is_empty() {
-                    let mut last = text.rsplit(' ');
+                    let mut last = text.rsplit(' ').skip_while(|w| FOR_NOW.contains(w));
                     let normal = last.next().is_some_and(|w| NORMAL_ENDINGS.contains(&w))
                         && !(text.ends_with(" well") && last.next() == Some("as"));
                     // "isn't feeding well" is the symptom again; "no headache, eyesight
@@ -1226,6 +1248,24 @@ fn says_under_3_months(text: &str) -> bool {
     })
 }
 
+/// Whether a sentence says a baby is moving less than usual ("the baby hasn't moved as
+/// much today", "I haven't felt the baby move since yesterday", "her kicks have slowed
+/// down"): a word of the baby's movements with a negation up to four words before it or
+/// a word of fewer up to three after ("the baby is moving a lot, not worried" is not).
+fn baby_moves_less(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        words
+            .iter()
+            .any(|w| matches!(*w, "baby" | "baby's" | "bump"))
+            && words.iter().enumerate().any(|(i, w)| {
+                MOVEMENTS.contains(w)
+                    && (has_negation(&words[i.saturating_sub(4)..i].join(" "))
+                        || words[i + 1..].iter().take(3).any(|w| FEWER.contains(w))
+                        || i > 0 && FEWER.contains(&words[i - 1]))
+            })
+    })
+}
+
 /// Whether a sentence says a battery or magnets were swallowed ("my son swallowed two
 /// magnets", "I think she ate a button battery"), with no negation before the swallowing
 /// ("he didn't swallow the battery").
@@ -1403,6 +1443,25 @@ mod tests {
                 confusion
             };
             assert!(!says_sudden(&normalise(said), subjects), "{said}");
+        }
+    }
+
+    #[test]
+    fn a_baby_moving_less_is_read_a_busy_one_is_not() {
+        for said in [
+            "I'm 32 weeks pregnant and the baby hasn't moved as much today",
+            "I haven't felt the baby move since yesterday",
+            "The baby's kicks have slowed down",
+            "Reduced movements from the baby this evening",
+        ] {
+            assert!(baby_moves_less(&normalise(said)), "{said}");
+        }
+        for said in [
+            "The baby is moving a lot, not worried about that",
+            "I can't move my leg. My baby is fine",
+            "I was moving furniture and hurt my back",
+        ] {
+            assert!(!baby_moves_less(&normalise(said)), "{said}");
         }
     }
 
@@ -1615,6 +1674,18 @@ mod tests {
         assert_eq!(
             texts(&clauses(&text)),
             [("i unable to pass water", false), ("fever", true)]
+        );
+    }
+
+    #[test]
+    fn a_clause_saying_something_is_normal_for_now_reports_it_absent() {
+        let text = normalise("Eyesight is ok so far, breathing is fine at the moment");
+        assert_eq!(
+            texts(&clauses(&text)),
+            [
+                ("eyesight is ok so far", true),
+                ("breathing is fine at the moment", true)
+            ]
         );
     }
 
