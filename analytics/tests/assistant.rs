@@ -772,9 +772,16 @@ fn a_large_burn_goes_to_hospital_a_small_one_is_asked_about_its_size() {
         RecentVitals::default(),
     );
     assert!(said["triage"]["emergency_pattern"].is_null(), "{said}");
+    // A burnt finger is a burn, not a cut that needs stitches.
+    assert_eq!(said["triage"]["level"], "self_care", "{said}");
     let reply = answer_all(&mut state, &[]);
     assert_eq!(reply.triage.emergency_pattern, None, "{reply:?}");
     assert!(state.asked.contains(&symptom("serious_burn")), "{reply:?}");
+    fires(
+        "I burned my arm badly, it's blistering and bigger than my hand.",
+        "serious_burn",
+        Triage::Emergency,
+    );
 }
 
 #[test]

@@ -288,6 +288,12 @@ const MOVEMENTS: [&str; 10] = [
 const FEWER: [&str; 7] = [
     "less", "fewer", "reduced", "slowed", "stopped", "quieter", "quiet",
 ];
+/// Words of a burn ([`larger_than_a_hand`])…
+const BURNS: [&str; 7] = [
+    "burn", "burns", "burnt", "burned", "scald", "scalded", "scalds",
+];
+/// …said to be bigger than the injured person's hand (the NHS's size for A&E).
+const BIGGER: [&str; 2] = ["bigger", "larger"];
 /// Swallowed things that need A&E even without symptoms ([`swallowed_battery_or_magnet`])…
 const SWALLOWED_DANGERS: [&str; 4] = ["battery", "batteries", "magnet", "magnets"];
 /// …when the sentence says they were swallowed.
@@ -379,6 +385,8 @@ pub struct Extractor {
     swallowed_danger: Option<usize>,
     /// The symptom a baby moving less in the womb reports ([`baby_moves_less`]).
     baby_moves_less: Option<usize>,
+    /// The symptom a burn bigger than a hand reports ([`larger_than_a_hand`]).
+    serious_burn: Option<usize>,
     /// Symptoms matched only word for word or read ([`WORD_FOR_WORD`]).
     word_for_word: Vec<usize>,
     /// The signs a sentence saying their subject came on suddenly reports ([`SUDDEN_SIGNS`]).
@@ -491,6 +499,7 @@ impl Extractor {
             reliever_not_helping: kb.symptom("reliever_not_helping"),
             swallowed_danger: kb.symptom("swallowed_battery_or_magnet"),
             baby_moves_less: kb.symptom("reduced_baby_movements"),
+            serious_burn: kb.symptom("serious_burn"),
             word_for_word: WORD_FOR_WORD
                 .iter()
                 .filter_map(|id| kb.symptom(id))
@@ -696,6 +705,7 @@ impl Extractor {
             ),
             (self.under_3_months, says_under_3_months(&normalised)),
             (self.baby_moves_less, baby_moves_less(&normalised)),
+            (self.serious_burn, larger_than_a_hand(&normalised)),
         ];
         let sudden = self
             .sudden_signs
@@ -1266,6 +1276,20 @@ fn baby_moves_less(text: &str) -> bool {
     })
 }
 
+/// Whether a sentence about a burn says it is bigger than a hand ("I burned my arm, it's
+/// blistering and bigger than my hand"), a size the NHS sends to A&E; a bruise bigger
+/// than a hand is no burn.
+fn larger_than_a_hand(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        words.iter().any(|w| BURNS.contains(w))
+            && words.windows(4).any(|w| {
+                BIGGER.contains(&w[0])
+                    && w[1] == "than"
+                    && w[2..].iter().any(|w| matches!(*w, "hand" | "palm"))
+            })
+    })
+}
+
 /// Whether a sentence says a battery or magnets were swallowed ("my son swallowed two
 /// magnets", "I think she ate a button battery"), with no negation before the swallowing
 /// ("he didn't swallow the battery").
@@ -1443,6 +1467,22 @@ mod tests {
                 confusion
             };
             assert!(!says_sudden(&normalise(said), subjects), "{said}");
+        }
+    }
+
+    #[test]
+    fn a_burn_bigger_than_a_hand_is_read_a_bruise_is_not() {
+        for said in [
+            "I burned my arm badly, it's blistering and bigger than my hand",
+            "The scald on her leg is larger than her hand",
+        ] {
+            assert!(larger_than_a_hand(&normalise(said)), "{said}");
+        }
+        for said in [
+            "A bruise bigger than my hand. I burnt my finger last week, it's fine",
+            "I burnt my finger, it's a small burn",
+        ] {
+            assert!(!larger_than_a_hand(&normalise(said)), "{said}");
         }
     }
 
