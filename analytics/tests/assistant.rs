@@ -965,6 +965,34 @@ fn a_first_fit_calls_an_ambulance_and_voices_urging_self_harm_get_crisis_advice(
 }
 
 #[test]
+fn coughing_blood_or_a_breast_lump_needs_a_doctor_whatever_ranks_first() {
+    for (told, least) in [
+        ("I'm coughing up blood.", Triage::Consultation24),
+        ("I have a lump in my breast.", Triage::Consultation),
+        ("My urine is red.", Triage::Consultation),
+    ] {
+        let (reply, _) = assistant()
+            .turn(
+                &mut State::default(),
+                &Input::Text(told.into()),
+                ADULT,
+                RecentVitals::default(),
+            )
+            .unwrap();
+        assert!(reply.triage.level >= least, "{told}: {reply:?}");
+        assert!(
+            reply.triage.reasons[0].contains("needs at least"),
+            "{told}: {reply:?}"
+        );
+    }
+    fires(
+        "I swallowed a fish bone and it's stuck in my throat.",
+        "stuck_in_throat",
+        Triage::Emergency,
+    );
+}
+
+#[test]
 fn sudden_confusion_calls_an_ambulance() {
     fires(
         "My dad suddenly became very confused and doesn't know where he is.",

@@ -98,6 +98,10 @@ pub struct Symptom {
     /// reports that one too, so that what is known of the broader one counts.
     #[serde(default)]
     pub kind_of: Option<String>,
+    /// The least urgent advice this symptom gets whatever its cause, when said clearly
+    /// (the NHS's "ask for an urgent GP appointment if you're coughing up blood").
+    #[serde(default)]
+    pub needs: Option<Triage>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -167,8 +167,9 @@ impl Evidence {
 /// The next loosely matched sign to confirm before anything else is asked: first a sign
 /// that an emergency pattern fires on only because of loose matches (the level stays
 /// urgent until the patient answers, then follows what they said), then a red flag of a
-/// leading condition. Signs already asked are not asked again, so an "unsure" keeps the
-/// urgent level.
+/// leading condition, then a sign that needs a doctor whatever its cause
+/// ([`Symptom::needs`](super::knowledge::Symptom::needs)). Signs already asked are not
+/// asked again, so an "unsure" keeps the urgent level.
 pub fn unconfirmed_sign(
     kb: &KnowledgeBase,
     posterior: &[f64],
@@ -188,8 +189,14 @@ pub fn unconfirmed_sign(
             .iter()
             .filter_map(|id| kb.symptom(id))
     });
+    let needing_a_doctor = evidence
+        .loose
+        .iter()
+        .copied()
+        .filter(|&s| kb.symptoms[s].needs.is_some());
     pattern_signs
         .chain(red_flags)
+        .chain(needing_a_doctor)
         .find(|s| evidence.loose.contains(s) && !asked.contains(s))
 }
 
@@ -488,6 +495,13 @@ pub fn triage(
     for p in &fired {
         floors.push((p.triage, format!("{}: an emergency sign", p.name)));
     }
+    for &s in evidence.present.difference(&evidence.loose) {
+        let symptom = &kb.symptoms[s];
+        if let Some(needs) = symptom.needs {
+            let level = needs.as_str().replace('_', " ");
+            floors.push((needs, format!("{} needs at least: {level}", symptom.label)));
+        }
+    }
 
     // With COPD the target saturation is 88-92 % (BTS oxygen guideline): 88-91 % is the
     // patient's usual, not an emergency.
@@ -654,6 +668,7 @@ mod tests {
             question: format!("{id}?"),
             phrasings: vec![id.replace('_', " ")],
             kind_of: None,
+            needs: None,
         }
     }
 
@@ -846,6 +861,26 @@ mod tests {
         // Of an unknown symptom, the knowledge base is refused.
         symptoms.last_mut().unwrap().kind_of = Some("no_such_symptom".into());
         assert!(KnowledgeBase::checked(symptoms, base.conditions.clone(), vec![]).is_err());
+    }
+
+    #[test]
+    fn a_symptom_that_needs_a_doctor_whatever_its_cause_sets_the_least_level_when_clear() {
+        let base = kb();
+        let mut symptoms = base.symptoms.clone();
+        let cough = symptoms.iter_mut().find(|s| s.id == "cough").unwrap();
+        cough.needs = Some(Triage::Consultation24);
+        let kb = KnowledgeBase::checked(symptoms, base.conditions.clone(), vec![]).unwrap();
+        let priors = priors(&kb, Profile::default());
+        let mut e = evidence(&kb, &["cough"], &[]);
+        let p = posterior(&kb, &priors, &e);
+        let clear = triage(&kb, &p, &e, &RecentVitals::default(), None);
+        assert_eq!(clear.level, Triage::Consultation24, "{clear:?}");
+        let cough = kb.symptom("cough").unwrap();
+        e.loose.insert(cough);
+        let loose = triage(&kb, &p, &e, &RecentVitals::default(), None);
+        assert!(loose.level < Triage::Consultation24, "{loose:?}");
+        // Only resembled, it is asked before anything else.
+        assert_eq!(unconfirmed_sign(&kb, &p, &e, &[], None), Some(cough));
     }
 
     #[test]
