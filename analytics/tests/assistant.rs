@@ -993,6 +993,23 @@ fn coughing_blood_or_a_breast_lump_needs_a_doctor_whatever_ranks_first() {
 }
 
 #[test]
+fn palpitations_with_a_faint_call_an_ambulance_and_palpitations_are_asked_about_fainting() {
+    fires(
+        "My heart was pounding and then I passed out.",
+        "palpitations_with_fainting",
+        Triage::EmergencyAmbulance,
+    );
+    let mut state = State::default();
+    let coffee = say(
+        &mut state,
+        "I get palpitations when I drink coffee.",
+        RecentVitals::default(),
+    );
+    assert!(coffee["triage"]["emergency_pattern"].is_null(), "{coffee}");
+    assert_eq!(coffee["question"]["symptom"], "fainting", "{coffee}");
+}
+
+#[test]
 fn sudden_confusion_calls_an_ambulance() {
     fires(
         "My dad suddenly became very confused and doesn't know where he is.",
