@@ -1010,6 +1010,26 @@ fn palpitations_with_a_faint_call_an_ambulance_and_palpitations_are_asked_about_
 }
 
 #[test]
+fn signs_read_word_for_word_do_not_take_the_place_of_what_resembles_them() {
+    for (told, not, but) in [
+        (
+            "I haven't been able to pass water since last night.",
+            "waters_broken",
+            "unable_to_urinate",
+        ),
+        (
+            "It feels like something is stuck in my throat when I swallow.",
+            "stuck_in_throat",
+            "difficulty_swallowing",
+        ),
+    ] {
+        let found = evidence(told);
+        assert!(!found.present.contains(&symptom(not)), "{told}");
+        assert!(found.present.contains(&symptom(but)), "{told}");
+    }
+}
+
+#[test]
 fn sudden_confusion_calls_an_ambulance() {
     fires(
         "My dad suddenly became very confused and doesn't know where he is.",

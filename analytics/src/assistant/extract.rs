@@ -233,7 +233,7 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand, "my baby" a baby under 3 months), which would call an ambulance or send to A&E
 /// until the patient answered.
-const WORD_FOR_WORD: [&str; 14] = [
+const WORD_FOR_WORD: [&str; 16] = [
     "under_3_months",
     "nosebleed_not_stopping",
     "reliever_not_helping",
@@ -248,6 +248,8 @@ const WORD_FOR_WORD: [&str; 14] = [
     "green_vomit",
     "reduced_baby_movements",
     "numb_legs",
+    "waters_broken",
+    "stuck_in_throat",
 ];
 /// Words that say something came on suddenly ([`says_sudden`])…
 const SUDDEN: [&str; 4] = ["sudden", "suddenly", "abruptly", "nowhere"];
