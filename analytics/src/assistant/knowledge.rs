@@ -94,7 +94,7 @@ pub struct Symptom {
     pub label: String,
     pub question: String,
     pub phrasings: Vec<String>,
-    /// The symptom this one is a kind of (a heavy chest is chest pain): said present, it
+    /// The symptom this one is a kind of (a heavy chest is chest pain): said clearly, it
     /// reports that one too, so that what is known of the broader one counts.
     #[serde(default)]
     pub kind_of: Option<String>,

@@ -122,25 +122,20 @@ impl Evidence {
         self.sites = self.sites.union(other.sites);
     }
 
-    /// Adds the broader symptom each present one is a kind of
-    /// ([`Symptom::kind_of`](super::knowledge::Symptom::kind_of)),
-    /// loose when it is and the broader one was not said otherwise.
+    /// Adds the broader symptom each clearly present one is a kind of
+    /// ([`Symptom::kind_of`](super::knowledge::Symptom::kind_of)). One only resembled
+    /// adds nothing: "there's pressure when I fly" may resemble a heavy chest, and the
+    /// broader symptom is then asked rather than assumed.
     pub fn add_broader(&mut self, kb: &KnowledgeBase) {
-        let broader: Vec<(usize, bool)> = self
+        let broader: Vec<usize> = self
             .present
-            .iter()
-            .filter_map(|&s| {
-                let broader = kb.symptom(kb.symptoms[s].kind_of.as_deref()?)?;
-                Some((broader, self.loose.contains(&s)))
-            })
+            .difference(&self.loose)
+            .filter_map(|&s| kb.symptom(kb.symptoms[s].kind_of.as_deref()?))
             .collect();
-        for (s, loose) in broader {
+        for s in broader {
             self.absent.remove(&s);
-            if self.present.insert(s) && loose {
-                self.loose.insert(s);
-            } else if !loose {
-                self.loose.remove(&s);
-            }
+            self.present.insert(s);
+            self.loose.remove(&s);
         }
     }
 
@@ -833,7 +828,7 @@ mod tests {
     }
 
     #[test]
-    fn a_kind_of_a_symptom_reports_the_broader_one_as_surely_as_it_was_said() {
+    fn a_kind_of_a_symptom_said_clearly_reports_the_broader_one_too() {
         let base = kb();
         let mut symptoms = base.symptoms.clone();
         let mut sudden = symptom("sudden_fever");
@@ -848,16 +843,16 @@ mod tests {
         e.loose.insert(sudden);
         e.add_broader(&kb);
         assert!(
-            e.present.contains(&fever) && e.loose.contains(&fever),
+            !e.present.contains(&fever) && e.absent.contains(&fever),
             "{e:?}"
         );
-        assert!(!e.absent.contains(&fever));
-        let mut clear = evidence(&kb, &["sudden_fever"], &[]);
+        let mut clear = evidence(&kb, &["sudden_fever"], &["fever"]);
         clear.add_broader(&kb);
         assert!(
             clear.present.contains(&fever) && clear.loose.is_empty(),
             "{clear:?}"
         );
+        assert!(!clear.absent.contains(&fever));
         // Of an unknown symptom, the knowledge base is refused.
         symptoms.last_mut().unwrap().kind_of = Some("no_such_symptom".into());
         assert!(KnowledgeBase::checked(symptoms, base.conditions.clone(), vec![]).is_err());
