@@ -220,14 +220,7 @@ fn a_red_eye_with_blurred_sight_goes_to_eye_casualty_and_any_red_eye_is_asked_ab
         "{reply}"
     );
     assert_eq!(reply["triage"]["level"], "emergency", "{reply}");
-    let mut state = State::default();
-    let reply = say(
-        &mut state,
-        "Both my eyes are red and itchy.",
-        RecentVitals::default(),
-    );
-    assert!(reply["triage"]["emergency_pattern"].is_null(), "{reply}");
-    assert_eq!(reply["question"]["symptom"], "blurred_vision", "{reply}");
+    let mut state = asks_first("Both my eyes are red and itchy.", "blurred_vision");
     let reply = answer(&mut state, Answer::Yes);
     assert_eq!(
         reply.triage.emergency_pattern.as_deref(),
@@ -709,6 +702,16 @@ fn fires(text: &str, pattern: &str, level: Triage) {
     assert_eq!(given, level, "{text}");
 }
 
+/// A first message of the adult that fires no pattern and asks `sign` first; the
+/// conversation, to answer it.
+fn asks_first(text: &str, sign: &str) -> State {
+    let mut state = State::default();
+    let reply = say(&mut state, text, RecentVitals::default());
+    assert!(reply["triage"]["emergency_pattern"].is_null(), "{reply}");
+    assert_eq!(reply["question"]["symptom"], sign, "{reply}");
+    state
+}
+
 /// A first message that fires no pattern and is no emergency.
 fn no_emergency(text: &str) {
     let (fired, given) = pattern_of(text);
@@ -843,16 +846,9 @@ fn sudden_testicle_pain_goes_to_hospital_and_any_testicle_pain_is_asked_whether_
         "testicle_pain_needing_hospital",
         Triage::Emergency,
     );
-    let mut state = State::default();
-    let ache = say(
-        &mut state,
+    let mut state = asks_first(
         "My testicle has been aching for a few weeks.",
-        RecentVitals::default(),
-    );
-    assert!(ache["triage"]["emergency_pattern"].is_null(), "{ache}");
-    assert_eq!(
-        ache["question"]["symptom"], "sudden_testicle_pain",
-        "{ache}"
+        "sudden_testicle_pain",
     );
     let sudden = answer(&mut state, Answer::Yes);
     assert_eq!(sudden.triage.level, Triage::Emergency, "{sudden:?}");
@@ -907,15 +903,9 @@ fn a_baby_moving_less_in_pregnancy_goes_to_the_maternity_unit_and_pregnancy_is_a
         "reduced_baby_movements",
         Triage::Emergency,
     );
-    let mut state = State::default();
-    let unsaid = say(
-        &mut state,
+    let mut state = asks_first(
         "I haven't felt the baby move since yesterday.",
-        RecentVitals::default(),
-    );
-    assert_eq!(
-        unsaid["question"]["symptom"], "currently_pregnant",
-        "{unsaid}"
+        "currently_pregnant",
     );
     let pregnant = answer(&mut state, Answer::Yes);
     assert_eq!(pregnant.triage.level, Triage::Emergency, "{pregnant:?}");
@@ -999,14 +989,7 @@ fn palpitations_with_a_faint_call_an_ambulance_and_palpitations_are_asked_about_
         "palpitations_with_fainting",
         Triage::EmergencyAmbulance,
     );
-    let mut state = State::default();
-    let coffee = say(
-        &mut state,
-        "I get palpitations when I drink coffee.",
-        RecentVitals::default(),
-    );
-    assert!(coffee["triage"]["emergency_pattern"].is_null(), "{coffee}");
-    assert_eq!(coffee["question"]["symptom"], "fainting", "{coffee}");
+    asks_first("I get palpitations when I drink coffee.", "fainting");
 }
 
 #[test]
@@ -1058,14 +1041,10 @@ fn a_tight_throat_after_a_sting_calls_an_ambulance_an_itchy_sting_is_asked_about
         "anaphylaxis_after_sting",
         Triage::EmergencyAmbulance,
     );
-    let mut state = State::default();
-    let said = say(
-        &mut state,
+    asks_first(
         "Got stung by a wasp on my arm, it's red and itchy.",
-        RecentVitals::default(),
+        "throat_tightness",
     );
-    assert!(said["triage"]["emergency_pattern"].is_null(), "{said}");
-    assert_eq!(said["question"]["symptom"], "throat_tightness", "{said}");
 }
 
 #[test]
@@ -1093,16 +1072,9 @@ fn a_nosebleed_that_will_not_stop_goes_to_hospital_and_every_nosebleed_is_asked_
         "nosebleed_not_stopping",
         Triage::Emergency,
     );
-    let mut state = State::default();
-    let said = say(
-        &mut state,
+    let mut state = asks_first(
         "I've had a nosebleed this morning after blowing my nose.",
-        RecentVitals::default(),
-    );
-    assert!(said["triage"]["emergency_pattern"].is_null(), "{said}");
-    assert_eq!(
-        said["question"]["symptom"], "nosebleed_not_stopping",
-        "{said}"
+        "nosebleed_not_stopping",
     );
     let reply = answer(&mut state, Answer::Yes);
     assert_eq!(reply.triage.level, Triage::Emergency, "{reply:?}");
