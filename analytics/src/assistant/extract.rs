@@ -11,8 +11,11 @@
 //! phrasings are in the first person. More tablets said taken than the most a day allows
 //! ("took 24 paracetamol") is an overdose, and an amount of tablets gone missing ("3 are
 //! missing") loosely one; an age under 3 months ("my 6 week old") is a young baby, and a
-//! reliever inhaler said not to help ("my inhaler isn't helping") and a swallowed battery
-//! or magnet are read likewise. Each clause is matched to
+//! reliever inhaler said not to help ("my inhaler isn't helping"), a swallowed battery
+//! or magnet, a burn bigger than a hand, a baby moving less in the womb, and testicle pain
+//! or confusion said to have come on suddenly are read likewise. A negation that says a
+//! remedy is not helping ("isn't helping my back pain") denies nothing after it, NegEx's
+//! pseudo-negation. Each clause is matched to
 //! the knowledge base's lay phrasings — literally when a phrasing appears in it,
 //! otherwise by sentence-embedding similarity, to a symptom of the part of the body the
 //! clause is about when it is about one ([`body_sites`], which earlier messages of the
@@ -1261,8 +1264,8 @@ fn says_under_3_months(text: &str) -> bool {
 }
 
 /// Whether a sentence says a baby is moving less than usual ("the baby hasn't moved as
-/// much today", "I haven't felt the baby move since yesterday", "her kicks have slowed
-/// down"): a word of the baby's movements with a negation up to four words before it or
+/// much today", "I haven't felt the baby move since yesterday", "the baby's kicks have
+/// slowed down"): a word of the baby's movements with a negation up to four words before it or
 /// a word of fewer up to three after ("the baby is moving a lot, not worried" is not).
 fn baby_moves_less(text: &str) -> bool {
     sentence_words(text).any(|words| {
