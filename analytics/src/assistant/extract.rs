@@ -256,32 +256,29 @@ const WORD_FOR_WORD: [&str; 16] = [
 ];
 /// Words that say something came on suddenly ([`says_sudden`])…
 const SUDDEN: [&str; 4] = ["sudden", "suddenly", "abruptly", "nowhere"];
-/// …and the signs that are emergencies when sudden, with the words that name their
-/// subject: the NHS sends sudden, severe testicle pain to A&E (a torsion saves the testicle
-/// only within hours) and calls 999 for sudden confusion (delirium).
-const SUDDEN_SIGNS: [(&str, &[&str]); 2] = [
-    (
-        "sudden_testicle_pain",
-        &[
-            "testicle",
-            "testicles",
-            "testicular",
-            "balls",
-            "scrotum",
-            "scrotal",
-        ],
-    ),
-    (
-        "sudden_confusion",
-        &[
-            "confused",
-            "confusion",
-            "disorientated",
-            "disoriented",
-            "muddled",
-            "delirious",
-        ],
-    ),
+/// …of the testicle: the NHS sends sudden, severe testicle pain to A&E (a torsion saves
+/// the testicle only within hours)…
+#[rustfmt::skip]
+const TESTICLE: [&str; 6] = [
+    "testicle", "testicles", "testicular", "balls", "scrotum", "scrotal",
+];
+/// …and of confusion: the NHS calls 999 for sudden confusion (delirium).
+#[rustfmt::skip]
+const CONFUSED: [&str; 6] = [
+    "confused", "confusion", "disorientated", "disoriented", "muddled", "delirious",
+];
+/// Whether a normalised text says a finding, read from its sentences.
+type Reader = fn(&str) -> bool;
+/// Findings read from a sentence rather than matched to a phrasing, each with its reader:
+/// said clearly whenever the reader finds it.
+const READERS: [(&str, Reader); 7] = [
+    ("reliever_not_helping", reliever_not_helping),
+    ("swallowed_battery_or_magnet", swallowed_battery_or_magnet),
+    ("under_3_months", says_under_3_months),
+    ("reduced_baby_movements", baby_moves_less),
+    ("serious_burn", larger_than_a_hand),
+    ("sudden_testicle_pain", |text| says_sudden(text, &TESTICLE)),
+    ("sudden_confusion", |text| says_sudden(text, &CONFUSED)),
 ];
 /// A baby's movements in the womb ([`baby_moves_less`])…
 #[rustfmt::skip]
@@ -382,20 +379,10 @@ pub struct Extractor {
     /// The symptom a count of tablets taken (see [`MOST_TABLETS_A_DAY`]) or tablets gone
     /// missing (see [`MISSING`]) report.
     overdose: Option<usize>,
-    /// The symptom an age under 3 months reports ([`says_under_3_months`]).
-    under_3_months: Option<usize>,
-    /// The symptom a reliever inhaler that is not helping reports ([`fails_to_help`]).
-    reliever_not_helping: Option<usize>,
-    /// The symptom a swallowed battery or magnet reports ([`swallowed_battery_or_magnet`]).
-    swallowed_danger: Option<usize>,
-    /// The symptom a baby moving less in the womb reports ([`baby_moves_less`]).
-    baby_moves_less: Option<usize>,
-    /// The symptom a burn bigger than a hand reports ([`larger_than_a_hand`]).
-    serious_burn: Option<usize>,
     /// Symptoms matched only word for word or read ([`WORD_FOR_WORD`]).
     word_for_word: Vec<usize>,
-    /// The signs a sentence saying their subject came on suddenly reports ([`SUDDEN_SIGNS`]).
-    sudden_signs: Vec<(usize, &'static [&'static str])>,
+    /// The symptoms read from a sentence, each with its reader ([`READERS`]).
+    readers: Vec<(usize, Reader)>,
     /// Finds the phrasings a clause may contain word for word, all in one pass…
     literal: AhoCorasick,
     /// …each pattern being this phrasing (an index into `phrasings`).
@@ -500,18 +487,13 @@ impl Extractor {
         Ok(Extractor {
             symptoms: kb.symptoms.len(),
             overdose: kb.symptom("took_overdose"),
-            under_3_months: kb.symptom("under_3_months"),
-            reliever_not_helping: kb.symptom("reliever_not_helping"),
-            swallowed_danger: kb.symptom("swallowed_battery_or_magnet"),
-            baby_moves_less: kb.symptom("reduced_baby_movements"),
-            serious_burn: kb.symptom("serious_burn"),
             word_for_word: WORD_FOR_WORD
                 .iter()
                 .filter_map(|id| kb.symptom(id))
                 .collect(),
-            sudden_signs: SUDDEN_SIGNS
+            readers: READERS
                 .iter()
-                .filter_map(|&(id, subjects)| Some((kb.symptom(id)?, subjects)))
+                .filter_map(|&(id, reader)| Some((kb.symptom(id)?, reader)))
                 .collect(),
             // From the label only: a phrasing's part is often one example of many ("cut
             // my finger" for any cut), while a label names the part the symptom is of. A
@@ -699,28 +681,7 @@ impl Extractor {
                 evidence.loose.insert(overdose);
             }
         }
-        let read = [
-            (
-                self.reliever_not_helping,
-                fails_to_help(&normalised, &RELIEVERS),
-            ),
-            (
-                self.swallowed_danger,
-                swallowed_battery_or_magnet(&normalised),
-            ),
-            (self.under_3_months, says_under_3_months(&normalised)),
-            (self.baby_moves_less, baby_moves_less(&normalised)),
-            (self.serious_burn, larger_than_a_hand(&normalised)),
-        ];
-        let sudden = self
-            .sudden_signs
-            .iter()
-            .map(|&(s, subjects)| (Some(s), says_sudden(&normalised, subjects)));
-        for symptom in read
-            .into_iter()
-            .chain(sudden)
-            .filter_map(|(s, said)| s.filter(|_| said))
-        {
+        for &(symptom, _) in self.readers.iter().filter(|(_, read)| read(&normalised)) {
             evidence.absent.remove(&symptom);
             evidence.present.insert(symptom);
             said_clearly.insert(symptom);
@@ -1308,6 +1269,11 @@ fn swallowed_battery_or_magnet(text: &str) -> bool {
     })
 }
 
+/// Whether a sentence says a reliever inhaler is not helping ([`fails_to_help`]).
+fn reliever_not_helping(text: &str) -> bool {
+    fails_to_help(text, &RELIEVERS)
+}
+
 /// Whether a sentence names one of `subjects` and says it came on suddenly ("sudden
 /// severe pain in my left testicle", "he suddenly became very confused", "out of
 /// nowhere"), with no negation in the three words before ("it didn't come on suddenly").
@@ -1448,8 +1414,7 @@ mod tests {
 
     #[test]
     fn a_subject_said_to_come_on_suddenly_is_read_but_not_a_denial() {
-        let (_, testicle) = SUDDEN_SIGNS[0];
-        let (_, confusion) = SUDDEN_SIGNS[1];
+        let (testicle, confusion) = (&TESTICLE[..], &CONFUSED[..]);
         for said in [
             "Sudden severe pain in my left testicle.",
             "My testicle started hurting out of nowhere an hour ago",
