@@ -644,6 +644,62 @@ fn a_fever_in_a_baby_under_3_months_goes_to_hospital_in_an_older_baby_it_need_no
 }
 
 #[test]
+fn a_thermometers_figure_says_whether_there_is_a_fever_and_39_at_4_months_needs_a_doctor_today() {
+    let baby = Profile {
+        age: Some(0),
+        sex: Some(Sex::Male),
+    };
+    let first_reply = |text: &str, profile: Profile| {
+        let mut state = State::default();
+        let input = Input::Text(text.into());
+        let (reply, _) = assistant()
+            .turn(&mut state, &input, profile, RecentVitals::default())
+            .unwrap();
+        reply
+    };
+    // NICE NG143: at 3 to 6 months, 39 °C or more is amber; below it, or older, it is not.
+    let amber = first_reply(
+        "My 4 month old has a temperature of 39.2 and is grizzly.",
+        baby,
+    );
+    assert_eq!(amber.triage.level, Triage::Consultation24, "{amber:?}");
+    for calmer in [
+        "My 4 month old has a temperature of 38.2 and is grizzly.",
+        "My 8 month old has a temperature of 39.2 and is grizzly.",
+    ] {
+        let reply = first_reply(calmer, baby);
+        assert!(
+            reply.triage.level < Triage::Consultation24,
+            "{calmer}: {reply:?}"
+        );
+    }
+    // On a parent's own account whose temperature it is is asked first, as for a younger baby.
+    let parent = Profile {
+        age: Some(29),
+        sex: Some(Sex::Female),
+    };
+    let asked = first_reply(
+        "My 4 month old has a temperature of 39.2 and is grizzly.",
+        parent,
+    );
+    assert_eq!(
+        asked.question.map(|q| q.symptom),
+        Some("high_temperature_3_to_6_months".to_owned())
+    );
+    // A normal figure rules a fever out, which "a temperature" alone would have suggested.
+    let normal = first_reply("My temperature is 36.8 and I have a sore throat.", parent);
+    assert!(
+        normal.understood_absent.iter().any(|s| s == "Fever"),
+        "{normal:?}"
+    );
+    let high = first_reply("My temperature is 38.6 and I have a sore throat.", parent);
+    assert!(
+        high.understood_present.iter().any(|s| s == "Fever"),
+        "{high:?}"
+    );
+}
+
+#[test]
 fn an_older_person_fallen_and_unable_to_get_up_calls_an_ambulance_a_young_one_does_not() {
     let fallen = |age: u32| {
         let profile = Profile {

@@ -19,8 +19,8 @@ pub const DISCLAIMER: &str = "This is not a diagnosis. It is general information
     feel worse or are worried, call your doctor or emergency services.";
 /// How many conditions a reply lists.
 const LISTED: usize = 5;
-/// The finding an age under 3 months in the text reports (see `extract`).
-const YOUNG_BABY: &str = "under_3_months";
+/// The findings a baby's age in the text reports (see `extract`).
+const BABY_AGES: [&str; 2] = ["under_3_months", "high_temperature_3_to_6_months"];
 /// Findings of the patient's history that their record's conditions can state: known
 /// COPD lowers the saturation that escalates; known diabetes weighs on the ranking.
 const RECORDED_HISTORY: [&str; 2] = ["known_copd", "known_diabetes"];
@@ -186,11 +186,11 @@ impl Assistant {
                 // A baby's age in the message of someone older is their child's, and the
                 // fever they speak of may be their own (a breastfeeding mother's): whom
                 // it is about is asked before it counts clearly.
-                if let Some(baby) = self.kb.symptom(YOUNG_BABY)
-                    && profile.age.is_some_and(|age| age > 0)
-                    && found.present.contains(&baby)
-                {
-                    found.loose.insert(baby);
+                if profile.age.is_some_and(|age| age > 0) {
+                    let babys = BABY_AGES.iter().filter_map(|id| self.kb.symptom(id));
+                    found
+                        .loose
+                        .extend(babys.filter(|baby| found.present.contains(baby)));
                 }
                 // A question the patient passed over for a message of their own was not
                 // answered: it may be asked again.

@@ -236,8 +236,9 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand, "my baby" a baby under 3 months), which would call an ambulance or send to A&E
 /// until the patient answered.
-const WORD_FOR_WORD: [&str; 16] = [
+const WORD_FOR_WORD: [&str; 17] = [
     "under_3_months",
+    "high_temperature_3_to_6_months",
     "nosebleed_not_stopping",
     "reliever_not_helping",
     "serious_burn",
@@ -310,6 +311,35 @@ const RELIEF_DOES: [&str; 4] = ["do", "does", "did", "doing"];
 /// Negations of relief besides [`NEGATION_CUES`] ("barely helps", "won't shift it").
 const RELIEF_NEGATIONS: [&str; 4] = ["barely", "hardly", "won't", "wont"];
 
+/// Words that make a figure after them a body temperature ("temp of 38.5", "fever of
+/// 102", "the thermometer says 39") ([`stated_temperature`])…
+#[rustfmt::skip]
+const TEMPERATURE_WORDS: [&str; 8] = [
+    "temp", "temps", "temp's", "temperature", "temperatures", "temperature's", "fever",
+    "thermometer",
+];
+/// …as a unit after it does ("39 degrees", "38.5c", "101 °f")…
+const CELSIUS: [&str; 6] = ["°", "°c", "c", "degrees", "celsius", "centigrade"];
+const FAHRENHEIT: [&str; 3] = ["°f", "f", "fahrenheit"];
+/// …unless the sentence is about the weather ("gardening in 33 degrees", "it's 38 degrees
+/// outside") or the figure is a count or an age ("a fever for 38 hours", "aged 39").
+#[rustfmt::skip]
+const WEATHER: [&str; 8] = [
+    "outside", "heat", "heatwave", "weather", "sun", "sunshine", "shade", "room",
+];
+const NOT_A_READING_BEFORE: [&str; 5] = ["aged", "age", "i'm", "im", "am"];
+const COUNTED: [&str; 8] = [
+    "minute", "hour", "day", "week", "month", "year", "time", "kg",
+];
+/// Figures a thermometer on a person reads, in °C; others are not a body temperature.
+const BODY_CELSIUS: std::ops::RangeInclusive<f32> = 34.0..=43.0;
+/// A fever is 38 °C or more (NICE NG143, the NHS)…
+pub const FEVER_CELSIUS: f32 = 38.0;
+/// …and a temperature below this is normal; from it to a fever it is neither, and asked.
+const NORMAL_BELOW_CELSIUS: f32 = 37.5;
+/// At 3 to 6 months this much is an amber feature (NICE NG143).
+const HIGH_AT_3_TO_6_MONTHS_CELSIUS: f32 = 39.0;
+
 /// Medicines counted in a sentence that says they were taken ("took 24 paracetamol",
 /// "swallowed 16 tablets of co-codamol"), besides [`PAIN_RELIEF`]…
 const MEDICINES: [&str; 9] = [
@@ -323,8 +353,11 @@ const MEDICINES: [&str; 9] = [
     "tramadol",
     "antidepressants",
 ];
-/// Ages in these units below these counts are under 3 months ([`says_under_3_months`])…
-const UNDER_3_MONTHS: [(&str, u32); 3] = [("day", 91), ("week", 13), ("month", 3)];
+/// Days in a unit of age ([`age_in_days`])…
+const DAYS_IN: [(&str, f32); 3] = [("day", 1.0), ("week", 7.0), ("month", 30.44)];
+/// …and ages in days: under 3 months, and under 6 (NICE NG143's bands)…
+const THREE_MONTHS_DAYS: f32 = 91.0;
+const SIX_MONTHS_DAYS: f32 = 182.6;
 /// …counted in figures or in words ("a week old", "ten days old").
 #[rustfmt::skip]
 const NUMBER_WORDS: [(&str, u32); 14] = [
@@ -379,6 +412,10 @@ pub struct Extractor {
     /// The symptom a count of tablets taken (see [`MOST_TABLETS_A_DAY`]) or tablets gone
     /// missing (see [`MISSING`]) report.
     overdose: Option<usize>,
+    /// The symptom a thermometer's figure reports, or denies (see [`FEVER_CELSIUS`])…
+    fever: Option<usize>,
+    /// …and the one it reports with an age of 3 to 6 months.
+    high_temperature_3_to_6_months: Option<usize>,
     /// Symptoms matched only word for word or read ([`WORD_FOR_WORD`]).
     word_for_word: Vec<usize>,
     /// The symptoms read from a sentence, each with its reader ([`READERS`]).
@@ -487,6 +524,8 @@ impl Extractor {
         Ok(Extractor {
             symptoms: kb.symptoms.len(),
             overdose: kb.symptom("took_overdose"),
+            fever: kb.symptom("fever"),
+            high_temperature_3_to_6_months: kb.symptom("high_temperature_3_to_6_months"),
             word_for_word: WORD_FOR_WORD
                 .iter()
                 .filter_map(|id| kb.symptom(id))
@@ -681,7 +720,33 @@ impl Extractor {
                 evidence.loose.insert(overdose);
             }
         }
-        for &(symptom, _) in self.readers.iter().filter(|(_, read)| read(&normalised)) {
+        let mut read = BTreeSet::new();
+        read.extend(
+            self.readers
+                .iter()
+                .filter(|(_, reader)| reader(&normalised))
+                .map(|&(symptom, _)| symptom),
+        );
+        // A thermometer's figure says what "hot" and "a temperature" only resemble.
+        if let Some(celsius) = stated_temperature(text) {
+            if let Some(fever) = self.fever {
+                if celsius >= FEVER_CELSIUS {
+                    read.insert(fever);
+                } else {
+                    evidence.present.remove(&fever);
+                    evidence.loose.remove(&fever);
+                    if celsius < NORMAL_BELOW_CELSIUS {
+                        evidence.absent.insert(fever);
+                    }
+                }
+            }
+            let months_3_to_6 = age_in_days(&normalised)
+                .is_some_and(|days| (THREE_MONTHS_DAYS..SIX_MONTHS_DAYS).contains(&days));
+            if celsius >= HIGH_AT_3_TO_6_MONTHS_CELSIUS && months_3_to_6 {
+                read.extend(self.high_temperature_3_to_6_months);
+            }
+        }
+        for symptom in read {
             evidence.absent.remove(&symptom);
             evidence.present.insert(symptom);
             said_clearly.insert(symptom);
@@ -1203,25 +1268,88 @@ fn counts_an_overdose(text: &str) -> bool {
 /// cannot tell, and that makes a fever a red feature (NICE NG143). Whose age it is goes
 /// unread: "the rash is a week old" reads the same, a gap that errs towards urgency.
 fn says_under_3_months(text: &str) -> bool {
-    let under = |count: &str, unit: &str| {
+    sentence_words(text).any(|words| words.contains(&"newborn"))
+        || age_in_days(text).is_some_and(|days| days < THREE_MONTHS_DAYS)
+}
+
+/// The first age the text gives in days, weeks or months ("my 6 week old", "a
+/// 4-month-old", "aged 5 months", "ten days old"), in days.
+fn age_in_days(text: &str) -> Option<f32> {
+    let days = |count: &str, unit: &str| {
         let count = count.parse::<u32>().ok().or_else(|| {
             NUMBER_WORDS
                 .iter()
                 .find(|(word, _)| *word == count)
                 .map(|(_, n)| *n)
-        });
-        let limit = UNDER_3_MONTHS
+        })?;
+        let days_in = DAYS_IN
             .iter()
-            .find(|(name, _)| *name == unit.trim_end_matches('s'))
-            .map(|(_, limit)| *limit);
-        matches!((count, limit), (Some(n), Some(limit)) if n < limit)
+            .find(|(name, _)| *name == unit.trim_end_matches('s'))?
+            .1;
+        Some(count as f32 * days_in)
     };
-    sentence_words(text).any(|words| {
-        words.contains(&"newborn")
-            || words.windows(3).any(|w| {
-                (w[2] == "old" && under(w[0], w[1])) || (w[0] == "aged" && under(w[1], w[2]))
-            })
+    sentence_words(text).find_map(|words| {
+        words.windows(3).find_map(|w| match (w[0], w[2]) {
+            ("aged", _) => days(w[1], w[2]),
+            (_, "old") => days(w[0], w[1]),
+            _ => None,
+        })
     })
+}
+
+/// The highest body temperature the text gives, in °C: a figure a few words after a
+/// word of temperature ("temp of 38.5", "fever of 102", "the thermometer says 39.1", "38.5
+/// on the thermometer") or with a unit after it ("39 degrees", "38.5c", "101°f"), not of
+/// the weather ("gardening
+/// in 33 degrees") nor a count ("a temperature for 3 days", "a fever for 38 hours").
+/// Figures of 90 and more without "°c" are Fahrenheit. Read from the text as written,
+/// whose decimal points normalising would take for full stops.
+fn stated_temperature(text: &str) -> Option<f32> {
+    let lower = text.to_lowercase().replace('’', "'");
+    let mut highest: Option<f32> = None;
+    for sentence in lower
+        .split(['!', '?', ';', '\n'])
+        .flat_map(|s| s.split(". "))
+    {
+        let words: Vec<&str> = sentence
+            .split(|c: char| c.is_whitespace() || matches!(c, ',' | ':' | '(' | ')' | '='))
+            .map(|w| w.trim_end_matches('.'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let weather = words.iter().any(|w| WEATHER.contains(w));
+        for (i, word) in words.iter().enumerate() {
+            let figure_ends = word
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(word.len());
+            let Ok(figure) = word[..figure_ends].parse::<f32>() else {
+                continue;
+            };
+            let unit = match &word[figure_ends..] {
+                "" => words.get(i + 1).copied().unwrap_or(""),
+                attached => attached,
+            };
+            let before = &words[i.saturating_sub(5)..i];
+            let (celsius_unit, fahrenheit_unit) =
+                (CELSIUS.contains(&unit), FAHRENHEIT.contains(&unit));
+            let fahrenheit = fahrenheit_unit || (figure >= 90.0 && !celsius_unit);
+            let named = before.iter().any(|w| TEMPERATURE_WORDS.contains(w))
+                || words[i + 1..].iter().take(3).any(|w| *w == "thermometer");
+            let a_reading = (named || ((celsius_unit || fahrenheit_unit) && !weather))
+                && !COUNTED.contains(&unit.trim_end_matches('s'))
+                && !before
+                    .last()
+                    .is_some_and(|w| NOT_A_READING_BEFORE.contains(w) || *w == "in");
+            let celsius = if fahrenheit {
+                (figure - 32.0) * 5.0 / 9.0
+            } else {
+                figure
+            };
+            if a_reading && BODY_CELSIUS.contains(&celsius) {
+                highest = Some(highest.map_or(celsius, |h| h.max(celsius)));
+            }
+        }
+    }
+    highest
 }
 
 /// Whether a sentence says a baby is moving less than usual ("the baby hasn't moved as
@@ -1496,6 +1624,37 @@ mod tests {
             "he's 2 years old",
         ] {
             assert!(!says_under_3_months(&normalise(said)), "{said}");
+        }
+    }
+
+    #[test]
+    fn a_thermometers_figure_is_read_in_celsius_and_other_figures_are_not() {
+        for (said, celsius) in [
+            ("temp of 38.5 since last night", 38.5),
+            ("My temperature is 36.8.", 36.8),
+            ("fever of 102 and my throat hurts", 38.89),
+            ("shivering and 39 degrees", 39.0),
+            ("she's hot, 38.2C", 38.2),
+            ("the thermometer says 39.1°C", 39.1),
+            ("38.5 on the thermometer", 38.5),
+            ("temp went from 37.5 to 39.4 overnight", 39.4),
+            ("temperature 38. Pregnancy test negative", 38.0),
+            ("it was 101.3°F this morning", 38.5),
+        ] {
+            let read = stated_temperature(said).unwrap_or_else(|| panic!("{said}"));
+            assert!((read - celsius).abs() < 0.01, "{said}: {read}");
+        }
+        for said in [
+            "doing the garden in 33 degrees with no hat",
+            "it's 38 degrees outside and I feel faint",
+            "I'm 38 weeks pregnant with a fever",
+            "had a fever for 38 hours",
+            "a temperature for 3 days",
+            "I weigh 95 kg and have a fever",
+            "aged 39, fever and cough",
+            "took 2 paracetamol for the fever",
+        ] {
+            assert_eq!(stated_temperature(said), None, "{said}");
         }
     }
 
