@@ -1310,6 +1310,58 @@ fn low_oxygen_in_the_patients_own_readings_escalates() {
 }
 
 #[test]
+fn readings_given_in_words_escalate_as_the_devices_do_and_are_remembered() {
+    let level = |reply: &serde_json::Value| -> Triage {
+        serde_json::from_value(reply["triage"]["level"].clone()).unwrap()
+    };
+    let none = RecentVitals::default();
+    let mut state = State::default();
+    let racing = say(
+        &mut state,
+        "My heart is racing at 180 and I feel dizzy.",
+        none,
+    );
+    assert_eq!(level(&racing), Triage::Emergency, "{racing}");
+    assert_eq!(racing["vitals"]["heart_rate_max"], 180.0);
+    assert!(
+        racing["triage"]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("180 bpm"),
+        "{racing}"
+    );
+    // A later message keeps it; a device's worse reading wins over it.
+    let later = say(&mut state, "It has gone on for an hour.", none);
+    assert_eq!(later["vitals"]["heart_rate_max"], 180.0, "{later}");
+    let device = RecentVitals {
+        heart_rate_max: Some(195.0),
+        ..none
+    };
+    let worse = say(&mut state, "Still going.", device);
+    assert_eq!(worse["vitals"]["heart_rate_max"], 195.0, "{worse}");
+
+    let low = say(
+        &mut State::default(),
+        "My oxygen is 89% and I have a cough.",
+        none,
+    );
+    assert_eq!(level(&low), Triage::Emergency, "{low}");
+    let pressure = "My blood pressure is 195/115 and I have a headache.";
+    let high = say(&mut State::default(), pressure, none);
+    assert_eq!(level(&high), Triage::Emergency, "{high}");
+    // Normal figures, and figures of something else, change nothing.
+    for calm in [
+        "My oxygen is 97% and I have a cough.",
+        "My heart rate is 72 and I have a cough.",
+        "I have had a cough for 21 days.",
+    ] {
+        let reply = say(&mut State::default(), calm, none);
+        assert!(level(&reply) < Triage::Emergency, "{calm}: {reply}");
+        assert!(reply["vitals"]["spo2_min"].is_null() || calm.contains("97"));
+    }
+}
+
+#[test]
 fn with_copd_a_saturation_of_90_is_the_patients_usual_not_an_emergency() {
     let ninety = RecentVitals {
         spo2_min: Some(90.0),

@@ -89,7 +89,8 @@ pub struct Reply {
     /// Symptoms understood so far: present and absent (labels).
     pub understood_present: Vec<String>,
     pub understood_absent: Vec<String>,
-    /// The patient's recent vitals that were taken into account.
+    /// The patient's recent vitals that were taken into account: their devices' and the
+    /// readings they gave in words, the worse of each.
     pub vitals: RecentVitals,
     pub disclaimer: &'static str,
 }
@@ -220,6 +221,7 @@ impl Assistant {
         let kb = &self.kb;
         let priors = reasoning::priors(kb, profile);
         let posterior = reasoning::posterior(kb, &priors, &state.evidence);
+        let vitals = vitals.worst(state.evidence.vitals);
         let triage = reasoning::triage(kb, &posterior, &state.evidence, &vitals, profile.age);
         let telling_apart = || {
             if triage.level >= Triage::Emergency && !triage.tentative {

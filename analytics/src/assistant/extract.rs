@@ -39,6 +39,7 @@ use aho_corasick::AhoCorasick;
 use super::body_sites::{self, Sites};
 use super::embedding::{Embedder, EmbeddingError, PASS_COST_TOKENS, cosine, dot};
 use super::knowledge::KnowledgeBase;
+use super::readings::{self, FEVER_CELSIUS, HIGH_AT_3_TO_6_MONTHS_CELSIUS, NORMAL_BELOW_CELSIUS};
 use super::reasoning::Evidence;
 
 /// A clause this similar to a phrasing reports its symptom…
@@ -310,35 +311,6 @@ const RELIEVERS: [&str; 7] = [
 const RELIEF_DOES: [&str; 4] = ["do", "does", "did", "doing"];
 /// Negations of relief besides [`NEGATION_CUES`] ("barely helps", "won't shift it").
 const RELIEF_NEGATIONS: [&str; 4] = ["barely", "hardly", "won't", "wont"];
-
-/// Words that make a figure after them a body temperature ("temp of 38.5", "fever of
-/// 102", "the thermometer says 39") ([`stated_temperature`])…
-#[rustfmt::skip]
-const TEMPERATURE_WORDS: [&str; 8] = [
-    "temp", "temps", "temp's", "temperature", "temperatures", "temperature's", "fever",
-    "thermometer",
-];
-/// …as a unit after it does ("39 degrees", "38.5c", "101 °f")…
-const CELSIUS: [&str; 6] = ["°", "°c", "c", "degrees", "celsius", "centigrade"];
-const FAHRENHEIT: [&str; 3] = ["°f", "f", "fahrenheit"];
-/// …unless the sentence is about the weather ("gardening in 33 degrees", "it's 38 degrees
-/// outside") or the figure is a count or an age ("a fever for 38 hours", "aged 39").
-#[rustfmt::skip]
-const WEATHER: [&str; 8] = [
-    "outside", "heat", "heatwave", "weather", "sun", "sunshine", "shade", "room",
-];
-const NOT_A_READING_BEFORE: [&str; 5] = ["aged", "age", "i'm", "im", "am"];
-const COUNTED: [&str; 8] = [
-    "minute", "hour", "day", "week", "month", "year", "time", "kg",
-];
-/// Figures a thermometer on a person reads, in °C; others are not a body temperature.
-const BODY_CELSIUS: std::ops::RangeInclusive<f32> = 34.0..=43.0;
-/// A fever is 38 °C or more (NICE NG143, the NHS)…
-pub const FEVER_CELSIUS: f32 = 38.0;
-/// …and a temperature below this is normal; from it to a fever it is neither, and asked.
-const NORMAL_BELOW_CELSIUS: f32 = 37.5;
-/// At 3 to 6 months this much is an amber feature (NICE NG143).
-const HIGH_AT_3_TO_6_MONTHS_CELSIUS: f32 = 39.0;
 
 /// Medicines counted in a sentence that says they were taken ("took 24 paracetamol",
 /// "swallowed 16 tablets of co-codamol"), besides [`PAIN_RELIEF`]…
@@ -727,8 +699,10 @@ impl Extractor {
                 .filter(|(_, reader)| reader(&normalised))
                 .map(|&(symptom, _)| symptom),
         );
+        let readings = readings::read(text);
+        evidence.vitals = readings.vitals;
         // A thermometer's figure says what "hot" and "a temperature" only resemble.
-        if let Some(celsius) = stated_temperature(text) {
+        if let Some(celsius) = readings.celsius {
             if let Some(fever) = self.fever {
                 if celsius >= FEVER_CELSIUS {
                     read.insert(fever);
@@ -1297,61 +1271,6 @@ fn age_in_days(text: &str) -> Option<f32> {
     })
 }
 
-/// The highest body temperature the text gives, in °C: a figure a few words after a
-/// word of temperature ("temp of 38.5", "fever of 102", "the thermometer says 39.1", "38.5
-/// on the thermometer") or with a unit after it ("39 degrees", "38.5c", "101°f"), not of
-/// the weather ("gardening
-/// in 33 degrees") nor a count ("a temperature for 3 days", "a fever for 38 hours").
-/// Figures of 90 and more without "°c" are Fahrenheit. Read from the text as written,
-/// whose decimal points normalising would take for full stops.
-fn stated_temperature(text: &str) -> Option<f32> {
-    let lower = text.to_lowercase().replace('’', "'");
-    let mut highest: Option<f32> = None;
-    for sentence in lower
-        .split(['!', '?', ';', '\n'])
-        .flat_map(|s| s.split(". "))
-    {
-        let words: Vec<&str> = sentence
-            .split(|c: char| c.is_whitespace() || matches!(c, ',' | ':' | '(' | ')' | '='))
-            .map(|w| w.trim_end_matches('.'))
-            .filter(|w| !w.is_empty())
-            .collect();
-        let weather = words.iter().any(|w| WEATHER.contains(w));
-        for (i, word) in words.iter().enumerate() {
-            let figure_ends = word
-                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-                .unwrap_or(word.len());
-            let Ok(figure) = word[..figure_ends].parse::<f32>() else {
-                continue;
-            };
-            let unit = match &word[figure_ends..] {
-                "" => words.get(i + 1).copied().unwrap_or(""),
-                attached => attached,
-            };
-            let before = &words[i.saturating_sub(5)..i];
-            let (celsius_unit, fahrenheit_unit) =
-                (CELSIUS.contains(&unit), FAHRENHEIT.contains(&unit));
-            let fahrenheit = fahrenheit_unit || (figure >= 90.0 && !celsius_unit);
-            let named = before.iter().any(|w| TEMPERATURE_WORDS.contains(w))
-                || words[i + 1..].iter().take(3).any(|w| *w == "thermometer");
-            let a_reading = (named || ((celsius_unit || fahrenheit_unit) && !weather))
-                && !COUNTED.contains(&unit.trim_end_matches('s'))
-                && !before
-                    .last()
-                    .is_some_and(|w| NOT_A_READING_BEFORE.contains(w) || *w == "in");
-            let celsius = if fahrenheit {
-                (figure - 32.0) * 5.0 / 9.0
-            } else {
-                figure
-            };
-            if a_reading && BODY_CELSIUS.contains(&celsius) {
-                highest = Some(highest.map_or(celsius, |h| h.max(celsius)));
-            }
-        }
-    }
-    highest
-}
-
 /// Whether a sentence says a baby is moving less than usual ("the baby hasn't moved as
 /// much today", "I haven't felt the baby move since yesterday", "the baby's kicks have
 /// slowed down"): a word of the baby's movements with a negation up to four words before it or
@@ -1624,37 +1543,6 @@ mod tests {
             "he's 2 years old",
         ] {
             assert!(!says_under_3_months(&normalise(said)), "{said}");
-        }
-    }
-
-    #[test]
-    fn a_thermometers_figure_is_read_in_celsius_and_other_figures_are_not() {
-        for (said, celsius) in [
-            ("temp of 38.5 since last night", 38.5),
-            ("My temperature is 36.8.", 36.8),
-            ("fever of 102 and my throat hurts", 38.89),
-            ("shivering and 39 degrees", 39.0),
-            ("she's hot, 38.2C", 38.2),
-            ("the thermometer says 39.1°C", 39.1),
-            ("38.5 on the thermometer", 38.5),
-            ("temp went from 37.5 to 39.4 overnight", 39.4),
-            ("temperature 38. Pregnancy test negative", 38.0),
-            ("it was 101.3°F this morning", 38.5),
-        ] {
-            let read = stated_temperature(said).unwrap_or_else(|| panic!("{said}"));
-            assert!((read - celsius).abs() < 0.01, "{said}: {read}");
-        }
-        for said in [
-            "doing the garden in 33 degrees with no hat",
-            "it's 38 degrees outside and I feel faint",
-            "I'm 38 weeks pregnant with a fever",
-            "had a fever for 38 hours",
-            "a temperature for 3 days",
-            "I weigh 95 kg and have a fever",
-            "aged 39, fever and cough",
-            "took 2 paracetamol for the fever",
-        ] {
-            assert_eq!(stated_temperature(said), None, "{said}");
         }
     }
 

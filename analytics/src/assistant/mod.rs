@@ -6,6 +6,8 @@
 //! - [`extract`]: free text to symptom evidence (phrasing match, negation, duration and
 //!   severity cues).
 //! - [`body_sites`]: the parts of the body a clause and a symptom name.
+//! - [`readings`]: figures the patient types (a temperature, a pulse, a saturation, a
+//!   blood pressure).
 //! - [`reasoning`]: ranking, the follow-up question with the most information, triage.
 //! - [`conversation`]: one turn of a conversation, its stored state and its reply.
 //! - [`evaluation`]: the assistant measured against the vignettes.
@@ -16,4 +18,5 @@ pub mod embedding;
 pub mod evaluation;
 pub mod extract;
 pub mod knowledge;
+pub mod readings;
 pub mod reasoning;

@@ -96,6 +96,10 @@ pub struct Evidence {
     /// raises the level only once the patient confirms it.
     #[serde(default)]
     pub loose: BTreeSet<usize>,
+    /// Readings the patient gave in words ("my oxygen is 89%"), from a home monitor the
+    /// platform may not know of: they count as their devices' do.
+    #[serde(default)]
+    pub vitals: RecentVitals,
 }
 
 impl Evidence {
@@ -120,6 +124,7 @@ impl Evidence {
         self.severe |= other.severe;
         self.unrelieved |= other.unrelieved;
         self.sites = self.sites.union(other.sites);
+        self.vitals = self.vitals.worst(other.vitals);
     }
 
     /// Adds the broader symptom each clearly present one is a kind of
@@ -294,6 +299,21 @@ pub struct RecentVitals {
     pub spo2_min: Option<f64>,
     pub heart_rate_max: Option<f64>,
     pub systolic_max: Option<f64>,
+}
+
+impl RecentVitals {
+    /// The worse of each reading in `self` and `other`.
+    pub fn worst(self, other: RecentVitals) -> RecentVitals {
+        let worse = |a: Option<f64>, b: Option<f64>, pick: fn(f64, f64) -> f64| match (a, b) {
+            (Some(a), Some(b)) => Some(pick(a, b)),
+            (a, b) => a.or(b),
+        };
+        RecentVitals {
+            spo2_min: worse(self.spo2_min, other.spo2_min, f64::min),
+            heart_rate_max: worse(self.heart_rate_max, other.heart_rate_max, f64::max),
+            systolic_max: worse(self.systolic_max, other.systolic_max, f64::max),
+        }
+    }
 }
 
 /// The prior of each condition for this patient: prevalence, zero outside its age range

@@ -1,0 +1,282 @@
+//! Readings the patient types: a thermometer's figure ("temp of 38.5", "fever of 102"),
+//! a pulse ("my heart is racing at 180"), an oxygen saturation ("my sats are 89%") and a
+//! blood pressure ("195/115"). A figure is a reading when its unit follows it ("39
+//! degrees", "150 bpm", "/115") or, failing that, the nearest word of a measure
+//! stands a few words before it; a count ("a fever for 38 hours"), an age ("aged 39") or
+//! the weather ("gardening in 33 degrees") is not one, nor is a figure outside what the
+//! measure can read on a living person. Read from the text as written, whose decimal
+//! points the extractor's normalising would take for full stops.
+
+use super::reasoning::RecentVitals;
+
+/// A fever is 38 °C or more (NICE NG143, the NHS)…
+pub const FEVER_CELSIUS: f32 = 38.0;
+/// …and a temperature below this is normal; from it to a fever it is neither, and asked.
+pub const NORMAL_BELOW_CELSIUS: f32 = 37.5;
+/// At 3 to 6 months this much is an amber feature (NICE NG143).
+pub const HIGH_AT_3_TO_6_MONTHS_CELSIUS: f32 = 39.0;
+
+/// What a figure measures.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Measure {
+    Temperature,
+    Pulse,
+    Oxygen,
+    Pressure,
+}
+
+/// Words that make a figure a few words after them a reading of their measure; a watch's
+/// figure is a pulse, what the smartwatches of this platform show first.
+#[rustfmt::skip]
+const MEASURE_WORDS: [(&str, Measure); 25] = [
+    ("temp", Measure::Temperature), ("temps", Measure::Temperature),
+    ("temp's", Measure::Temperature), ("temperature", Measure::Temperature),
+    ("temperatures", Measure::Temperature), ("temperature's", Measure::Temperature),
+    ("fever", Measure::Temperature), ("thermometer", Measure::Temperature),
+    ("pulse", Measure::Pulse), ("hr", Measure::Pulse), ("heartrate", Measure::Pulse),
+    ("heartbeat", Measure::Pulse), ("watch", Measure::Pulse),
+    ("oxygen", Measure::Oxygen), ("o2", Measure::Oxygen), ("sats", Measure::Oxygen),
+    ("saturation", Measure::Oxygen), ("saturations", Measure::Oxygen),
+    ("spo2", Measure::Oxygen), ("oximeter", Measure::Oxygen), ("sat", Measure::Oxygen),
+    ("ox", Measure::Oxygen), ("oximetry", Measure::Oxygen),
+    ("bp", Measure::Pressure), ("pressure", Measure::Pressure),
+];
+/// Words that make a figure a pulse when the heart is named before them ("heart rate of
+/// 140", "my heart is racing at 180"); without it a rate may be the breathing's.
+#[rustfmt::skip]
+const HEART_DOING: [&str; 10] = [
+    "rate", "racing", "pounding", "beating", "thumping", "going", "is", "was", "at", "'s",
+];
+const HEART: [&str; 2] = ["heart", "heart's"];
+/// …unless what is named is an illness of the heart ("a heart attack at 55").
+#[rustfmt::skip]
+const HEART_ILLNESS: [&str; 7] = [
+    "attack", "attacks", "surgery", "failure", "disease", "problems", "condition",
+];
+/// Units after a figure.
+const CELSIUS: [&str; 6] = ["°", "°c", "c", "degrees", "celsius", "centigrade"];
+const FAHRENHEIT: [&str; 3] = ["°f", "f", "fahrenheit"];
+const BEATS: [&str; 3] = ["bpm", "beats", "beat"];
+/// "beating 140 times a minute"
+const PER_MINUTE: [&str; 3] = ["minute", "min", "mins"];
+/// How far before a figure its measure may be named ("my oxygen on the home monitor is
+/// 91").
+const WINDOW: usize = 6;
+/// A figure after these is an age, not a reading ("aged 39", "I'm 40")…
+const AN_AGE_BEFORE: [&str; 5] = ["aged", "age", "i'm", "im", "am"];
+/// …and before these a count ("for 38 hours", "95 kg").
+#[rustfmt::skip]
+const COUNTED: [&str; 9] = [
+    "minute", "min", "hour", "day", "week", "month", "year", "time", "kg",
+];
+/// A temperature known by its unit alone is the weather's in a sentence with these
+/// ("it's 38 degrees outside"), or after "in" ("gardening in 33 degrees").
+#[rustfmt::skip]
+const WEATHER: [&str; 8] = [
+    "outside", "heat", "heatwave", "weather", "sun", "sunshine", "shade", "room",
+];
+/// What each measure can read on a living person; figures outside are something else.
+const BODY_CELSIUS: std::ops::RangeInclusive<f32> = 34.0..=43.0;
+const PULSE: std::ops::RangeInclusive<f32> = 20.0..=250.0;
+const SATURATION: std::ops::RangeInclusive<f32> = 50.0..=100.0;
+const SYSTOLIC: std::ops::RangeInclusive<f32> = 60.0..=300.0;
+/// Figures of a temperature from this up, without "°c", are Fahrenheit ("fever of 102").
+const FAHRENHEIT_FROM: f32 = 90.0;
+
+/// What the text reads: the highest temperature in °C, and the worst of the vitals.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Readings {
+    pub celsius: Option<f32>,
+    pub vitals: RecentVitals,
+}
+
+/// The readings `text` gives.
+pub fn read(text: &str) -> Readings {
+    let lower = text.to_lowercase().replace('’', "'");
+    let mut readings = Readings::default();
+    for sentence in lower
+        .split(['!', '?', ';', '\n'])
+        .flat_map(|s| s.split(". "))
+    {
+        let words: Vec<&str> = sentence
+            .split(|c: char| c.is_whitespace() || matches!(c, ',' | ':' | '(' | ')' | '='))
+            .map(|w| w.trim_end_matches('.'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        for i in 0..words.len() {
+            if let Some((measure, value)) = reading(&words, i) {
+                readings.add(measure, value);
+            }
+        }
+    }
+    readings
+}
+
+impl Readings {
+    fn add(&mut self, measure: Measure, value: f32) {
+        let value64 = Some(f64::from(value));
+        let more = RecentVitals {
+            spo2_min: value64.filter(|_| measure == Measure::Oxygen),
+            heart_rate_max: value64.filter(|_| measure == Measure::Pulse),
+            systolic_max: value64.filter(|_| measure == Measure::Pressure),
+        };
+        self.vitals = self.vitals.worst(more);
+        if measure == Measure::Temperature {
+            self.celsius = Some(self.celsius.map_or(value, |c| c.max(value)));
+        }
+    }
+}
+
+/// The reading the `i`th word of a sentence gives, if it is a figure of one (a
+/// temperature in °C).
+fn reading(words: &[&str], i: usize) -> Option<(Measure, f32)> {
+    let word = words[i];
+    let figure_ends = word
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(word.len());
+    let figure: f32 = word[..figure_ends].parse().ok()?;
+    let next = words.get(i + 1).copied().unwrap_or("");
+    let unit = match &word[figure_ends..] {
+        "" => next,
+        attached => attached,
+    };
+    let before = &words[i.saturating_sub(WINDOW)..i];
+    let per_minute = unit == "times"
+        && words[i + 1..]
+            .iter()
+            .take(3)
+            .any(|w| PER_MINUTE.contains(w));
+    if before.last().is_some_and(|w| AN_AGE_BEFORE.contains(w))
+        || (COUNTED.contains(&unit.trim_end_matches('s')) && !per_minute)
+    {
+        return None;
+    }
+    let (celsius_unit, fahrenheit_unit) = (CELSIUS.contains(&unit), FAHRENHEIT.contains(&unit));
+    let weather = words.iter().any(|w| WEATHER.contains(w)) || before.last() == Some(&"in");
+    let by_unit = if (celsius_unit || fahrenheit_unit) && !weather {
+        Some(Measure::Temperature)
+    } else if BEATS.contains(&unit) || per_minute {
+        Some(Measure::Pulse)
+    } else if unit.starts_with('/') || unit == "over" {
+        Some(Measure::Pressure)
+    } else {
+        None
+    };
+    let thermometer_after = words[i + 1..].iter().take(3).any(|w| *w == "thermometer");
+    let measure = by_unit
+        .or_else(|| named_before(before))
+        .or_else(|| thermometer_after.then_some(Measure::Temperature))?;
+    let value = match measure {
+        Measure::Temperature if fahrenheit_unit || (figure >= FAHRENHEIT_FROM && !celsius_unit) => {
+            (figure - 32.0) * 5.0 / 9.0
+        }
+        _ => figure,
+    };
+    let range = match measure {
+        Measure::Temperature => BODY_CELSIUS,
+        Measure::Pulse => PULSE,
+        Measure::Oxygen => SATURATION,
+        Measure::Pressure => SYSTOLIC,
+    };
+    range.contains(&value).then_some((measure, value))
+}
+
+/// The measure the word nearest before a figure names.
+fn named_before(before: &[&str]) -> Option<Measure> {
+    before.iter().enumerate().rev().find_map(|(j, w)| {
+        MEASURE_WORDS
+            .iter()
+            .find(|(name, _)| name == w)
+            .map(|&(_, measure)| measure)
+            .or_else(|| {
+                let heart = before[..j].iter().rposition(|w| HEART.contains(w))?;
+                let between = &before[heart + 1..=j];
+                (HEART_DOING.contains(w) && !between.iter().any(|w| HEART_ILLNESS.contains(w)))
+                    .then_some(Measure::Pulse)
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thermometers_figure_is_read_in_celsius_and_other_figures_are_not() {
+        for (said, celsius) in [
+            ("temp of 38.5 since last night", 38.5),
+            ("My temperature is 36.8.", 36.8),
+            ("fever of 102 and my throat hurts", 38.89),
+            ("shivering and 39 degrees", 39.0),
+            ("she's hot, 38.2C", 38.2),
+            ("the thermometer says 39.1°C", 39.1),
+            ("38.5 on the thermometer", 38.5),
+            ("temp went from 37.5 to 39.4 overnight", 39.4),
+            ("temperature 38. Pregnancy test negative", 38.0),
+            ("it was 101.3°F this morning", 38.5),
+        ] {
+            let read = read(said).celsius.unwrap_or_else(|| panic!("{said}"));
+            assert!((read - celsius).abs() < 0.01, "{said}: {read}");
+        }
+        for said in [
+            "doing the garden in 33 degrees with no hat",
+            "it's 38 degrees outside and I feel faint",
+            "I'm 38 weeks pregnant with a fever",
+            "had a fever for 38 hours",
+            "a temperature for 3 days",
+            "I weigh 95 kg and have a fever",
+            "aged 39, fever and cough",
+            "took 2 paracetamol for the fever",
+        ] {
+            assert_eq!(read(said).celsius, None, "{said}");
+        }
+    }
+
+    #[test]
+    fn a_pulse_a_saturation_and_a_blood_pressure_are_read_by_their_words_or_units() {
+        let vitals = |said: &str| read(said).vitals;
+        assert_eq!(
+            vitals("my heart is racing at 180").heart_rate_max,
+            Some(180.0)
+        );
+        assert_eq!(vitals("pulse 150, feel shaky").heart_rate_max, Some(150.0));
+        assert_eq!(vitals("watch says 142 bpm").heart_rate_max, Some(142.0));
+        assert_eq!(vitals("my watch says 190").heart_rate_max, Some(190.0));
+        assert_eq!(vitals("my heart is at 140").heart_rate_max, Some(140.0));
+        let per_minute = vitals("it's beating 160 times a minute");
+        assert_eq!(per_minute.heart_rate_max, Some(160.0));
+        // The nearest word decides: a pulse oximeter's figure is a saturation.
+        assert_eq!(vitals("the pulse ox says 88").spo2_min, Some(88.0));
+        assert_eq!(
+            vitals("my oxygen on the home monitor is 91").spo2_min,
+            Some(91.0)
+        );
+        assert_eq!(vitals("my oxygen is 89%").spo2_min, Some(89.0));
+        assert_eq!(vitals("sats 91 on the oximeter").spo2_min, Some(91.0));
+        assert_eq!(
+            vitals("my blood pressure is 195/115").systolic_max,
+            Some(195.0)
+        );
+        assert_eq!(vitals("bp 182 over 100").systolic_max, Some(182.0));
+        // Each figure takes the measure named nearest before it, the worst of each kept.
+        let both = vitals("oxygen 95, pulse 98, then oxygen 90");
+        assert_eq!(
+            (both.spo2_min, both.heart_rate_max),
+            (Some(90.0), Some(98.0))
+        );
+        for said in [
+            "I had a heart attack 5 years ago",
+            "I had a heart attack at 55",
+            "I cough 30 times a day",
+            "heart problems since 2019",
+            "my breathing rate is 30",
+            "pressure in my chest for 20 minutes",
+            "I'm 45 and my heart races",
+            "scored 95% in my exam",
+            "it's 38 degrees outside",
+        ] {
+            let read = vitals(said);
+            assert_eq!(read, RecentVitals::default(), "{said}");
+        }
+    }
+}
