@@ -1011,11 +1011,15 @@ fn a_first_fit_calls_an_ambulance_and_voices_urging_self_harm_get_crisis_advice(
 }
 
 #[test]
-fn coughing_blood_or_a_breast_lump_needs_a_doctor_whatever_ranks_first() {
+fn coughing_blood_a_breast_lump_or_keeping_no_water_down_needs_a_doctor_whatever_ranks_first() {
     for (told, least) in [
         ("I'm coughing up blood.", Triage::Consultation24),
         ("I have a lump in my breast.", Triage::Consultation),
         ("My urine is red.", Triage::Consultation),
+        (
+            "I've been vomiting since yesterday and can't keep any water down.",
+            Triage::Consultation24,
+        ),
     ] {
         let (reply, _) = assistant()
             .turn(
@@ -1036,6 +1040,16 @@ fn coughing_blood_or_a_breast_lump_needs_a_doctor_whatever_ranks_first() {
         "stuck_in_throat",
         Triage::Emergency,
     );
+    // Being sick while keeping water down is no reason to see a doctor today.
+    let (kept, _) = assistant()
+        .turn(
+            &mut State::default(),
+            &Input::Text("I've been sick twice but I'm keeping sips of water down.".into()),
+            ADULT,
+            RecentVitals::default(),
+        )
+        .unwrap();
+    assert!(kept.triage.level < Triage::Consultation24, "{kept:?}");
 }
 
 #[test]

@@ -237,7 +237,7 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand, "my baby" a baby under 3 months), which would call an ambulance or send to A&E
 /// until the patient answered.
-const WORD_FOR_WORD: [&str; 17] = [
+const WORD_FOR_WORD: [&str; 18] = [
     "under_3_months",
     "high_temperature_3_to_6_months",
     "nosebleed_not_stopping",
@@ -255,6 +255,7 @@ const WORD_FOR_WORD: [&str; 17] = [
     "numb_legs",
     "waters_broken",
     "stuck_in_throat",
+    "cannot_keep_fluids_down",
 ];
 /// Words that say something came on suddenly ([`says_sudden`])…
 const SUDDEN: [&str; 4] = ["sudden", "suddenly", "abruptly", "nowhere"];
