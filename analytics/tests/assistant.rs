@@ -896,6 +896,67 @@ fn a_heavy_or_crushing_chest_is_chest_pain_and_calls_an_ambulance_a_sore_face_do
 }
 
 #[test]
+fn chest_pain_on_exertion_that_goes_with_rest_is_angina_for_a_gp_today_not_an_ambulance() {
+    for told in [
+        "I get a heavy feeling in my chest when I walk uphill that goes away when I rest.",
+        "I get chest pain when I walk up stairs, it goes after a few minutes rest.",
+        // Pain and a tight chest alone would be a heart attack's signs.
+        "I get chest pain and my chest feels tight when I walk uphill, it goes when I stop.",
+    ] {
+        let (pattern, level) = pattern_of(told);
+        assert_eq!(pattern, None, "{told}");
+        assert_eq!(level, Triage::Consultation24, "{told}");
+        // Sweating, with chest pain a heart attack's sign whatever brought it on, is
+        // asked; a yes is an emergency, and an ambulance once the pain is known.
+        let mut state = State::default();
+        let mut asked = say(&mut state, told, RecentVitals::default())["question"]["symptom"]
+            .as_str()
+            .map(str::to_owned);
+        while let Some(sign) = asked.as_deref().filter(|&sign| sign != "sweating") {
+            assert_ne!(sign, "chest_pain_eases_with_rest", "read, never asked");
+            asked = answer(&mut state, Answer::No).question.map(|q| q.symptom);
+        }
+        assert!(asked.is_some(), "{told}: sweating was never asked");
+        let mut sweating = answer(&mut state, Answer::Yes);
+        assert!(sweating.triage.level >= Triage::Emergency, "{sweating:?}");
+        if sweating
+            .question
+            .as_ref()
+            .is_some_and(|q| q.symptom == "chest_pain")
+        {
+            sweating = answer(&mut state, Answer::Yes);
+        }
+        assert_eq!(
+            sweating.triage.emergency_pattern.as_deref(),
+            Some("heart_attack_warning_signs"),
+            "{sweating:?}"
+        );
+    }
+    // Pain that does not go with rest, or with sweating and sickness, is a heart attack's.
+    for told in [
+        "Crushing chest pain for 20 minutes, I was walking the dog, it doesn't go away when I rest.",
+        "Chest pain while running and I feel sweaty and sick.",
+    ] {
+        fires(told, "acute_coronary_syndrome", Triage::EmergencyAmbulance);
+    }
+}
+
+#[test]
+fn being_on_tablets_for_something_is_no_overdose_saying_one_will_take_them_all_is() {
+    for told in [
+        "I'm on tablets for my blood pressure.",
+        "I smoke 10 a day and I'm on tablets for cholesterol.",
+    ] {
+        no_emergency(told);
+    }
+    fires(
+        "I'm going to take all my tablets tonight.",
+        "suicide_plan_stated",
+        Triage::EmergencyAmbulance,
+    );
+}
+
+#[test]
 fn sudden_testicle_pain_goes_to_hospital_and_any_testicle_pain_is_asked_whether_it_was() {
     fires(
         "Sudden severe pain in my left testicle.",

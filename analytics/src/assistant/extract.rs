@@ -237,7 +237,7 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand, "my baby" a baby under 3 months), which would call an ambulance or send to A&E
 /// until the patient answered.
-const WORD_FOR_WORD: [&str; 18] = [
+const WORD_FOR_WORD: [&str; 19] = [
     "under_3_months",
     "high_temperature_3_to_6_months",
     "nosebleed_not_stopping",
@@ -256,6 +256,7 @@ const WORD_FOR_WORD: [&str; 18] = [
     "waters_broken",
     "stuck_in_throat",
     "cannot_keep_fluids_down",
+    "chest_pain_eases_with_rest",
 ];
 /// Words that say something came on suddenly ([`says_sudden`])…
 const SUDDEN: [&str; 4] = ["sudden", "suddenly", "abruptly", "nowhere"];
@@ -274,8 +275,9 @@ const CONFUSED: [&str; 6] = [
 type Reader = fn(&str) -> bool;
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-const READERS: [(&str, Reader); 7] = [
+const READERS: [(&str, Reader); 8] = [
     ("reliever_not_helping", reliever_not_helping),
+    ("chest_pain_eases_with_rest", eases_with_rest),
     ("swallowed_battery_or_magnet", swallowed_battery_or_magnet),
     ("under_3_months", says_under_3_months),
     ("reduced_baby_movements", baby_moves_less),
@@ -292,6 +294,32 @@ const MOVEMENTS: [&str; 10] = [
 /// …said to be fewer (after them: "moving less") or, with a negation, before them.
 const FEWER: [&str; 7] = [
     "less", "fewer", "reduced", "slowed", "stopped", "quieter", "quiet",
+];
+/// Words that say a pain goes ([`eases_with_rest`])…
+#[rustfmt::skip]
+const GOES: [&str; 18] = [
+    "go", "goes", "went", "gone", "ease", "eases", "eased", "settles", "settled", "stops",
+    "stopped", "disappears", "disappeared", "passes", "passed", "fades", "subsides",
+    "subsided",
+];
+/// …with rest, a few words either side ("goes off if I stop and rest", "goes away when I
+/// sit down", "settles after a couple of minutes standing still")…
+#[rustfmt::skip]
+const RESTING: [&str; 10] = [
+    "rest", "resting", "rested", "still", "sit", "sitting", "stop", "stopping", "stand",
+    "standing",
+];
+const RESTING_REACH: usize = 8;
+/// …in a message about the chest…
+const CHEST: [&str; 3] = ["chest", "breastbone", "sternum"];
+/// …and an exertion: NICE CG95's typical angina, brought on by exertion and relieved by
+/// rest.
+#[rustfmt::skip]
+const EXERTION: [&str; 30] = [
+    "walk", "walking", "walked", "uphill", "hill", "hills", "stairs", "steps", "exercise",
+    "exercising", "exertion", "exerting", "exert", "run", "running", "jog", "jogging",
+    "climb", "climbing", "hurry", "hurrying", "rush", "rushing", "gym", "carry", "carrying",
+    "cycling", "gardening", "digging", "mowing",
 ];
 /// Words of a burn ([`larger_than_a_hand`])…
 const BURNS: [&str; 7] = [
@@ -325,6 +353,24 @@ const MEDICINES: [&str; 9] = [
     "aspirin",
     "tramadol",
     "antidepressants",
+];
+/// Words of a medicine someone is on ([`on_regular_medicine`]), besides [`MEDICINES`]…
+#[rustfmt::skip]
+const REGULAR_MEDICINES: [&str; 6] = [
+    "medication", "medications", "medicine", "medicines", "meds", "statins",
+];
+/// …named within this many words after "on" ("on tablets", "on blood pressure tablets")…
+const ON_MEDICINE_REACH: usize = 3;
+/// …unless these stand between, which speak of taking, not of being on them.
+const TAKING_WORDS: [&str; 8] = [
+    "after",
+    "take",
+    "taking",
+    "took",
+    "swallowed",
+    "all",
+    "too",
+    "whole",
 ];
 /// Days in a unit of age ([`age_in_days`])…
 const DAYS_IN: [(&str, f32); 3] = [("day", 1.0), ("week", 7.0), ("month", 30.44)];
@@ -642,7 +688,16 @@ impl Extractor {
             .zip(&said_similarities)
         {
             let plenty = says(&clause.text, &PLENTY);
+            let regular = on_regular_medicine(&clause.text);
             for found in found {
+                // "I'm on tablets for my blood pressure" is a treatment, not tablets taken
+                // or saved up, which it resembles.
+                let of_tablets = self.phrasings.iter().any(|p| {
+                    p.symptom == found.symptom && p.text.split(' ').any(|w| MEDICINES.contains(&w))
+                });
+                if regular && !found.clear && of_tablets {
+                    continue;
+                }
                 // A phrasing that itself says "can't" or "not" ("can't stop coughing") is
                 // the symptom, not its negation.
                 let literal_negative = self.phrasings.iter().any(|p| {
@@ -1272,6 +1327,40 @@ fn age_in_days(text: &str) -> Option<f32> {
     })
 }
 
+/// Whether the text says chest pain that exertion brings on goes with rest ("a heavy
+/// feeling in my chest when I walk uphill that goes away when I rest"): a message naming
+/// the chest and an exertion, and a sentence with a word of going near one of rest and no
+/// negation just before it ("it doesn't go away when I rest", "won't ease with rest").
+fn eases_with_rest(text: &str) -> bool {
+    let names = |list: &[&str]| text.split([' ', ',', '.']).any(|w| list.contains(&w));
+    names(&CHEST)
+        && names(&EXERTION)
+        && sentence_words(text).any(|words| {
+            words.iter().enumerate().any(|(i, w)| {
+                let near = &words
+                    [i.saturating_sub(RESTING_REACH)..(i + RESTING_REACH + 1).min(words.len())];
+                GOES.contains(w)
+                    && near.iter().any(|w| RESTING.contains(w))
+                    && !has_negation(&words[i.saturating_sub(3)..i].join(" "))
+            })
+        })
+}
+
+/// Whether a clause says its patient is on a medicine ("I'm on tablets for my blood
+/// pressure", "she's on blood pressure meds"): a treatment they have, not one they took
+/// too much of ("came on after taking tablets", "on purpose, all my tablets" are not).
+fn on_regular_medicine(clause: &str) -> bool {
+    let words: Vec<&str> = clause.split(' ').collect();
+    words.iter().enumerate().any(|(i, w)| {
+        let after = &words[i + 1..(i + 1 + ON_MEDICINE_REACH).min(words.len())];
+        *w == "on"
+            && after
+                .iter()
+                .take_while(|w| !TAKING_WORDS.contains(w))
+                .any(|w| MEDICINES.contains(w) || REGULAR_MEDICINES.contains(w))
+    })
+}
+
 /// Whether a sentence says a baby is moving less than usual ("the baby hasn't moved as
 /// much today", "I haven't felt the baby move since yesterday", "the baby's kicks have
 /// slowed down"): a word of the baby's movements with a negation up to four words before it or
@@ -1544,6 +1633,44 @@ mod tests {
             "he's 2 years old",
         ] {
             assert!(!says_under_3_months(&normalise(said)), "{said}");
+        }
+    }
+
+    #[test]
+    fn chest_pain_brought_on_by_exertion_going_with_rest_is_read() {
+        for said in [
+            "a heavy feeling in my chest when I walk uphill that goes away when I rest",
+            "tight chest on the stairs, it settles if I sit down for a bit",
+            "chest pain when I go to the gym. It eases after I stop.",
+        ] {
+            assert!(eases_with_rest(&normalise(said)), "{said}");
+        }
+        for said in [
+            "chest pain while walking the dog, it doesn't go away when I rest",
+            "chest pain that won't ease even sitting down, started on the stairs",
+            "my calves ache when I walk and it goes off when I rest",
+            "chest pain that goes away when I rest",
+        ] {
+            assert!(!eases_with_rest(&normalise(said)), "{said}");
+        }
+    }
+
+    #[test]
+    fn being_on_a_medicine_is_told_from_taking_one() {
+        for said in [
+            "i'm on tablets for my blood pressure",
+            "she's on blood pressure meds",
+            "on my pills",
+        ] {
+            assert!(on_regular_medicine(said), "{said}");
+        }
+        for said in [
+            "it came on after taking tablets",
+            "i'm going to take all my tablets",
+            "on purpose i took all my pills",
+            "i'm on my own",
+        ] {
+            assert!(!on_regular_medicine(said), "{said}");
         }
     }
 

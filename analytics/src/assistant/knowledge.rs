@@ -157,6 +157,10 @@ pub struct Pattern {
     /// Only for patients at least this old (a fall in an older person).
     #[serde(default)]
     pub min_age: Option<u32>,
+    /// Not when one of these is present: what makes the signs another, less urgent
+    /// thing (chest pain that goes with rest is angina's).
+    #[serde(default)]
+    pub unless: Vec<String>,
 }
 
 impl Pattern {
@@ -172,7 +176,12 @@ impl Pattern {
     pub fn fires(&self, present: impl Fn(&str) -> bool) -> bool {
         let all = self.all.iter().all(|s| present(s));
         let any = self.any.is_empty() || self.any.iter().any(|s| present(s));
-        all && any && !(self.all.is_empty() && self.any.is_empty())
+        all && any && !(self.all.is_empty() && self.any.is_empty()) && !self.ruled_out(present)
+    }
+
+    /// Whether something present keeps the pattern from firing, whatever else is said.
+    pub fn ruled_out(&self, present: impl Fn(&str) -> bool) -> bool {
+        self.unless.iter().any(|s| present(s))
     }
 
     /// Every symptom id the pattern names, required or alternative.
@@ -400,7 +409,7 @@ impl KnowledgeBase {
             }
         }
         for p in &patterns {
-            for s in p.signs() {
+            for s in p.signs().chain(&p.unless) {
                 if !known(s) {
                     problems.push(format!("pattern {}: unknown symptom {s}", p.id));
                 }

@@ -216,7 +216,7 @@ pub fn completing_sign(
     let open = |s: &usize| !evidence.known(*s) && !asked.contains(s);
     kb.patterns_for(age)
         .filter(|p| p.triage > level && !p.all.is_empty() && !p.any.is_empty())
-        .filter(|p| !p.fires(present))
+        .filter(|p| !p.fires(present) && !p.ruled_out(present))
         .find_map(|p| {
             let missing: Vec<&String> = p.all.iter().filter(|id| !present(id)).collect();
             let any_met = p.any.iter().any(|id| present(id));
@@ -241,9 +241,13 @@ pub fn unchecked_red_flag(
     age: Option<u32>,
 ) -> Option<usize> {
     let condition = &kb.conditions[leading(posterior).next()?];
+    let present = |id: &str| evidence.says_present(kb, id);
     let in_more_urgent_pattern = |s: usize| {
-        kb.patterns_for(age)
-            .any(|p| p.triage > level && p.signs().any(|id| kb.symptom(id) == Some(s)))
+        kb.patterns_for(age).any(|p| {
+            p.triage > level
+                && !p.ruled_out(present)
+                && p.signs().any(|id| kb.symptom(id) == Some(s))
+        })
     };
     condition
         .red_flags
@@ -758,6 +762,7 @@ mod tests {
                 advice: "Call an ambulance.".into(),
                 crisis: false,
                 min_age: None,
+                unless: Vec::new(),
             }],
         )
         .unwrap()
