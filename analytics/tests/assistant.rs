@@ -1072,9 +1072,14 @@ fn a_first_fit_calls_an_ambulance_and_voices_urging_self_harm_get_crisis_advice(
 }
 
 #[test]
-fn coughing_blood_a_breast_lump_or_keeping_no_water_down_needs_a_doctor_whatever_ranks_first() {
+fn coughing_blood_chest_pain_a_breast_lump_or_keeping_no_water_down_need_a_doctor_whatever_ranks_first()
+ {
     for (told, least) in [
         ("I'm coughing up blood.", Triage::Consultation24),
+        (
+            "I've had chest pain on and off today.",
+            Triage::Consultation24,
+        ),
         ("I have a lump in my breast.", Triage::Consultation),
         ("My urine is red.", Triage::Consultation),
         (
