@@ -942,6 +942,21 @@ fn chest_pain_on_exertion_that_goes_with_rest_is_angina_for_a_gp_today_not_an_am
 }
 
 #[test]
+fn diarrhoea_with_blood_in_it_is_blood_in_poo_not_vomiting_blood() {
+    let told = "I've had diarrhoea with blood in it for 2 days.";
+    no_emergency(told);
+    let found = evidence(told);
+    assert!(
+        found.present.contains(&symptom("blood_in_stool")),
+        "{found:?}"
+    );
+    assert!(
+        !found.present.contains(&symptom("vomiting_blood")),
+        "{found:?}"
+    );
+}
+
+#[test]
 fn being_on_tablets_for_something_is_no_overdose_saying_one_will_take_them_all_is() {
     for told in [
         "I'm on tablets for my blood pressure.",
