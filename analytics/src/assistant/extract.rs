@@ -13,9 +13,15 @@
 //! missing") loosely one; an age under 3 months ("my 6 week old") is a young baby, and a
 //! reliever inhaler said not to help ("my inhaler isn't helping"), a swallowed battery
 //! or magnet, a burn bigger than a hand, a baby moving less in the womb, and testicle pain
-//! or confusion said to have come on suddenly are read likewise. A negation that says a
-//! remedy is not helping ("isn't helping my back pain") denies nothing after it, NegEx's
-//! pseudo-negation. Each clause is matched to
+//! or confusion said to have come on suddenly, and chest pain that exertion brings on and
+//! rest takes away, are read likewise; so are the readings [`readings`] finds: a
+//! thermometer's figure says whether there is a fever, and with an age of 3 to 6 months
+//! whether it is NICE's amber 39 °C, and a pulse, saturation or blood pressure goes into
+//! the evidence as a device's reading would. A negation that says a remedy is not
+//! helping ("isn't helping my back pain") denies nothing after it, NegEx's
+//! pseudo-negation, and a clause saying the patient is on a medicine ("I'm on tablets for
+//! my blood pressure") rules out what it only resembles of tablets taken or saved up.
+//! Each clause is matched to
 //! the knowledge base's lay phrasings — literally when a phrasing appears in it,
 //! otherwise by sentence-embedding similarity, to a symptom of the part of the body the
 //! clause is about when it is about one ([`body_sites`], which earlier messages of the

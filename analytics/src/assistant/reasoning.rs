@@ -3,8 +3,9 @@
 //! times the likelihood of what is present and absent — naive Bayes, where a symptom a
 //! condition does not list has its background rate, see [`KnowledgeBase::likelihood`]),
 //! choosing the follow-up question with the largest expected information gain, and
-//! triage, where emergency patterns, the patient's own abnormal vitals and symptoms that
-//! need a doctor whatever their cause always win over the ranking.
+//! triage, where emergency patterns, the patient's own abnormal vitals (from their
+//! devices, or typed in a message) and symptoms that need a doctor whatever their cause
+//! always win over the ranking.
 
 use std::collections::BTreeSet;
 
