@@ -188,10 +188,10 @@ impl Assistant {
                 // fever they speak of may be their own (a breastfeeding mother's): whom
                 // it is about is asked before it counts clearly.
                 if profile.age.is_some_and(|age| age > 0) {
-                    let babys = BABY_AGES.iter().filter_map(|id| self.kb.symptom(id));
+                    let babies = BABY_AGES.iter().filter_map(|id| self.kb.symptom(id));
                     found
                         .loose
-                        .extend(babys.filter(|baby| found.present.contains(baby)));
+                        .extend(babies.filter(|baby| found.present.contains(baby)));
                 }
                 // A question the patient passed over for a message of their own was not
                 // answered: it may be asked again.

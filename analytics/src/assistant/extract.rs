@@ -698,10 +698,7 @@ impl Extractor {
             for found in found {
                 // "I'm on tablets for my blood pressure" is a treatment, not tablets taken
                 // or saved up, which it resembles.
-                let of_tablets = self.phrasings.iter().any(|p| {
-                    p.symptom == found.symptom && p.text.split(' ').any(|w| MEDICINES.contains(&w))
-                });
-                if regular && !found.clear && of_tablets {
+                if regular && !found.clear && self.phrased_with_tablets(found.symptom) {
                     continue;
                 }
                 // A phrasing that itself says "can't" or "not" ("can't stop coughing") is
@@ -790,6 +787,13 @@ impl Extractor {
         // Said clearly in one clause, a symptom is not loose for resembling another.
         evidence.loose.retain(|s| !said_clearly.contains(s));
         Ok(evidence)
+    }
+
+    /// Whether a phrasing of `symptom` names tablets or pills ("took too many tablets").
+    fn phrased_with_tablets(&self, symptom: usize) -> bool {
+        self.phrasings
+            .iter()
+            .any(|p| p.symptom == symptom && p.text.split(' ').any(|w| MEDICINES.contains(&w)))
     }
 
     /// The vectors of these words that are known (each embedded alone): the knowledge

@@ -3,8 +3,8 @@
 //! blood pressure ("195/115"). A figure is a reading when its unit follows it ("39
 //! degrees", "150 bpm", "/115") or, failing that, the nearest word of a measure
 //! stands a few words before it; a count ("a fever for 38 hours"), an age ("aged 39") or
-//! the weather ("gardening in 33 degrees") is not one, nor is a figure outside what the
-//! measure can read on a living person. Read from the text as written, whose decimal
+//! the weather ("gardening in 33 degrees") is not one, nor a pulse on a run, nor a figure
+//! outside what the measure can read on a living person. Read from the text as written, whose decimal
 //! points the extractor's normalising would take for full stops.
 
 use super::reasoning::RecentVitals;
@@ -74,6 +74,13 @@ const COUNTED: [&str; 9] = [
 #[rustfmt::skip]
 const WEATHER: [&str; 8] = [
     "outside", "heat", "heatwave", "weather", "sun", "sunshine", "shade", "room",
+];
+/// A pulse in a sentence with these is exercise's, which raises it on purpose ("my watch
+/// said 165 on my run").
+#[rustfmt::skip]
+const EXERCISE: [&str; 12] = [
+    "run", "running", "jog", "jogging", "workout", "gym", "exercise", "exercising",
+    "cycling", "training", "spin", "sprint",
 ];
 /// What each measure can read on a living person; figures outside are something else.
 const BODY_CELSIUS: std::ops::RangeInclusive<f32> = 34.0..=43.0;
@@ -166,6 +173,9 @@ fn reading(words: &[&str], i: usize) -> Option<(Measure, f32)> {
     let measure = by_unit
         .or_else(|| named_before(before))
         .or_else(|| thermometer_after.then_some(Measure::Temperature))?;
+    if measure == Measure::Pulse && words.iter().any(|w| EXERCISE.contains(w)) {
+        return None;
+    }
     let value = match measure {
         Measure::Temperature if fahrenheit_unit || (figure >= FAHRENHEIT_FROM && !celsius_unit) => {
             (figure - 32.0) * 5.0 / 9.0
@@ -272,6 +282,7 @@ mod tests {
             "my breathing rate is 30",
             "pressure in my chest for 20 minutes",
             "I'm 45 and my heart races",
+            "my watch said my heart rate hit 165 on my run",
             "scored 95% in my exam",
             "it's 38 degrees outside",
         ] {
