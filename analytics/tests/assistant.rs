@@ -941,6 +941,65 @@ fn chest_pain_on_exertion_that_goes_with_rest_is_angina_for_a_gp_today_not_an_am
     }
 }
 
+/// Every question a conversation of `profile` starting with `text` asks, each answered no.
+fn all_questions(text: &str, profile: Profile) -> Vec<String> {
+    let mut state = State::default();
+    let input = Input::Text(text.into());
+    let none = RecentVitals::default();
+    let (mut reply, _) = assistant().turn(&mut state, &input, profile, none).unwrap();
+    let mut asked = Vec::new();
+    while let Some(question) = reply.question.take() {
+        asked.push(question.symptom);
+        let no = Input::Answer(Answer::No);
+        reply = assistant().turn(&mut state, &no, profile, none).unwrap().0;
+    }
+    asked
+}
+
+#[test]
+fn a_sign_only_the_other_sex_has_is_not_asked_unless_one_was_spoken_of() {
+    let kb = &assistant().kb;
+    let woman = Profile {
+        age: Some(30),
+        sex: Some(Sex::Female),
+    };
+    let man = Profile {
+        age: Some(30),
+        sex: Some(Sex::Male),
+    };
+    for (told, profile, other) in [
+        (
+            "I've got diarrhoea and stomach cramps since yesterday.",
+            woman,
+            Sex::Male,
+        ),
+        (
+            "I've got pain low down on the right side of my tummy.",
+            man,
+            Sex::Female,
+        ),
+    ] {
+        let asked = all_questions(told, profile);
+        assert!(!asked.is_empty(), "{told}");
+        for id in &asked {
+            let sign = &kb.symptoms[kb.symptom(id).unwrap()];
+            assert_ne!(sign.sex, Some(other), "{told}: asked {id}");
+        }
+    }
+    // The testicle pattern's question is asked of a man with the same words…
+    let asked = all_questions(
+        "I've got diarrhoea and stomach cramps since yesterday.",
+        man,
+    );
+    assert!(asked.iter().any(|id| id == "testicular_pain"), "{asked:?}");
+    // …and of a mother speaking of her son's testicle.
+    let asked = all_questions("My son has had testicle pain since this morning.", woman);
+    assert_eq!(
+        asked.first().map(String::as_str),
+        Some("sudden_testicle_pain")
+    );
+}
+
 #[test]
 fn diarrhoea_with_blood_in_it_is_blood_in_poo_not_vomiting_blood() {
     let told = "I've had diarrhoea with blood in it for 2 days.";

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::body_sites::Sites;
 use super::embedding::{self, Embedder, EmbeddingError};
 use super::extract::Extractor;
-use super::knowledge::{KnowledgeBase, KnowledgeError, Triage};
+use super::knowledge::{KnowledgeBase, KnowledgeError, Sex, Triage};
 use super::reasoning::{self, Evidence, Profile, RecentVitals, TriageDecision};
 
 /// On every reply.
@@ -169,6 +169,20 @@ impl Assistant {
         Ok(found)
     }
 
+    /// The symptoms only the sex other than the patient's has, when nothing said so far is
+    /// one of them; none when the sex is unknown.
+    fn of_the_other_sex(&self, evidence: &Evidence, profile: Profile) -> Vec<usize> {
+        let sex = match profile.sex {
+            Some(sex @ (Sex::Female | Sex::Male)) => sex,
+            _ => return Vec::new(),
+        };
+        let others = |&s: &usize| self.kb.symptoms[s].sex.is_some_and(|only| only != sex);
+        if evidence.present.iter().any(others) {
+            return Vec::new();
+        }
+        (0..self.kb.symptoms.len()).filter(others).collect()
+    }
+
     /// One turn: updates `state` and answers. Also returns how long it took.
     pub fn turn(
         &self,
@@ -223,6 +237,15 @@ impl Assistant {
         let posterior = reasoning::posterior(kb, &priors, &state.evidence);
         let vitals = vitals.worst(state.evidence.vitals);
         let triage = reasoning::triage(kb, &posterior, &state.evidence, &vitals, profile.age);
+        // A sign only the other sex has is not asked, as if it had been, unless the
+        // conversation has spoken of one (a mother of her son's testicle). One the text
+        // resembled is still confirmed (below): a pattern may stand on it until then.
+        let not_to_ask: Vec<usize> = state
+            .asked
+            .iter()
+            .copied()
+            .chain(self.of_the_other_sex(&state.evidence, profile))
+            .collect();
         let telling_apart = || {
             if triage.level >= Triage::Emergency && !triage.tentative {
                 return None;
@@ -230,7 +253,7 @@ impl Assistant {
             let mut evidence = state.evidence.clone();
             // Asked and answered "unsure" counts as known: not asked again, nor is a
             // loosely understood symptom once asked.
-            for &s in &state.asked {
+            for &s in &not_to_ask {
                 if !evidence.present.contains(&s) {
                     evidence.absent.insert(s);
                 }
@@ -252,7 +275,7 @@ impl Assistant {
         let question =
             reasoning::unconfirmed_sign(kb, &posterior, &state.evidence, &state.asked, age)
                 .or_else(|| {
-                    reasoning::completing_sign(kb, &state.evidence, triage.level, &state.asked, age)
+                    reasoning::completing_sign(kb, &state.evidence, triage.level, &not_to_ask, age)
                 })
                 .or_else(telling_apart)
                 .or_else(|| {
@@ -261,7 +284,7 @@ impl Assistant {
                         &posterior,
                         &state.evidence,
                         triage.level,
-                        &state.asked,
+                        &not_to_ask,
                         age,
                     )
                 });

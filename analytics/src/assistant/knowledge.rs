@@ -102,6 +102,10 @@ pub struct Symptom {
     /// (the NHS's "ask for an urgent GP appointment if you're coughing up blood").
     #[serde(default)]
     pub needs: Option<Triage>,
+    /// The one sex that can have it (testicle pain a man, a missed period a woman): not
+    /// asked of the other.
+    #[serde(default)]
+    pub sex: Option<Sex>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

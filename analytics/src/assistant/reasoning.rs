@@ -689,6 +689,7 @@ mod tests {
             phrasings: vec![id.replace('_', " ")],
             kind_of: None,
             needs: None,
+            sex: None,
         }
     }
 
