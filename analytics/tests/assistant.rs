@@ -51,6 +51,16 @@ fn say(state: &mut State, text: &str, vitals: RecentVitals) -> serde_json::Value
     serde_json::to_value(reply).unwrap()
 }
 
+/// The reply to a first message of `profile`, no vitals known.
+fn reply_to(text: &str, profile: Profile) -> Reply {
+    let input = Input::Text(text.into());
+    let none = RecentVitals::default();
+    let (reply, _) = assistant()
+        .turn(&mut State::default(), &input, profile, none)
+        .unwrap();
+    reply
+}
+
 fn answer(state: &mut State, answer: Answer) -> Reply {
     let input = Input::Answer(answer);
     let (reply, _) = assistant()
@@ -590,14 +600,7 @@ fn a_fever_in_a_baby_under_3_months_goes_to_hospital_in_an_older_baby_it_need_no
         sex: Some(Sex::Female),
     };
     let level_of = |text: &str| {
-        let (reply, _) = assistant()
-            .turn(
-                &mut State::default(),
-                &Input::Text(text.into()),
-                baby,
-                RecentVitals::default(),
-            )
-            .unwrap();
+        let reply = reply_to(text, baby);
         (reply.triage.emergency_pattern, reply.triage.level)
     };
     let (pattern, level) =
@@ -649,16 +652,8 @@ fn a_thermometers_figure_says_whether_there_is_a_fever_and_39_at_4_months_needs_
         age: Some(0),
         sex: Some(Sex::Male),
     };
-    let first_reply = |text: &str, profile: Profile| {
-        let mut state = State::default();
-        let input = Input::Text(text.into());
-        let (reply, _) = assistant()
-            .turn(&mut state, &input, profile, RecentVitals::default())
-            .unwrap();
-        reply
-    };
     // NICE NG143: at 3 to 6 months, 39 °C or more is amber; below it, or older, it is not.
-    let amber = first_reply(
+    let amber = reply_to(
         "My 4 month old has a temperature of 39.2 and is grizzly.",
         baby,
     );
@@ -667,7 +662,7 @@ fn a_thermometers_figure_says_whether_there_is_a_fever_and_39_at_4_months_needs_
         "My 4 month old has a temperature of 38.2 and is grizzly.",
         "My 8 month old has a temperature of 39.2 and is grizzly.",
     ] {
-        let reply = first_reply(calmer, baby);
+        let reply = reply_to(calmer, baby);
         assert!(
             reply.triage.level < Triage::Consultation24,
             "{calmer}: {reply:?}"
@@ -678,7 +673,7 @@ fn a_thermometers_figure_says_whether_there_is_a_fever_and_39_at_4_months_needs_
         age: Some(29),
         sex: Some(Sex::Female),
     };
-    let asked = first_reply(
+    let asked = reply_to(
         "My 4 month old has a temperature of 39.2 and is grizzly.",
         parent,
     );
@@ -687,12 +682,12 @@ fn a_thermometers_figure_says_whether_there_is_a_fever_and_39_at_4_months_needs_
         Some("high_temperature_3_to_6_months".to_owned())
     );
     // A normal figure rules a fever out, which "a temperature" alone would have suggested.
-    let normal = first_reply("My temperature is 36.8 and I have a sore throat.", parent);
+    let normal = reply_to("My temperature is 36.8 and I have a sore throat.", parent);
     assert!(
         normal.understood_absent.iter().any(|s| s == "Fever"),
         "{normal:?}"
     );
-    let high = first_reply("My temperature is 38.6 and I have a sore throat.", parent);
+    let high = reply_to("My temperature is 38.6 and I have a sore throat.", parent);
     assert!(
         high.understood_present.iter().any(|s| s == "Fever"),
         "{high:?}"
@@ -740,14 +735,7 @@ fn pattern_of(text: &str) -> (Option<String>, Triage) {
         age: Some(70),
         sex: Some(Sex::Male),
     };
-    let (reply, _) = assistant()
-        .turn(
-            &mut State::default(),
-            &Input::Text(text.into()),
-            older_man,
-            RecentVitals::default(),
-        )
-        .unwrap();
+    let reply = reply_to(text, older_man);
     (reply.triage.emergency_pattern, reply.triage.level)
 }
 
@@ -1133,21 +1121,13 @@ fn a_first_fit_calls_an_ambulance_and_voices_urging_self_harm_get_crisis_advice(
         "prolonged_seizure",
         Triage::EmergencyAmbulance,
     );
-    let (reply, _) = assistant()
-        .turn(
-            &mut State::default(),
-            &Input::Text("I'm hearing voices telling me to hurt myself.".into()),
-            ADULT,
-            RecentVitals::default(),
-        )
-        .unwrap();
+    let reply = reply_to("I'm hearing voices telling me to hurt myself.", ADULT);
     assert!(reply.triage.crisis, "{reply:?}");
     assert!(reply.triage.level >= Triage::Emergency, "{reply:?}");
 }
 
 #[test]
-fn coughing_blood_chest_pain_a_breast_lump_or_keeping_no_water_down_need_a_doctor_whatever_ranks_first()
- {
+fn signs_that_need_a_doctor_whatever_their_cause_set_the_least_level() {
     for (told, least) in [
         ("I'm coughing up blood.", Triage::Consultation24),
         (
@@ -1161,14 +1141,7 @@ fn coughing_blood_chest_pain_a_breast_lump_or_keeping_no_water_down_need_a_docto
             Triage::Consultation24,
         ),
     ] {
-        let (reply, _) = assistant()
-            .turn(
-                &mut State::default(),
-                &Input::Text(told.into()),
-                ADULT,
-                RecentVitals::default(),
-            )
-            .unwrap();
+        let reply = reply_to(told, ADULT);
         assert!(reply.triage.level >= least, "{told}: {reply:?}");
         assert!(
             reply.triage.reasons[0].contains("needs at least"),
@@ -1181,14 +1154,10 @@ fn coughing_blood_chest_pain_a_breast_lump_or_keeping_no_water_down_need_a_docto
         Triage::Emergency,
     );
     // Being sick while keeping water down is no reason to see a doctor today.
-    let (kept, _) = assistant()
-        .turn(
-            &mut State::default(),
-            &Input::Text("I've been sick twice but I'm keeping sips of water down.".into()),
-            ADULT,
-            RecentVitals::default(),
-        )
-        .unwrap();
+    let kept = reply_to(
+        "I've been sick twice but I'm keeping sips of water down.",
+        ADULT,
+    );
     assert!(kept.triage.level < Triage::Consultation24, "{kept:?}");
 }
 
