@@ -989,6 +989,42 @@ fn a_sign_only_the_other_sex_has_is_not_asked_unless_one_was_spoken_of() {
 }
 
 #[test]
+fn a_low_sugar_is_read_from_the_meter_and_one_that_will_not_come_up_calls_an_ambulance() {
+    let shaky = reply_to("I'm diabetic, shaky and sweaty, my sugar is 2.8.", ADULT);
+    assert_eq!(
+        shaky.conditions.first().map(|c| c.id.as_str()),
+        Some("hypoglycaemia")
+    );
+    assert!(
+        shaky
+            .understood_present
+            .iter()
+            .any(|s| s.starts_with("Low blood sugar")),
+        "{shaky:?}"
+    );
+    assert!(shaky.triage.level < Triage::Emergency, "{shaky:?}");
+    fires(
+        "I'm diabetic and my sugar is low, I've had glucose tablets twice and it's still not coming up.",
+        "hypo_not_improving",
+        Triage::EmergencyAmbulance,
+    );
+    // A high sugar is no hypo, and a hypo treated and better is no emergency.
+    for calm in [
+        "My blood sugar is high, 18 this morning.",
+        "I had a hypo, had some glucose tablets and I'm fine now.",
+    ] {
+        no_emergency(calm);
+        let found = evidence(calm);
+        assert!(
+            !found.present.contains(&symptom("hypo_not_improving")),
+            "{calm}"
+        );
+    }
+    let high = evidence("My blood sugar is high, 18 this morning.");
+    assert!(!high.present.contains(&symptom("low_blood_sugar")));
+}
+
+#[test]
 fn diarrhoea_with_blood_in_it_is_blood_in_poo_not_vomiting_blood() {
     let told = "I've had diarrhoea with blood in it for 2 days.";
     no_emergency(told);

@@ -16,8 +16,9 @@
 //! or confusion said to have come on suddenly, and chest pain that exertion brings on and
 //! rest takes away, are read likewise; so are the readings [`readings`] finds: a
 //! thermometer's figure says whether there is a fever, and with an age of 3 to 6 months
-//! whether it is NICE's amber 39 °C, and a pulse, saturation or blood pressure goes into
-//! the evidence as a device's reading would. A negation that says a remedy is not
+//! whether it is NICE's amber 39 °C, a meter's blood sugar under 4 mmol/L is a hypo, and
+//! a pulse, saturation or blood pressure goes into the evidence as a device's reading
+//! would; a sugar said not to come up after treatment is read likewise. A negation that says a remedy is not
 //! helping ("isn't helping my back pain") denies nothing after it, NegEx's
 //! pseudo-negation, and a clause saying the patient is on a medicine ("I'm on tablets for
 //! my blood pressure") rules out what it only resembles of tablets taken or saved up.
@@ -45,7 +46,9 @@ use aho_corasick::AhoCorasick;
 use super::body_sites::{self, Sites};
 use super::embedding::{Embedder, EmbeddingError, PASS_COST_TOKENS, cosine, dot};
 use super::knowledge::KnowledgeBase;
-use super::readings::{self, FEVER_CELSIUS, HIGH_AT_3_TO_6_MONTHS_CELSIUS, NORMAL_BELOW_CELSIUS};
+use super::readings::{
+    self, FEVER_CELSIUS, HIGH_AT_3_TO_6_MONTHS_CELSIUS, HYPO_BELOW_MMOL, NORMAL_BELOW_CELSIUS,
+};
 use super::reasoning::Evidence;
 
 /// A clause this similar to a phrasing reports its symptom…
@@ -243,7 +246,7 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand, "my baby" a baby under 3 months), which would call an ambulance or send to A&E
 /// until the patient answered.
-const WORD_FOR_WORD: [&str; 19] = [
+const WORD_FOR_WORD: [&str; 21] = [
     "under_3_months",
     "high_temperature_3_to_6_months",
     "nosebleed_not_stopping",
@@ -263,6 +266,8 @@ const WORD_FOR_WORD: [&str; 19] = [
     "stuck_in_throat",
     "cannot_keep_fluids_down",
     "chest_pain_eases_with_rest",
+    "low_blood_sugar",
+    "hypo_not_improving",
 ];
 /// Words that say something came on suddenly ([`says_sudden`])…
 const SUDDEN: [&str; 4] = ["sudden", "suddenly", "abruptly", "nowhere"];
@@ -281,8 +286,9 @@ const CONFUSED: [&str; 6] = [
 type Reader = fn(&str) -> bool;
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-const READERS: [(&str, Reader); 8] = [
+const READERS: [(&str, Reader); 9] = [
     ("reliever_not_helping", reliever_not_helping),
+    ("hypo_not_improving", sugar_not_coming_up),
     ("chest_pain_eases_with_rest", eases_with_rest),
     ("swallowed_battery_or_magnet", swallowed_battery_or_magnet),
     ("under_3_months", says_under_3_months),
@@ -326,6 +332,16 @@ const EXERTION: [&str; 30] = [
     "exercising", "exertion", "exerting", "exert", "run", "running", "jog", "jogging",
     "climb", "climbing", "hurry", "hurrying", "rush", "rushing", "gym", "carry", "carrying",
     "cycling", "gardening", "digging", "mowing",
+];
+/// Words of a blood sugar or a hypo ([`sugar_not_coming_up`])…
+#[rustfmt::skip]
+const SUGAR: [&str; 7] = ["sugar", "sugars", "glucose", "hypo", "bm", "bms", "levels"];
+/// …and of its not coming up (the NHS: 999 after two treatments that did not work).
+#[rustfmt::skip]
+const NOT_COMING_UP: [&str; 13] = [
+    "still low", "not coming up", "won't come up", "wont come up", "not going up",
+    "isn't going up", "isn't coming up", "hasn't come up", "hasn't gone up", "not rising",
+    "won't go up", "still dropping", "keeps dropping",
 ];
 /// Words of a burn ([`larger_than_a_hand`])…
 const BURNS: [&str; 7] = [
@@ -441,6 +457,8 @@ pub struct Extractor {
     fever: Option<usize>,
     /// …and the one it reports with an age of 3 to 6 months.
     high_temperature_3_to_6_months: Option<usize>,
+    /// The symptom a meter's figure under [`HYPO_BELOW_MMOL`] reports.
+    low_blood_sugar: Option<usize>,
     /// Symptoms matched only word for word or read ([`WORD_FOR_WORD`]).
     word_for_word: Vec<usize>,
     /// The symptoms read from a sentence, each with its reader ([`READERS`]).
@@ -551,6 +569,7 @@ impl Extractor {
             overdose: kb.symptom("took_overdose"),
             fever: kb.symptom("fever"),
             high_temperature_3_to_6_months: kb.symptom("high_temperature_3_to_6_months"),
+            low_blood_sugar: kb.symptom("low_blood_sugar"),
             word_for_word: WORD_FOR_WORD
                 .iter()
                 .filter_map(|id| kb.symptom(id))
@@ -760,6 +779,12 @@ impl Extractor {
         );
         let readings = readings::read(text);
         evidence.vitals = readings.vitals;
+        if readings
+            .glucose_mmol
+            .is_some_and(|mmol| mmol < HYPO_BELOW_MMOL)
+        {
+            read.extend(self.low_blood_sugar);
+        }
         // A thermometer's figure says what "hot" and "a temperature" only resemble.
         if let Some(celsius) = readings.celsius {
             if let Some(fever) = self.fever {
@@ -1371,6 +1396,16 @@ fn on_regular_medicine(clause: &str) -> bool {
     })
 }
 
+/// Whether a sentence about a blood sugar or a hypo says it is not coming up ("I've had
+/// glucose tablets twice and my sugar is still low", "her bm isn't coming up"). Said of a
+/// low sugar as the patient tells it; a high one that will not come down reads otherwise.
+fn sugar_not_coming_up(text: &str) -> bool {
+    text.split('.').any(|sentence| {
+        sentence.split([' ', ',']).any(|w| SUGAR.contains(&w))
+            && NOT_COMING_UP.iter().any(|p| contains_words(sentence, p))
+    })
+}
+
 /// Whether a sentence says a baby is moving less than usual ("the baby hasn't moved as
 /// much today", "I haven't felt the baby move since yesterday", "the baby's kicks have
 /// slowed down"): a word of the baby's movements with a negation up to four words before it or
@@ -1662,6 +1697,22 @@ mod tests {
             "chest pain that goes away when I rest",
         ] {
             assert!(!eases_with_rest(&normalise(said)), "{said}");
+        }
+    }
+
+    #[test]
+    fn a_sugar_not_coming_up_is_read_only_of_a_sugar() {
+        for said in [
+            "i've had glucose tablets twice and my sugar is still low",
+            "her bm isn't coming up",
+        ] {
+            assert!(sugar_not_coming_up(&normalise(said)), "{said}");
+        }
+        for said in [
+            "my temperature is still low",
+            "i had a hypo and it came up after juice",
+        ] {
+            assert!(!sugar_not_coming_up(&normalise(said)), "{said}");
         }
     }
 

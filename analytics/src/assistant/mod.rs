@@ -7,7 +7,7 @@
 //!   severity cues).
 //! - [`body_sites`]: the parts of the body a clause and a symptom name.
 //! - [`readings`]: figures the patient types (a temperature, a pulse, a saturation, a
-//!   blood pressure).
+//!   blood pressure, a blood sugar).
 //! - [`reasoning`]: ranking, the follow-up question with the most information, triage.
 //! - [`conversation`]: one turn of a conversation, its stored state and its reply.
 //! - [`evaluation`]: the assistant measured against the vignettes.

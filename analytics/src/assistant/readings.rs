@@ -1,6 +1,6 @@
 //! Readings the patient types: a thermometer's figure ("temp of 38.5", "fever of 102"),
-//! a pulse ("my heart is racing at 180"), an oxygen saturation ("my sats are 89%") and a
-//! blood pressure ("195/115"). A figure is a reading when its unit follows it ("39
+//! a pulse ("my heart is racing at 180"), an oxygen saturation ("my sats are 89%"), a
+//! blood pressure ("195/115") and a blood sugar ("my meter says 3.1", in mmol/L). A figure is a reading when its unit follows it ("39
 //! degrees", "150 bpm", "/115") or, failing that, the nearest word of a measure
 //! stands a few words before it; a count ("a fever for 38 hours"), an age ("aged 39") or
 //! the weather ("gardening in 33 degrees") is not one, nor a pulse on a run, nor a figure
@@ -15,6 +15,8 @@ pub const FEVER_CELSIUS: f32 = 38.0;
 pub const NORMAL_BELOW_CELSIUS: f32 = 37.5;
 /// At 3 to 6 months this much is an amber feature (NICE NG143).
 pub const HIGH_AT_3_TO_6_MONTHS_CELSIUS: f32 = 39.0;
+/// A blood sugar below this is a hypo (the NHS's "4 is the floor").
+pub const HYPO_BELOW_MMOL: f32 = 4.0;
 
 /// What a figure measures.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -23,12 +25,13 @@ enum Measure {
     Pulse,
     Oxygen,
     Pressure,
+    Glucose,
 }
 
 /// Words that make a figure a few words after them a reading of their measure; a watch's
 /// figure is a pulse, what the smartwatches of this platform show first.
 #[rustfmt::skip]
-const MEASURE_WORDS: [(&str, Measure); 25] = [
+const MEASURE_WORDS: [(&str, Measure); 32] = [
     ("temp", Measure::Temperature), ("temps", Measure::Temperature),
     ("temp's", Measure::Temperature), ("temperature", Measure::Temperature),
     ("temperatures", Measure::Temperature), ("temperature's", Measure::Temperature),
@@ -40,6 +43,9 @@ const MEASURE_WORDS: [(&str, Measure); 25] = [
     ("spo2", Measure::Oxygen), ("oximeter", Measure::Oxygen), ("sat", Measure::Oxygen),
     ("ox", Measure::Oxygen), ("oximetry", Measure::Oxygen),
     ("bp", Measure::Pressure), ("pressure", Measure::Pressure),
+    ("sugar", Measure::Glucose), ("sugars", Measure::Glucose), ("glucose", Measure::Glucose),
+    ("bm", Measure::Glucose), ("bms", Measure::Glucose), ("glucometer", Measure::Glucose),
+    ("meter", Measure::Glucose),
 ];
 /// Words that make a figure a pulse when the heart is named before them ("heart rate of
 /// 140", "my heart is racing at 180"); without it a rate may be the breathing's.
@@ -57,6 +63,20 @@ const HEART_ILLNESS: [&str; 7] = [
 const CELSIUS: [&str; 6] = ["°", "°c", "c", "degrees", "celsius", "centigrade"];
 const FAHRENHEIT: [&str; 3] = ["°f", "f", "fahrenheit"];
 const BEATS: [&str; 3] = ["bpm", "beats", "beat"];
+/// Units of a blood sugar: mmol/L, the UK's, and mg/dL.
+const MMOL: [&str; 3] = ["mmol", "mmol/l", "mmols"];
+const MG_DL: [&str; 2] = ["mg/dl", "mgdl"];
+/// A blood sugar's figure without a unit or a decimal point counts only just after these
+/// ("my sugar is 3", "bm 3"; not "sugar in my tea, 2 spoons")…
+const SUGAR_SAYS: [&str; 9] = [
+    "is", "was", "of", "at", "to", "says", "said", "reads", "reading",
+];
+/// …and only in a sentence about diabetes ("meter" is a peak-flow meter's too).
+#[rustfmt::skip]
+const DIABETES: [&str; 10] = [
+    "sugar", "sugars", "glucose", "insulin", "diabetic", "diabetes", "hypo", "bm", "bms",
+    "glucometer",
+];
 /// "beating 140 times a minute"
 const PER_MINUTE: [&str; 3] = ["minute", "min", "mins"];
 /// How far before a figure its measure may be named ("my oxygen on the home monitor is
@@ -87,14 +107,19 @@ const BODY_CELSIUS: std::ops::RangeInclusive<f32> = 34.0..=43.0;
 const PULSE: std::ops::RangeInclusive<f32> = 20.0..=250.0;
 const SATURATION: std::ops::RangeInclusive<f32> = 50.0..=100.0;
 const SYSTOLIC: std::ops::RangeInclusive<f32> = 60.0..=300.0;
+const GLUCOSE_MMOL: std::ops::RangeInclusive<f32> = 1.0..=40.0;
+/// mg/dL in a mmol/L; a blood sugar's figure above the range in mmol/L is mg/dL.
+const MG_DL_PER_MMOL: f32 = 18.0;
 /// Figures of a temperature from this up, without "°c", are Fahrenheit ("fever of 102").
 const FAHRENHEIT_FROM: f32 = 90.0;
 
-/// What the text reads: the highest temperature in °C, and the worst of the vitals.
+/// What the text reads: the highest temperature in °C, the worst of the vitals and the
+/// lowest blood sugar in mmol/L.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Readings {
     pub celsius: Option<f32>,
     pub vitals: RecentVitals,
+    pub glucose_mmol: Option<f32>,
 }
 
 /// The readings `text` gives.
@@ -128,8 +153,14 @@ impl Readings {
             systolic_max: value64.filter(|_| measure == Measure::Pressure),
         };
         self.vitals = self.vitals.worst(more);
-        if measure == Measure::Temperature {
-            self.celsius = Some(self.celsius.map_or(value, |c| c.max(value)));
+        match measure {
+            Measure::Temperature => {
+                self.celsius = Some(self.celsius.map_or(value, |c| c.max(value)));
+            }
+            Measure::Glucose => {
+                self.glucose_mmol = Some(self.glucose_mmol.map_or(value, |g| g.min(value)));
+            }
+            _ => {}
         }
     }
 }
@@ -166,6 +197,8 @@ fn reading(words: &[&str], i: usize) -> Option<(Measure, f32)> {
         Some(Measure::Pulse)
     } else if unit.starts_with('/') || unit == "over" {
         Some(Measure::Pressure)
+    } else if MMOL.contains(&unit) || MG_DL.contains(&unit) {
+        Some(Measure::Glucose)
     } else {
         None
     };
@@ -176,9 +209,21 @@ fn reading(words: &[&str], i: usize) -> Option<(Measure, f32)> {
     if measure == Measure::Pulse && words.iter().any(|w| EXERCISE.contains(w)) {
         return None;
     }
+    if measure == Measure::Glucose {
+        let plain = by_unit.is_none() && !word[..figure_ends].contains('.');
+        let said = before
+            .last()
+            .is_some_and(|w| SUGAR_SAYS.contains(w) || DIABETES.contains(w));
+        if (plain && !said) || !words.iter().any(|w| DIABETES.contains(w)) {
+            return None;
+        }
+    }
     let value = match measure {
         Measure::Temperature if fahrenheit_unit || (figure >= FAHRENHEIT_FROM && !celsius_unit) => {
             (figure - 32.0) * 5.0 / 9.0
+        }
+        Measure::Glucose if MG_DL.contains(&unit) || figure > *GLUCOSE_MMOL.end() => {
+            figure / MG_DL_PER_MMOL
         }
         _ => figure,
     };
@@ -187,6 +232,7 @@ fn reading(words: &[&str], i: usize) -> Option<(Measure, f32)> {
         Measure::Pulse => PULSE,
         Measure::Oxygen => SATURATION,
         Measure::Pressure => SYSTOLIC,
+        Measure::Glucose => GLUCOSE_MMOL,
     };
     range.contains(&value).then_some((measure, value))
 }
@@ -239,6 +285,27 @@ mod tests {
             "took 2 paracetamol for the fever",
         ] {
             assert_eq!(read(said).celsius, None, "{said}");
+        }
+    }
+
+    #[test]
+    fn a_blood_sugar_is_read_in_mmol_per_litre_in_a_sentence_about_diabetes() {
+        for (said, mmol) in [
+            ("I'm on insulin and feel shaky, meter says 3.1", 3.1),
+            ("my blood sugar is 3", 3.0),
+            ("bm 2.8 and I feel sweaty", 2.8),
+            ("my sugar dropped to 54 mg/dl", 3.0),
+            ("glucose 6.5 mmol this morning", 6.5),
+        ] {
+            let read = read(said).glucose_mmol.unwrap_or_else(|| panic!("{said}"));
+            assert!((read - mmol).abs() < 0.01, "{said}: {read}");
+        }
+        for said in [
+            "I take sugar in my tea, 2 spoons",
+            "my peak flow meter says 300",
+            "I cut down on sugar 3 weeks ago",
+        ] {
+            assert_eq!(read(said).glucose_mmol, None, "{said}");
         }
     }
 
