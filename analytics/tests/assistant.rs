@@ -1417,7 +1417,8 @@ fn a_swollen_eyelid_with_a_bulging_or_painful_to_move_eye_goes_to_hospital_a_sty
 }
 
 #[test]
-fn a_baby_with_bouts_of_crying_is_asked_about_blood_in_the_poo_and_yes_is_an_emergency() {
+fn a_baby_with_bouts_of_crying_is_asked_about_blood_in_the_poo_and_yes_is_an_emergency_an_adult_is_not()
+ {
     let baby = Profile {
         age: Some(0),
         sex: Some(Sex::Female),
@@ -1445,6 +1446,9 @@ fn a_baby_with_bouts_of_crying_is_asked_about_blood_in_the_poo_and_yes_is_an_eme
         reply.triage.emergency_pattern.as_deref(),
         Some("intussusception_signs")
     );
+    // A grieving adult who cannot stop crying is not asked about blood in the poo.
+    let asked = all_questions("I've been crying non stop since my dad died.", ADULT);
+    assert!(!asked.iter().any(|id| id == "blood_in_stool"), "{asked:?}");
 }
 
 #[test]

@@ -158,9 +158,12 @@ pub struct Pattern {
     pub advice: String,
     /// Suicidal thoughts: the advice gives crisis lines.
     pub crisis: bool,
-    /// Only for patients at least this old (a fall in an older person).
+    /// Only for patients at least this old (a fall in an older person)…
     #[serde(default)]
     pub min_age: Option<u32>,
+    /// …or at most this old (a baby's or young child's signs).
+    #[serde(default)]
+    pub max_age: Option<u32>,
     /// Not when one of these is present: what makes the signs another, less urgent
     /// thing (chest pain that goes with rest is angina's).
     #[serde(default)]
@@ -171,10 +174,9 @@ impl Pattern {
     /// Whether the pattern is for a patient of this age; an unknown age may be any, so
     /// the pattern counts.
     fn applies_to(&self, age: Option<u32>) -> bool {
-        match (self.min_age, age) {
-            (Some(min), Some(age)) => age >= min,
-            _ => true,
-        }
+        age.is_none_or(|age| {
+            self.min_age.is_none_or(|min| age >= min) && self.max_age.is_none_or(|max| age <= max)
+        })
     }
 
     pub fn fires(&self, present: impl Fn(&str) -> bool) -> bool {

@@ -764,6 +764,7 @@ mod tests {
                 advice: "Call an ambulance.".into(),
                 crisis: false,
                 min_age: None,
+                max_age: None,
                 unless: Vec::new(),
             }],
         )
