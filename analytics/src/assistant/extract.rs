@@ -18,9 +18,9 @@
 //! thermometer's figure says whether there is a fever, and with an age of 3 to 6 months
 //! whether it is NICE's amber 39 °C, a meter's blood sugar under 4 mmol/L is a hypo, and
 //! a pulse, saturation or blood pressure goes into the evidence as a device's reading
-//! would; a sugar said not to come up after treatment is read likewise. A negation that says a remedy is not
-//! helping ("isn't helping my back pain") denies nothing after it, NegEx's
-//! pseudo-negation, and a clause saying the patient is on a medicine ("I'm on tablets for
+//! would; a sugar said not to come up after treatment is read likewise. A negation that
+//! says a remedy is not helping ("isn't helping my back pain") denies nothing after it,
+//! NegEx's pseudo-negation, and a clause saying the patient is on a medicine ("I'm on tablets for
 //! my blood pressure") rules out what it only resembles of tablets taken or saved up.
 //! Each clause is matched to
 //! the knowledge base's lay phrasings — literally when a phrasing appears in it,
@@ -384,15 +384,9 @@ const REGULAR_MEDICINES: [&str; 6] = [
 /// …named within this many words after "on" ("on tablets", "on blood pressure tablets")…
 const ON_MEDICINE_REACH: usize = 3;
 /// …unless these stand between, which speak of taking, not of being on them.
+#[rustfmt::skip]
 const TAKING_WORDS: [&str; 8] = [
-    "after",
-    "take",
-    "taking",
-    "took",
-    "swallowed",
-    "all",
-    "too",
-    "whole",
+    "after", "take", "taking", "took", "swallowed", "all", "too", "whole",
 ];
 /// Days in a unit of age ([`age_in_days`])…
 const DAYS_IN: [(&str, f32); 3] = [("day", 1.0), ("week", 7.0), ("month", 30.44)];

@@ -1,11 +1,12 @@
 //! Readings the patient types: a thermometer's figure ("temp of 38.5", "fever of 102"),
 //! a pulse ("my heart is racing at 180"), an oxygen saturation ("my sats are 89%"), a
-//! blood pressure ("195/115") and a blood sugar ("my meter says 3.1", in mmol/L). A figure is a reading when its unit follows it ("39
-//! degrees", "150 bpm", "/115") or, failing that, the nearest word of a measure
+//! blood pressure ("195/115") and a blood sugar ("my meter says 3.1", in mmol/L, only in
+//! a sentence about diabetes). A figure is a reading when its unit follows it ("39
+//! degrees", "150 bpm", "/115", "mmol") or, failing that, the nearest word of a measure
 //! stands a few words before it; a count ("a fever for 38 hours"), an age ("aged 39") or
 //! the weather ("gardening in 33 degrees") is not one, nor a pulse on a run, nor a figure
-//! outside what the measure can read on a living person. Read from the text as written, whose decimal
-//! points the extractor's normalising would take for full stops.
+//! outside what the measure can read on a living person. Read from the text as written,
+//! whose decimal points the extractor's normalising would take for full stops.
 
 use super::reasoning::RecentVitals;
 
