@@ -1025,6 +1025,32 @@ fn a_low_sugar_is_read_from_the_meter_and_one_that_will_not_come_up_calls_an_amb
 }
 
 #[test]
+fn a_high_sugar_or_ketones_with_signs_of_dka_go_to_a_and_e() {
+    fires(
+        "I'm diabetic and my sugar is 25 and I've been sick twice.",
+        "high_sugar_with_dka_signs",
+        Triage::Emergency,
+    );
+    fires(
+        "Ketones 2+ on the urine stick and I have tummy pain.",
+        "ketones_with_dka_signs",
+        Triage::Emergency,
+    );
+    // A ketone meter's 3.2 is no blood sugar of 3.2: very high ketones, not a hypo.
+    let ketones = reply_to("My blood sugar is high, ketones are 3.2.", ADULT);
+    assert!(ketones.triage.level >= Triage::Emergency, "{ketones:?}");
+    let found = evidence("My blood sugar is high, ketones are 3.2.");
+    assert!(found.present.contains(&symptom("very_high_ketones")));
+    assert!(!found.present.contains(&symptom("low_blood_sugar")));
+    // Ketones a meter reads normal are denied, and a high sugar alone is no emergency.
+    let normal = "My sugar is 14 this morning and my ketones are 0.4.";
+    no_emergency(normal);
+    let found = evidence(normal);
+    assert!(found.present.contains(&symptom("high_blood_sugar")));
+    assert!(found.absent.contains(&symptom("raised_ketones")));
+}
+
+#[test]
 fn diarrhoea_with_blood_in_it_is_blood_in_poo_not_vomiting_blood() {
     let told = "I've had diarrhoea with blood in it for 2 days.";
     no_emergency(told);

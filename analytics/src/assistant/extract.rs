@@ -47,7 +47,8 @@ use super::body_sites::{self, Sites};
 use super::embedding::{Embedder, EmbeddingError, PASS_COST_TOKENS, cosine, dot};
 use super::knowledge::KnowledgeBase;
 use super::readings::{
-    self, FEVER_CELSIUS, HIGH_AT_3_TO_6_MONTHS_CELSIUS, HYPO_BELOW_MMOL, NORMAL_BELOW_CELSIUS,
+    self, FEVER_CELSIUS, HIGH_AT_3_TO_6_MONTHS_CELSIUS, HIGH_SUGAR_FROM_MMOL, HYPO_BELOW_MMOL,
+    KETONES_RAISED_FROM_MMOL, KETONES_VERY_HIGH_FROM_MMOL, NORMAL_BELOW_CELSIUS,
 };
 use super::reasoning::Evidence;
 
@@ -246,7 +247,7 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand, "my baby" a baby under 3 months), which would call an ambulance or send to A&E
 /// until the patient answered.
-const WORD_FOR_WORD: [&str; 21] = [
+const WORD_FOR_WORD: [&str; 24] = [
     "under_3_months",
     "high_temperature_3_to_6_months",
     "nosebleed_not_stopping",
@@ -268,6 +269,9 @@ const WORD_FOR_WORD: [&str; 21] = [
     "chest_pain_eases_with_rest",
     "low_blood_sugar",
     "hypo_not_improving",
+    "high_blood_sugar",
+    "raised_ketones",
+    "very_high_ketones",
 ];
 /// Words that say something came on suddenly ([`says_sudden`])…
 const SUDDEN: [&str; 4] = ["sudden", "suddenly", "abruptly", "nowhere"];
@@ -451,8 +455,14 @@ pub struct Extractor {
     fever: Option<usize>,
     /// …and the one it reports with an age of 3 to 6 months.
     high_temperature_3_to_6_months: Option<usize>,
-    /// The symptom a meter's figure under [`HYPO_BELOW_MMOL`] reports.
+    /// The symptoms a meter's figure under [`HYPO_BELOW_MMOL`] reports…
     low_blood_sugar: Option<usize>,
+    /// …from [`HIGH_SUGAR_FROM_MMOL`]…
+    high_blood_sugar: Option<usize>,
+    /// …and a ketone meter's from [`KETONES_RAISED_FROM_MMOL`] and
+    /// [`KETONES_VERY_HIGH_FROM_MMOL`].
+    raised_ketones: Option<usize>,
+    very_high_ketones: Option<usize>,
     /// Symptoms matched only word for word or read ([`WORD_FOR_WORD`]).
     word_for_word: Vec<usize>,
     /// The symptoms read from a sentence, each with its reader ([`READERS`]).
@@ -564,6 +574,9 @@ impl Extractor {
             fever: kb.symptom("fever"),
             high_temperature_3_to_6_months: kb.symptom("high_temperature_3_to_6_months"),
             low_blood_sugar: kb.symptom("low_blood_sugar"),
+            high_blood_sugar: kb.symptom("high_blood_sugar"),
+            raised_ketones: kb.symptom("raised_ketones"),
+            very_high_ketones: kb.symptom("very_high_ketones"),
             word_for_word: WORD_FOR_WORD
                 .iter()
                 .filter_map(|id| kb.symptom(id))
@@ -773,11 +786,32 @@ impl Extractor {
         );
         let readings = readings::read(text);
         evidence.vitals = readings.vitals;
+        let reads = |figure: Option<f32>, from: f32| figure.is_some_and(|mmol| mmol >= from);
         if readings
-            .glucose_mmol
+            .lowest_glucose_mmol
             .is_some_and(|mmol| mmol < HYPO_BELOW_MMOL)
         {
             read.extend(self.low_blood_sugar);
+        }
+        if reads(readings.highest_glucose_mmol, HIGH_SUGAR_FROM_MMOL) {
+            read.extend(self.high_blood_sugar);
+        }
+        // A ketone meter's figure says how high they are, and whether they are at all.
+        for (symptom, from) in [
+            (self.raised_ketones, KETONES_RAISED_FROM_MMOL),
+            (self.very_high_ketones, KETONES_VERY_HIGH_FROM_MMOL),
+        ] {
+            match (symptom, readings.ketones_mmol) {
+                (Some(s), Some(mmol)) if mmol >= from => {
+                    read.insert(s);
+                }
+                (Some(s), Some(_)) => {
+                    evidence.present.remove(&s);
+                    evidence.loose.remove(&s);
+                    evidence.absent.insert(s);
+                }
+                _ => {}
+            }
         }
         // A thermometer's figure says what "hot" and "a temperature" only resemble.
         if let Some(celsius) = readings.celsius {

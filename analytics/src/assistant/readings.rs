@@ -1,7 +1,8 @@
 //! Readings the patient types: a thermometer's figure ("temp of 38.5", "fever of 102"),
 //! a pulse ("my heart is racing at 180"), an oxygen saturation ("my sats are 89%"), a
-//! blood pressure ("195/115") and a blood sugar ("my meter says 3.1", in mmol/L, only in
-//! a sentence about diabetes). A figure is a reading when its unit follows it ("39
+//! blood pressure ("195/115"), a blood sugar ("my meter says 3.1", in mmol/L, only in a
+//! sentence about diabetes) and ketones ("ketones 3.4", "ketones 2+" on a urine strip). A
+//! figure is a reading when its unit follows it ("39
 //! degrees", "150 bpm", "/115", "mmol") or, failing that, the nearest word of a measure
 //! stands a few words before it; a count ("a fever for 38 hours"), an age ("aged 39") or
 //! the weather ("gardening in 33 degrees") is not one, nor a pulse on a run, nor a figure
@@ -16,8 +17,18 @@ pub const FEVER_CELSIUS: f32 = 38.0;
 pub const NORMAL_BELOW_CELSIUS: f32 = 37.5;
 /// At 3 to 6 months this much is an amber feature (NICE NG143).
 pub const HIGH_AT_3_TO_6_MONTHS_CELSIUS: f32 = 39.0;
-/// A blood sugar below this is a hypo (the NHS's "4 is the floor").
+/// A blood sugar below this is a hypo (the NHS's "4 is the floor")…
 pub const HYPO_BELOW_MMOL: f32 = 4.0;
+/// …and from this a high one, for which the NHS asks people with diabetes to check their
+/// ketones.
+pub const HIGH_SUGAR_FROM_MMOL: f32 = 11.0;
+/// Blood ketones from this are a risk of DKA, for the diabetes team or a GP as soon as
+/// possible (the NHS's DKA page)…
+pub const KETONES_RAISED_FROM_MMOL: f32 = 1.6;
+/// …and from this a very high risk, for medical help immediately.
+pub const KETONES_VERY_HIGH_FROM_MMOL: f32 = 3.0;
+/// A urine strip's pluses in blood ketones: the NHS sends 2+ to A&E as it does 3 mmol/L.
+const KETONES_MMOL_PER_PLUS: f32 = 1.5;
 
 /// What a figure measures.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -27,12 +38,13 @@ enum Measure {
     Oxygen,
     Pressure,
     Glucose,
+    Ketones,
 }
 
 /// Words that make a figure a few words after them a reading of their measure; a watch's
 /// figure is a pulse, what the smartwatches of this platform show first.
 #[rustfmt::skip]
-const MEASURE_WORDS: [(&str, Measure); 32] = [
+const MEASURE_WORDS: [(&str, Measure); 35] = [
     ("temp", Measure::Temperature), ("temps", Measure::Temperature),
     ("temp's", Measure::Temperature), ("temperature", Measure::Temperature),
     ("temperatures", Measure::Temperature), ("temperature's", Measure::Temperature),
@@ -46,7 +58,8 @@ const MEASURE_WORDS: [(&str, Measure); 32] = [
     ("bp", Measure::Pressure), ("pressure", Measure::Pressure),
     ("sugar", Measure::Glucose), ("sugars", Measure::Glucose), ("glucose", Measure::Glucose),
     ("bm", Measure::Glucose), ("bms", Measure::Glucose), ("glucometer", Measure::Glucose),
-    ("meter", Measure::Glucose),
+    ("meter", Measure::Glucose), ("ketones", Measure::Ketones), ("ketone", Measure::Ketones),
+    ("ketostix", Measure::Ketones),
 ];
 /// Words that make a figure a pulse when the heart is named before them ("heart rate of
 /// 140", "my heart is racing at 180"); without it a rate may be the breathing's.
@@ -68,9 +81,10 @@ const BEATS: [&str; 3] = ["bpm", "beats", "beat"];
 const MMOL: [&str; 3] = ["mmol", "mmol/l", "mmols"];
 const MG_DL: [&str; 2] = ["mg/dl", "mgdl"];
 /// A blood sugar's figure without a unit or a decimal point counts only just after these
-/// ("my sugar is 3", "bm 3"; not "sugar in my tea, 2 spoons")…
-const SUGAR_SAYS: [&str; 9] = [
-    "is", "was", "of", "at", "to", "says", "said", "reads", "reading",
+/// ("my sugar is 3", "bm 3", "sugar is high, 18"; not "sugar in my tea, 2 spoons")…
+#[rustfmt::skip]
+const SUGAR_SAYS: [&str; 11] = [
+    "is", "was", "of", "at", "to", "says", "said", "reads", "reading", "high", "low",
 ];
 /// …and only in a sentence about diabetes ("meter" is a peak-flow meter's too).
 #[rustfmt::skip]
@@ -109,18 +123,21 @@ const PULSE: std::ops::RangeInclusive<f32> = 20.0..=250.0;
 const SATURATION: std::ops::RangeInclusive<f32> = 50.0..=100.0;
 const SYSTOLIC: std::ops::RangeInclusive<f32> = 60.0..=300.0;
 const GLUCOSE_MMOL: std::ops::RangeInclusive<f32> = 1.0..=40.0;
+const KETONES_MMOL: std::ops::RangeInclusive<f32> = 0.0..=12.0;
 /// mg/dL in a mmol/L; a blood sugar's figure above the range in mmol/L is mg/dL.
 const MG_DL_PER_MMOL: f32 = 18.0;
 /// Figures of a temperature from this up, without "°c", are Fahrenheit ("fever of 102").
 const FAHRENHEIT_FROM: f32 = 90.0;
 
-/// What the text reads: the highest temperature in °C, the worst of the vitals and the
-/// lowest blood sugar in mmol/L.
+/// What the text reads: the highest temperature in °C, the worst of the vitals, the
+/// lowest and highest blood sugar and the highest ketones in mmol/L.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Readings {
     pub celsius: Option<f32>,
     pub vitals: RecentVitals,
-    pub glucose_mmol: Option<f32>,
+    pub lowest_glucose_mmol: Option<f32>,
+    pub highest_glucose_mmol: Option<f32>,
+    pub ketones_mmol: Option<f32>,
 }
 
 /// The readings `text` gives.
@@ -159,7 +176,13 @@ impl Readings {
                 self.celsius = Some(self.celsius.map_or(value, |c| c.max(value)));
             }
             Measure::Glucose => {
-                self.glucose_mmol = Some(self.glucose_mmol.map_or(value, |g| g.min(value)));
+                self.lowest_glucose_mmol =
+                    Some(self.lowest_glucose_mmol.map_or(value, |g| g.min(value)));
+                self.highest_glucose_mmol =
+                    Some(self.highest_glucose_mmol.map_or(value, |g| g.max(value)));
+            }
+            Measure::Ketones => {
+                self.ketones_mmol = Some(self.ketones_mmol.map_or(value, |k| k.max(value)));
             }
             _ => {}
         }
@@ -199,7 +222,11 @@ fn reading(words: &[&str], i: usize) -> Option<(Measure, f32)> {
     } else if unit.starts_with('/') || unit == "over" {
         Some(Measure::Pressure)
     } else if MMOL.contains(&unit) || MG_DL.contains(&unit) {
-        Some(Measure::Glucose)
+        // Ketones are in mmol/L too.
+        Some(match named_before(before) {
+            Some(Measure::Ketones) => Measure::Ketones,
+            _ => Measure::Glucose,
+        })
     } else {
         None
     };
@@ -208,6 +235,9 @@ fn reading(words: &[&str], i: usize) -> Option<(Measure, f32)> {
         .or_else(|| named_before(before))
         .or_else(|| thermometer_after.then_some(Measure::Temperature))?;
     if measure == Measure::Pulse && words.iter().any(|w| EXERCISE.contains(w)) {
+        return None;
+    }
+    if measure == Measure::Ketones && !said_as_ketones(word, figure_ends, unit, before) {
         return None;
     }
     if measure == Measure::Glucose {
@@ -226,6 +256,7 @@ fn reading(words: &[&str], i: usize) -> Option<(Measure, f32)> {
         Measure::Glucose if MG_DL.contains(&unit) || figure > *GLUCOSE_MMOL.end() => {
             figure / MG_DL_PER_MMOL
         }
+        Measure::Ketones if unit.starts_with('+') => figure * KETONES_MMOL_PER_PLUS,
         _ => figure,
     };
     let range = match measure {
@@ -234,8 +265,21 @@ fn reading(words: &[&str], i: usize) -> Option<(Measure, f32)> {
         Measure::Oxygen => SATURATION,
         Measure::Pressure => SYSTOLIC,
         Measure::Glucose => GLUCOSE_MMOL,
+        Measure::Ketones => KETONES_MMOL,
     };
     range.contains(&value).then_some((measure, value))
+}
+
+/// Whether a figure after a word of ketones is their reading: with a decimal point
+/// ("ketones 0.4"), a unit ("2 mmol", a strip's "2+"), or just after a word that says it
+/// ("ketones are 3"), but not a count ("ketones twice in 3 days").
+fn said_as_ketones(word: &str, figure_ends: usize, unit: &str, before: &[&str]) -> bool {
+    word[..figure_ends].contains('.')
+        || unit.starts_with('+')
+        || MMOL.contains(&unit)
+        || before
+            .last()
+            .is_some_and(|w| SUGAR_SAYS.contains(w) || matches!(*w, "are" | "ketones" | "ketone"))
 }
 
 /// The measure the word nearest before a figure names.
@@ -298,7 +342,9 @@ mod tests {
             ("my sugar dropped to 54 mg/dl", 3.0),
             ("glucose 6.5 mmol this morning", 6.5),
         ] {
-            let read = read(said).glucose_mmol.unwrap_or_else(|| panic!("{said}"));
+            let read = read(said)
+                .lowest_glucose_mmol
+                .unwrap_or_else(|| panic!("{said}"));
             assert!((read - mmol).abs() < 0.01, "{said}: {read}");
         }
         for said in [
@@ -306,8 +352,26 @@ mod tests {
             "my peak flow meter says 300",
             "I cut down on sugar 3 weeks ago",
         ] {
-            assert_eq!(read(said).glucose_mmol, None, "{said}");
+            assert_eq!(read(said).lowest_glucose_mmol, None, "{said}");
         }
+    }
+
+    #[test]
+    fn ketones_are_read_from_a_meter_or_a_urine_strip_and_apart_from_the_sugar() {
+        for (said, mmol) in [
+            ("ketones 3.4 on the meter", 3.4),
+            ("my ketones are 1", 1.0),
+            ("ketones 2+ on the stick", 3.0),
+            ("blood ketone 0.6 mmol", 0.6),
+        ] {
+            let read = read(said).ketones_mmol.unwrap_or_else(|| panic!("{said}"));
+            assert!((read - mmol).abs() < 0.01, "{said}: {read}");
+        }
+        let both = read("my blood sugar is high, 18, ketones are 3.2");
+        assert_eq!(both.highest_glucose_mmol, Some(18.0));
+        assert_eq!(both.lowest_glucose_mmol, Some(18.0));
+        assert_eq!(both.ketones_mmol, Some(3.2));
+        assert_eq!(read("tested my ketones 3 times today").ketones_mmol, None);
     }
 
     #[test]
