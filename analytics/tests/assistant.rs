@@ -927,6 +927,13 @@ fn chest_pain_on_exertion_that_goes_with_rest_is_angina_for_a_gp_today_not_an_am
     ] {
         fires(told, "acute_coronary_syndrome", Triage::EmergencyAmbulance);
     }
+    // Without another sign of a heart attack, pain that rest does not ease calls an
+    // ambulance too (had been within 24 h as told).
+    fires(
+        "I've had chest pain for an hour and it doesn't go away when I rest.",
+        "chest_pain_not_eased_by_rest",
+        Triage::EmergencyAmbulance,
+    );
 }
 
 /// Every question a conversation of `profile` starting with `text` asks, each answered no.

@@ -247,7 +247,7 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand, "my baby" a baby under 3 months), which would call an ambulance or send to A&E
 /// until the patient answered.
-const WORD_FOR_WORD: [&str; 24] = [
+const WORD_FOR_WORD: [&str; 25] = [
     "under_3_months",
     "high_temperature_3_to_6_months",
     "nosebleed_not_stopping",
@@ -267,6 +267,7 @@ const WORD_FOR_WORD: [&str; 24] = [
     "stuck_in_throat",
     "cannot_keep_fluids_down",
     "chest_pain_eases_with_rest",
+    "chest_pain_not_eased_by_rest",
     "low_blood_sugar",
     "hypo_not_improving",
     "high_blood_sugar",
@@ -290,10 +291,11 @@ const CONFUSED: [&str; 6] = [
 type Reader = fn(&str) -> bool;
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-const READERS: [(&str, Reader); 9] = [
+const READERS: [(&str, Reader); 10] = [
     ("reliever_not_helping", reliever_not_helping),
     ("hypo_not_improving", sugar_not_coming_up),
     ("chest_pain_eases_with_rest", eases_with_rest),
+    ("chest_pain_not_eased_by_rest", not_eased_by_rest),
     ("swallowed_battery_or_magnet", swallowed_battery_or_magnet),
     ("under_3_months", says_under_3_months),
     ("reduced_baby_movements", baby_moves_less),
@@ -1398,15 +1400,27 @@ fn eases_with_rest(text: &str) -> bool {
     let names = |list: &[&str]| text.split([' ', ',', '.']).any(|w| list.contains(&w));
     names(&CHEST)
         && names(&EXERTION)
-        && sentence_words(text).any(|words| {
-            words.iter().enumerate().any(|(i, w)| {
-                let near = &words
-                    [i.saturating_sub(RESTING_REACH)..(i + RESTING_REACH + 1).min(words.len())];
-                GOES.contains(w)
-                    && near.iter().any(|w| RESTING.contains(w))
-                    && !has_negation(&words[i.saturating_sub(3)..i].join(" "))
-            })
-        })
+        && sentence_words(text).any(|words| going_with_rest(&words).any(|denied| !denied))
+}
+
+/// Whether the text says chest pain does not go with rest ("it doesn't go away when I
+/// rest", "won't ease even sitting down"): a message naming the chest, and a sentence with
+/// a word of going near one of rest and a negation just before it. Pain merely felt at
+/// rest is not enough: pericarditis's and pleurisy's are.
+fn not_eased_by_rest(text: &str) -> bool {
+    let names = |list: &[&str]| text.split([' ', ',', '.']).any(|w| list.contains(&w));
+    names(&CHEST) && sentence_words(text).any(|words| going_with_rest(&words).any(|denied| denied))
+}
+
+/// For each word of going near one of rest in a sentence's words, whether a negation
+/// stands just before it ("won't ease with rest").
+fn going_with_rest<'w>(words: &'w [&str]) -> impl Iterator<Item = bool> + 'w {
+    words.iter().enumerate().filter_map(|(i, w)| {
+        let near =
+            &words[i.saturating_sub(RESTING_REACH)..(i + RESTING_REACH + 1).min(words.len())];
+        (GOES.contains(w) && near.iter().any(|w| RESTING.contains(w)))
+            .then(|| has_negation(&words[i.saturating_sub(3)..i].join(" ")))
+    })
 }
 
 /// Whether a clause says its patient is on a medicine ("I'm on tablets for my blood
@@ -1725,6 +1739,24 @@ mod tests {
             "chest pain that goes away when I rest",
         ] {
             assert!(!eases_with_rest(&normalise(said)), "{said}");
+        }
+    }
+
+    #[test]
+    fn chest_pain_not_going_with_rest_is_read() {
+        for said in [
+            "chest pain while walking the dog, it doesn't go away when I rest",
+            "chest pain that won't ease even sitting down",
+        ] {
+            assert!(not_eased_by_rest(&normalise(said)), "{said}");
+        }
+        for said in [
+            "a heavy feeling in my chest when I walk uphill that goes away when I rest",
+            "chest infection and breathless even at rest",
+            "sharp chest pain when I breathe in, even at rest",
+            "my calves ache and it doesn't go when I rest",
+        ] {
+            assert!(!not_eased_by_rest(&normalise(said)), "{said}");
         }
     }
 
