@@ -16,14 +16,17 @@
 //! or confusion said to have come on suddenly, and chest pain that exertion brings on and
 //! rest takes away, are read likewise; so are the readings [`readings`] finds: a
 //! thermometer's figure says whether there is a fever, and with an age of 3 to 6 months
-//! whether it is NICE's amber 39 °C, a meter's blood sugar under 4 mmol/L is a hypo, and
-//! a pulse, saturation or blood pressure goes into the evidence as a device's reading
-//! would; a sugar said not to come up after treatment is read likewise. A negation that
+//! whether it is NICE's amber 39 °C, a meter's blood sugar under 4 mmol/L is a hypo and
+//! from 11 a high one, a ketone meter's figure says whether ketones are raised, and a
+//! pulse, saturation or blood pressure goes into the evidence as a device's reading
+//! would; a sugar said not to come up after treatment is read likewise, and chest pain
+//! that rest does not ease. A negation that
 //! says a remedy is not helping ("isn't helping my back pain") denies nothing after it,
 //! NegEx's pseudo-negation, and a clause saying the patient is on a medicine ("I'm on tablets for
 //! my blood pressure") rules out what it only resembles of tablets taken or saved up.
 //! Each clause is matched to
-//! the knowledge base's lay phrasings — literally when a phrasing appears in it,
+//! the knowledge base's lay phrasings — literally when a phrasing appears in it (one
+//! with a joiner, "diarrhoea with blood", across the clauses the joiner split),
 //! otherwise by sentence-embedding similarity, to a symptom of the part of the body the
 //! clause is about when it is about one ([`body_sites`], which earlier messages of the
 //! conversation may have named), and never by similarity to a few emergency signs that
@@ -513,6 +516,9 @@ struct Clause {
     /// Continues the clause before it, whose subject it shares ("it's red hot and
     /// swollen"): joined to it without opening a statement of its own.
     continues: bool,
+    /// The joiner that split it from the clause before ("with" in "diarrhoea with
+    /// blood"), which a phrasing may span.
+    joiner: Option<String>,
 }
 
 impl Clause {
@@ -697,6 +703,21 @@ impl Extractor {
                     .collect();
                 self.mark_clear(found, similarity, &clause_words);
             }
+        }
+
+        // A phrasing with a joiner in it ("diarrhoea with blood", "pins and needles")
+        // matches across the clauses the joiner split, as the first of them says it.
+        for i in 1..clauses.len() {
+            let Some(joiner) = &clauses[i].joiner else {
+                continue;
+            };
+            let joined = format!("{} {joiner} {}", clauses[i - 1].text, clauses[i].text);
+            let spanning = self.literal_matches(&joined).into_iter().filter(|m| {
+                contains_words(&self.phrasings[m.phrasing].text, joiner)
+                    && !found[i - 1].iter().any(|f| f.symptom == m.symptom)
+            });
+            let spanning: Vec<Match> = spanning.collect();
+            found[i - 1].extend(spanning);
         }
 
         let mut evidence = Evidence {
@@ -1177,12 +1198,14 @@ fn clauses(text: &str) -> Vec<Clause> {
             // made any difference"): a pseudo-negation, as NegEx calls it, which denies
             // nothing that follows ("paracetamol isn't helping my back pain").
             let mut relief_end = 0;
+            let mut joiner: Option<&str> = None;
             let mut current: Vec<&str> = Vec::new();
             let mut flush = |current: &mut Vec<&str>,
                              negation: Option<&str>,
                              cue_here: bool,
                              able: bool,
-                             continues: bool| {
+                             continues: bool,
+                             joiner: Option<&str>| {
                 let text = current.join(" ");
                 let text = text.trim_matches(',').trim();
                 if !text.is_empty() {
@@ -1202,6 +1225,7 @@ fn clauses(text: &str) -> Vec<Clause> {
                         cue: negation.filter(|_| negated).map(str::to_owned),
                         able,
                         continues,
+                        joiner: joiner.map(str::to_owned),
                     });
                 }
                 current.clear();
@@ -1212,7 +1236,8 @@ fn clauses(text: &str) -> Vec<Clause> {
                 if i < relief_end {
                     // Neither a symptom nor a negation of one.
                 } else if JOINERS.contains(&bare) {
-                    flush(&mut current, negation, cue_here, able, continues);
+                    flush(&mut current, negation, cue_here, able, continues, joiner);
+                    joiner = Some(bare);
                     cue_here = false;
                     continues = true;
                     if part.get(i + 1).is_some_and(|next| opens_statement(next)) {
@@ -1221,7 +1246,7 @@ fn clauses(text: &str) -> Vec<Clause> {
                         continues = false;
                     }
                 } else if NEGATION_CUES.contains(&bare) && negation.is_none() {
-                    flush(&mut current, negation, cue_here, able, continues);
+                    flush(&mut current, negation, cue_here, able, continues, joiner);
                     continues = false;
                     match relief_denied(&part[i + 1..]) {
                         Some(words) => relief_end = i + 1 + words,
@@ -1238,7 +1263,8 @@ fn clauses(text: &str) -> Vec<Clause> {
                     }
                 }
                 if ends_clause {
-                    flush(&mut current, negation, cue_here, able, continues);
+                    flush(&mut current, negation, cue_here, able, continues, joiner);
+                    joiner = None;
                     cue_here = false;
                     continues = list_item_follows(&part[i + 1..]);
                     // A negation carries over a comma into a list ("no fever, cough or
@@ -1250,7 +1276,7 @@ fn clauses(text: &str) -> Vec<Clause> {
                     }
                 }
             }
-            flush(&mut current, negation, cue_here, able, continues);
+            flush(&mut current, negation, cue_here, able, continues, joiner);
         }
     }
     out
@@ -2013,6 +2039,7 @@ mod tests {
             cue: Some("didn't".into()),
             able: false,
             continues: false,
+            joiner: None,
         }));
     }
 
