@@ -1032,6 +1032,14 @@ fn a_low_sugar_is_read_from_the_meter_and_one_that_will_not_come_up_calls_an_amb
 }
 
 #[test]
+fn a_fever_lasting_5_days_needs_a_doctor_within_24_hours() {
+    let long = reply_to("I have had a fever of 39 for 5 days.", ADULT);
+    assert_eq!(long.triage.level, Triage::Consultation24, "{long:?}");
+    let short = reply_to("I have had a fever of 39 for 2 days.", ADULT);
+    assert!(short.triage.level < Triage::Consultation24, "{short:?}");
+}
+
+#[test]
 fn a_high_sugar_or_ketones_with_signs_of_dka_go_to_a_and_e() {
     fires(
         "I'm diabetic and my sugar is 25 and I've been sick twice.",

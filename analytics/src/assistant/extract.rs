@@ -250,7 +250,7 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand, "my baby" a baby under 3 months), which would call an ambulance or send to A&E
 /// until the patient answered.
-const WORD_FOR_WORD: [&str; 25] = [
+const WORD_FOR_WORD: [&str; 26] = [
     "under_3_months",
     "high_temperature_3_to_6_months",
     "nosebleed_not_stopping",
@@ -271,6 +271,7 @@ const WORD_FOR_WORD: [&str; 25] = [
     "cannot_keep_fluids_down",
     "chest_pain_eases_with_rest",
     "chest_pain_not_eased_by_rest",
+    "fever_5_days_or_more",
     "low_blood_sugar",
     "hypo_not_improving",
     "high_blood_sugar",
@@ -294,11 +295,12 @@ const CONFUSED: [&str; 6] = [
 type Reader = fn(&str) -> bool;
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-const READERS: [(&str, Reader); 10] = [
+const READERS: [(&str, Reader); 11] = [
     ("reliever_not_helping", reliever_not_helping),
     ("hypo_not_improving", sugar_not_coming_up),
     ("chest_pain_eases_with_rest", eases_with_rest),
     ("chest_pain_not_eased_by_rest", not_eased_by_rest),
+    ("fever_5_days_or_more", fever_lasting_5_days),
     ("swallowed_battery_or_magnet", swallowed_battery_or_magnet),
     ("under_3_months", says_under_3_months),
     ("reduced_baby_movements", baby_moves_less),
@@ -342,6 +344,16 @@ const EXERTION: [&str; 30] = [
     "climb", "climbing", "hurry", "hurrying", "rush", "rushing", "gym", "carry", "carrying",
     "cycling", "gardening", "digging", "mowing",
 ];
+/// Words of a fever ([`fever_lasting_5_days`])…
+#[rustfmt::skip]
+const FEVER_WORDS: [&str; 5] = ["fever", "temperature", "temp", "feverish", "temperatures"];
+/// …how far from one its duration may be said ("a temperature of 39 for 5 days", "for
+/// the last week she's had a fever"), not across a joiner ("a cough for a week and a
+/// fever since yesterday")…
+const FEVER_DURATION_REACH: usize = 6;
+/// …and how long makes it NICE NG143's amber feature and the NHS's reason for an urgent
+/// GP appointment.
+const FEVER_DAYS: u32 = 5;
 /// Words of a blood sugar or a hypo ([`sugar_not_coming_up`])…
 #[rustfmt::skip]
 const SUGAR: [&str; 7] = ["sugar", "sugars", "glucose", "hypo", "bm", "bms", "levels"];
@@ -1464,6 +1476,32 @@ fn on_regular_medicine(clause: &str) -> bool {
     })
 }
 
+/// Whether a sentence says a fever has lasted 5 days or more: a duration that long within
+/// a few words of a word of fever, in the same clause, not after a negation.
+fn fever_lasting_5_days(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        words.iter().enumerate().any(|(i, w)| {
+            if !FEVER_WORDS.contains(w) || has_negation(&words[i.saturating_sub(3)..i].join(" ")) {
+                return false;
+            }
+            // A joiner opens another clause, but "on and off" is how the fever came.
+            let splits = |j: usize| {
+                (JOINERS.contains(&words[j]) || words[j] == "but")
+                    && !(j > 0 && words[j - 1] == "on" && words.get(j + 1) == Some(&"off"))
+            };
+            let from = (0..i)
+                .rfind(|&j| splits(j))
+                .map_or(0, |j| j + 1)
+                .max(i.saturating_sub(FEVER_DURATION_REACH));
+            let to = (i + 1..words.len())
+                .find(|&j| splits(j))
+                .unwrap_or(words.len())
+                .min(i + 1 + FEVER_DURATION_REACH);
+            sentence_duration_days(&words[from..to].join(" ")).is_some_and(|d| d >= FEVER_DAYS)
+        })
+    })
+}
+
 /// Whether a sentence about a blood sugar or a hypo says it is not coming up ("I've had
 /// glucose tablets twice and my sugar is still low", "her bm isn't coming up"). Said of a
 /// low sugar as the patient tells it; a high one that will not come down reads otherwise.
@@ -1783,6 +1821,25 @@ mod tests {
             "my calves ache and it doesn't go when I rest",
         ] {
             assert!(!not_eased_by_rest(&normalise(said)), "{said}");
+        }
+    }
+
+    #[test]
+    fn a_fever_of_5_days_or_more_is_read_only_of_the_fever() {
+        for said in [
+            "I have had a fever of 39 for 5 days",
+            "temperature on and off for a week",
+            "for the last 6 days she's had a temp",
+        ] {
+            assert!(fever_lasting_5_days(&normalise(said)), "{said}");
+        }
+        for said in [
+            "a fever for 3 days",
+            "a cough for a week and a fever since yesterday",
+            "I haven't had a temperature for 5 days now",
+            "a fever 6 weeks ago",
+        ] {
+            assert!(!fever_lasting_5_days(&normalise(said)), "{said}");
         }
     }
 
