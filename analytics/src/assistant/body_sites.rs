@@ -95,8 +95,14 @@ const PARTS: [&[&str]; 16] = [
 const HALVES: [&str; 2] = ["upper", "lower"];
 const PART_BITS: u32 = (1 << PARTS.len()) - 1;
 
-/// Words by which a clause refers back to something named before it.
+/// Words by which a clause refers back to something named before it…
 const REFERRING: [&str; 6] = ["it", "it's", "its", "they", "they're", "them"];
+/// …or opens by saying when it is worse or better, of what it follows ("my knee aches,
+/// worse on stairs").
+#[rustfmt::skip]
+const QUALIFYING: [&str; 8] = [
+    "worse", "better", "worst", "especially", "mainly", "mostly", "particularly", "only",
+];
 
 /// A set of body parts: bit `i` is [`PARTS`]`[i]`, then the [`HALVES`]. Kept in a
 /// conversation's state as bits, so the order of [`PARTS`] is part of that state.
@@ -145,7 +151,8 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
 
 /// The parts each clause (lower case, with whether it continues the clause before it,
 /// sharing its subject) is about: those it names, or, when it names none but refers back
-/// ("it's swollen", "I can't straighten it") or continues ("it's red hot and swollen"),
+/// ("it's swollen", "I can't straighten it", "worse on stairs") or continues ("it's red
+/// hot and swollen"),
 /// those of the nearest clause before it that is about one, or else `before`: those
 /// earlier messages named ("my wrist is swollen", then "he can't move it"). A clause that
 /// is about none this way shares the parts of the clause after it that continues it and
@@ -164,7 +171,12 @@ pub fn of_clauses<'c>(
             if !named.is_empty() {
                 last = named;
                 named
-            } else if continues || words(clause).any(|w| REFERRING.contains(&w)) {
+            } else if continues
+                || words(clause).any(|w| REFERRING.contains(&w))
+                || words(clause)
+                    .next()
+                    .is_some_and(|w| QUALIFYING.contains(&w))
+            {
                 last
             } else {
                 Sites::default()
@@ -243,6 +255,8 @@ mod tests {
                 ("my eye is red", false),
                 ("sticky", true),
                 ("i'm tired", false),
+                ("my knee has been aching for months", false),
+                ("worse on stairs", false),
             ],
         );
         let knee = Sites::named_in("knee");
@@ -253,6 +267,8 @@ mod tests {
         assert_eq!(sites[4], eye);
         assert_eq!(sites[5], eye);
         assert!(sites[6].is_empty());
+        // Saying when it is worse is of what went before: stairs are not the chest's.
+        assert_eq!(sites[8], knee);
     }
 
     #[test]
