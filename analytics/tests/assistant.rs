@@ -1032,6 +1032,23 @@ fn a_low_sugar_is_read_from_the_meter_and_one_that_will_not_come_up_calls_an_amb
 }
 
 #[test]
+fn a_parent_writing_of_their_child_is_ranked_for_the_childs_age() {
+    // From a 35-year-old's account: croup is a young child's, unknown at 35.
+    let croup = reply_to(
+        "My 2 year old has a barking cough and a hoarse voice at night.",
+        ADULT,
+    );
+    assert_eq!(
+        croup.conditions.first().map(|c| c.id.as_str()),
+        Some("croup"),
+        "{croup:?}"
+    );
+    // A baby's age leaves the account's: a mother may speak of her own breast.
+    let feeding = evidence("My 6 week old is feeding all the time and my breast is red and sore.");
+    assert_eq!(feeding.subject.age, None);
+}
+
+#[test]
 fn a_fever_lasting_5_days_needs_a_doctor_within_24_hours() {
     let long = reply_to("I have had a fever of 39 for 5 days.", ADULT);
     assert_eq!(long.triage.level, Triage::Consultation24, "{long:?}");

@@ -233,6 +233,8 @@ impl Assistant {
         state.evidence.merge(&found);
         state.pending = None;
         let kb = &self.kb;
+        // The account's own age and sex, unless the words say whom it is about.
+        let profile = state.evidence.subject.or(profile);
         let priors = reasoning::priors(kb, profile);
         let posterior = reasoning::posterior(kb, &priors, &state.evidence);
         let vitals = vitals.worst(state.evidence.vitals);

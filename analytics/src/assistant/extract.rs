@@ -49,11 +49,12 @@ use aho_corasick::AhoCorasick;
 use super::body_sites::{self, Sites};
 use super::embedding::{Embedder, EmbeddingError, PASS_COST_TOKENS, cosine, dot};
 use super::knowledge::KnowledgeBase;
+use super::knowledge::Sex;
 use super::readings::{
     self, FEVER_CELSIUS, HIGH_AT_3_TO_6_MONTHS_CELSIUS, HIGH_SUGAR_FROM_MMOL, HYPO_BELOW_MMOL,
     KETONES_RAISED_FROM_MMOL, KETONES_VERY_HIGH_FROM_MMOL, NORMAL_BELOW_CELSIUS,
 };
-use super::reasoning::Evidence;
+use super::reasoning::{Evidence, Subject};
 
 /// A clause this similar to a phrasing reports its symptom…
 const MATCH: f32 = 0.5;
@@ -344,6 +345,19 @@ const EXERTION: [&str; 30] = [
     "climb", "climbing", "hurry", "hurrying", "rush", "rushing", "gym", "carry", "carrying",
     "cycling", "gardening", "digging", "mowing",
 ];
+/// Relatives a message may be about ([`subject`]), by sex…
+#[rustfmt::skip]
+const FEMALE_RELATIVES: [&str; 15] = [
+    "daughter", "girl", "mum", "mom", "mother", "mummy", "wife", "sister", "grandma",
+    "granny", "nan", "nana", "grandmother", "aunt", "niece",
+];
+#[rustfmt::skip]
+const MALE_RELATIVES: [&str; 13] = [
+    "son", "boy", "dad", "father", "daddy", "husband", "brother", "grandad", "granddad",
+    "grandpa", "grandfather", "uncle", "nephew",
+];
+/// …named this near the "my" that opens it ("my 3 year old son").
+const RELATIVE_REACH: usize = 4;
 /// Words of a fever ([`fever_lasting_5_days`])…
 #[rustfmt::skip]
 const FEVER_WORDS: [&str; 5] = ["fever", "temperature", "temp", "feverish", "temperatures"];
@@ -410,7 +424,14 @@ const TAKING_WORDS: [&str; 8] = [
     "after", "take", "taking", "took", "swallowed", "all", "too", "whole",
 ];
 /// Days in a unit of age ([`age_in_days`])…
-const DAYS_IN: [(&str, f32); 3] = [("day", 1.0), ("week", 7.0), ("month", 30.44)];
+const DAYS_IN: [(&str, f32); 5] = [
+    ("day", 1.0),
+    ("week", 7.0),
+    ("month", 30.44),
+    ("year", 365.25),
+    ("yr", 365.25),
+];
+const DAYS_IN_A_YEAR: f32 = 365.25;
 /// …and ages in days: under 3 months, and under 6 (NICE NG143's bands)…
 const THREE_MONTHS_DAYS: f32 = 91.0;
 const SIX_MONTHS_DAYS: f32 = 182.6;
@@ -821,6 +842,7 @@ impl Extractor {
         );
         let readings = readings::read(text);
         evidence.vitals = readings.vitals;
+        evidence.subject = subject(&normalised);
         let reads = |figure: Option<f32>, from: f32| figure.is_some_and(|mmol| mmol >= from);
         if readings
             .lowest_glucose_mmol
@@ -1405,8 +1427,8 @@ fn says_under_3_months(text: &str) -> bool {
         || age_in_days(text).is_some_and(|days| days < THREE_MONTHS_DAYS)
 }
 
-/// The first age the text gives in days, weeks or months ("my 6 week old", "a
-/// 4-month-old", "aged 5 months", "ten days old"), in days.
+/// The first age the text gives in days, weeks, months or years ("my 6 week old", "a
+/// 4-month-old", "aged 5 months", "ten days old", "my 80 year old mum"), in days.
 fn age_in_days(text: &str) -> Option<f32> {
     let days = |count: &str, unit: &str| {
         let count = count.parse::<u32>().ok().or_else(|| {
@@ -1428,6 +1450,41 @@ fn age_in_days(text: &str) -> Option<f32> {
             _ => None,
         })
     })
+}
+
+/// Whom the text is about, when it says: the age it gives ([`age_in_days`], in whole
+/// years) and the sex of the relative it opens with or names after that age ("my son
+/// has…", "my 3 year old daughter"). A relative named later is not the subject ("I caught
+/// it from my son"); nor is a baby under a year, whose mother may be speaking of her own
+/// breast or mood (whose fever it is, is asked: see `conversation`).
+fn subject(text: &str) -> Subject {
+    let age = age_in_days(text).map(|days| (days / DAYS_IN_A_YEAR) as u32);
+    if age == Some(0) {
+        return Subject::default();
+    }
+    let words: Vec<&str> = text
+        .split([' ', ',', '.'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let relative = |w: &&str| {
+        let w = w.trim_end_matches("'s");
+        FEMALE_RELATIVES
+            .contains(&w)
+            .then_some(Sex::Female)
+            .or_else(|| MALE_RELATIVES.contains(&w).then_some(Sex::Male))
+    };
+    let opening = words
+        .first()
+        .filter(|w| ["my", "our"].contains(w))
+        .and_then(|_| words.iter().skip(1).take(RELATIVE_REACH).find_map(relative));
+    let after_age = words
+        .windows(2)
+        .find(|w| w[0] == "old")
+        .and_then(|w| relative(&w[1]));
+    Subject {
+        age,
+        sex: opening.or(after_age),
+    }
 }
 
 /// Whether the text says chest pain that exertion brings on goes with rest ("a heavy
@@ -1822,6 +1879,32 @@ mod tests {
         ] {
             assert!(!not_eased_by_rest(&normalise(said)), "{said}");
         }
+    }
+
+    #[test]
+    fn whom_a_message_is_about_is_read_from_an_age_and_the_relative_it_opens_with() {
+        let about = |said: &str| subject(&normalise(said));
+        assert_eq!(
+            about("My 3 year old son has a barking cough"),
+            Subject {
+                age: Some(3),
+                sex: Some(Sex::Male)
+            }
+        );
+        assert_eq!(
+            about("my 6 week old son is off his feeds"),
+            Subject::default()
+        );
+        assert_eq!(about("My mum has had a fall").sex, Some(Sex::Female));
+        assert_eq!(about("I'm worried about my 80 year old dad").age, Some(80));
+        assert_eq!(
+            about("I'm worried about my 80 year old dad").sex,
+            Some(Sex::Male)
+        );
+        assert_eq!(
+            about("I have a sore throat, I caught it from my son"),
+            Subject::default()
+        );
     }
 
     #[test]

@@ -101,6 +101,28 @@ pub struct Evidence {
     /// platform may not know of: they count as their devices' do.
     #[serde(default)]
     pub vitals: RecentVitals,
+    /// Whom the conversation is about, when its words say ("my 3 year old son"): a
+    /// parent's account may speak for a child.
+    #[serde(default)]
+    pub subject: Subject,
+}
+
+/// The age and sex a conversation's words give the person it is about.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    pub age: Option<u32>,
+    pub sex: Option<Sex>,
+}
+
+impl Subject {
+    /// The profile of the person the conversation is about: what its words say, or else
+    /// the account's.
+    pub fn or(self, account: Profile) -> Profile {
+        Profile {
+            age: self.age.or(account.age),
+            sex: self.sex.or(account.sex),
+        }
+    }
 }
 
 impl Evidence {
@@ -126,6 +148,11 @@ impl Evidence {
         self.unrelieved |= other.unrelieved;
         self.sites = self.sites.union(other.sites);
         self.vitals = self.vitals.worst(other.vitals);
+        // Said first, said of whom it is about; a later figure may be anyone's.
+        self.subject = Subject {
+            age: self.subject.age.or(other.subject.age),
+            sex: self.subject.sex.or(other.subject.sex),
+        };
     }
 
     /// Adds the broader symptom each clearly present one is a kind of
