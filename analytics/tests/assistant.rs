@@ -1083,6 +1083,19 @@ fn a_high_sugar_or_ketones_with_signs_of_dka_go_to_a_and_e() {
 }
 
 #[test]
+fn a_little_blood_is_no_bleeding_that_will_not_stop() {
+    let told = "I have pain in my bottom when I poo and a bit of blood.";
+    no_emergency(told);
+    assert!(
+        !evidence(told)
+            .present
+            .contains(&symptom("heavy_bleeding_wound"))
+    );
+    let pouring = evidence("I cut my hand and there's blood pouring out.");
+    assert!(pouring.present.contains(&symptom("heavy_bleeding_wound")));
+}
+
+#[test]
 fn diarrhoea_with_blood_in_it_is_blood_in_poo_not_vomiting_blood() {
     let told = "I've had diarrhoea with blood in it for 2 days.";
     no_emergency(told);

@@ -110,6 +110,19 @@ const FOR_NOW: [&str; 9] = [
 /// of a symptom whose phrasings speak of scarcity ("fewer wet nappies"): antonymous
 /// quantifiers, which a sentence embedding rates as near neighbours.
 const PLENTY: [&str; 4] = ["plenty", "lots", "loads", "many"];
+/// A clause that says how little there is ("and a bit of blood") is not what a phrasing
+/// of a lot only resembles ("blood pouring out"): a small amount is the point of the
+/// difference.
+#[rustfmt::skip]
+const A_LITTLE: [&str; 11] = [
+    "a bit of", "a little", "a few drops", "a spot of", "spots of", "a streak of",
+    "streaks of", "a smear of", "a trace of", "slight", "spotting",
+];
+#[rustfmt::skip]
+const A_LOT: [&str; 8] = [
+    "heavy", "heavily", "pouring", "spurting", "won't stop", "gushing", "soaking",
+    "lot of",
+];
 const SCARCITY: [&str; 2] = ["fewer", "little"];
 /// Likewise a statement of ability ("I can walk on it", "managed a few steps") denies a
 /// symptom whose matching phrasing is an inability ("can't walk on it"), which a sentence
@@ -776,8 +789,12 @@ impl Extractor {
             .zip(&said_similarities)
         {
             let plenty = says(&clause.text, &PLENTY);
+            let little = says(&clause.text, &A_LITTLE);
             let regular = on_regular_medicine(&clause.text);
             for found in found {
+                if little && !found.clear && says(&self.phrasings[found.phrasing].text, &A_LOT) {
+                    continue;
+                }
                 // "I'm on tablets for my blood pressure" is a treatment, not tablets taken
                 // or saved up, which it resembles.
                 if regular && !found.clear && self.phrased_with_tablets(found.symptom) {
