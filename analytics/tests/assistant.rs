@@ -1083,6 +1083,23 @@ fn a_high_sugar_or_ketones_with_signs_of_dka_go_to_a_and_e() {
 }
 
 #[test]
+fn a_phrasing_within_a_longer_one_is_part_of_it_so_hay_fever_is_no_fever() {
+    let found = evidence("I have hay fever.");
+    assert!(found.present.contains(&symptom("hay_fever_season")));
+    assert!(!found.present.contains(&symptom("fever")), "{found:?}");
+}
+
+#[test]
+fn unable_to_swallow_saliva_goes_to_a_and_e_and_a_teething_babys_drool_does_not() {
+    let throat = reply_to(
+        "My throat is so swollen I can hardly swallow my own spit.",
+        ADULT,
+    );
+    assert!(throat.triage.level >= Triage::Emergency, "{throat:?}");
+    no_emergency("My baby is teething and drooling a lot.");
+}
+
+#[test]
 fn a_little_blood_is_no_bleeding_that_will_not_stop() {
     let told = "I have pain in my bottom when I poo and a bit of blood.";
     no_emergency(told);

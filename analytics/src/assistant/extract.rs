@@ -358,6 +358,9 @@ const EXERTION: [&str; 30] = [
     "climb", "climbing", "hurry", "hurrying", "rush", "rushing", "gym", "carry", "carrying",
     "cycling", "gardening", "digging", "mowing",
 ];
+/// Phrasings that name something other than what the phrasings within them say
+/// ([`Extractor::literal_matches`]).
+const NAMES: [&str; 1] = ["hay fever"];
 /// Relatives a message may be about ([`subject`]), by sex…
 #[rustfmt::skip]
 const FEMALE_RELATIVES: [&str; 15] = [
@@ -1015,10 +1018,24 @@ impl Extractor {
     /// it ("not responding to paracetamol" is no unconscious patient): that one is loose,
     /// and asked.
     fn literal_matches(&self, clause: &str) -> Vec<Match> {
-        let mut literal: Vec<Match> = self
+        let found: Vec<aho_corasick::Match> = self
             .literal
             .find_overlapping_iter(clause)
             .filter(|found| on_word_boundaries(clause, found.start(), found.end()))
+            .collect();
+        // A phrasing within a name found is part of the name: "hay fever" is no fever.
+        // (Within a description it is said: a barking cough is a cough.)
+        let within_a_name = |m: &aho_corasick::Match| {
+            found.iter().any(|other| {
+                other.start() <= m.start()
+                    && m.end() <= other.end()
+                    && other.len() > m.len()
+                    && NAMES.contains(&&clause[other.start()..other.end()])
+            })
+        };
+        let mut literal: Vec<Match> = found
+            .iter()
+            .filter(|m| !within_a_name(m))
             .map(|found| {
                 let phrasing = self.literal_phrasings[found.pattern().as_usize()];
                 let p = &self.phrasings[phrasing];
