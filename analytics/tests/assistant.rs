@@ -1100,6 +1100,15 @@ fn unable_to_swallow_saliva_goes_to_a_and_e_and_a_teething_babys_drool_does_not(
 }
 
 #[test]
+fn believing_people_are_out_to_get_you_needs_a_doctor_within_24_hours() {
+    let told = reply_to(
+        "I feel like everyone is out to get me and I haven't slept for days.",
+        ADULT,
+    );
+    assert_eq!(told.triage.level, Triage::Consultation24, "{told:?}");
+}
+
+#[test]
 fn a_little_blood_is_no_bleeding_that_will_not_stop() {
     let told = "I have pain in my bottom when I poo and a bit of blood.";
     no_emergency(told);
