@@ -1064,7 +1064,7 @@ fn a_high_sugar_or_ketones_with_signs_of_dka_go_to_a_and_e() {
         Triage::Emergency,
     );
     fires(
-        "Ketones 2+ on the urine stick and I have tummy pain.",
+        "I'm diabetic, ketones 2+ on the urine stick and I have tummy pain.",
         "ketones_with_dka_signs",
         Triage::Emergency,
     );
