@@ -444,8 +444,8 @@ const DAYS_IN: [(&str, f32); 5] = [
     ("day", 1.0),
     ("week", 7.0),
     ("month", 30.44),
-    ("year", 365.25),
-    ("yr", 365.25),
+    ("year", DAYS_IN_A_YEAR),
+    ("yr", DAYS_IN_A_YEAR),
 ];
 const DAYS_IN_A_YEAR: f32 = 365.25;
 /// …and ages in days: under 3 months, and under 6 (NICE NG143's bands)…
