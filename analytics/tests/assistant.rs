@@ -1109,6 +1109,18 @@ fn believing_people_are_out_to_get_you_needs_a_doctor_within_24_hours() {
 }
 
 #[test]
+fn back_pain_with_a_numb_bottom_or_lost_bladder_control_goes_to_a_and_e_and_is_asked_of_any() {
+    fires(
+        "I've had a bad back for 2 days and now I can't feel my bum and can't control my wee.",
+        "cauda_equina_signs",
+        Triage::Emergency,
+    );
+    // Any back pain is asked the signs first (NICE NG59's red flags), and is no
+    // emergency until one is said.
+    asks_first("I hurt my back lifting a box.", "saddle_numbness");
+}
+
+#[test]
 fn a_little_blood_is_no_bleeding_that_will_not_stop() {
     let told = "I have pain in my bottom when I poo and a bit of blood.";
     no_emergency(told);
