@@ -1526,9 +1526,8 @@ fn subject(text: &str) -> Subject {
 /// the chest and an exertion, and a sentence with a word of going near one of rest and no
 /// negation just before it ("it doesn't go away when I rest", "won't ease with rest").
 fn eases_with_rest(text: &str) -> bool {
-    let names = |list: &[&str]| text.split([' ', ',', '.']).any(|w| list.contains(&w));
-    names(&CHEST)
-        && names(&EXERTION)
+    names_any(text, &CHEST)
+        && names_any(text, &EXERTION)
         && sentence_words(text).any(|words| going_with_rest(&words).any(|denied| !denied))
 }
 
@@ -1537,8 +1536,13 @@ fn eases_with_rest(text: &str) -> bool {
 /// a word of going near one of rest and a negation just before it. Pain merely felt at
 /// rest is not enough: pericarditis's and pleurisy's are.
 fn not_eased_by_rest(text: &str) -> bool {
-    let names = |list: &[&str]| text.split([' ', ',', '.']).any(|w| list.contains(&w));
-    names(&CHEST) && sentence_words(text).any(|words| going_with_rest(&words).any(|denied| denied))
+    names_any(text, &CHEST)
+        && sentence_words(text).any(|words| going_with_rest(&words).any(|denied| denied))
+}
+
+/// Whether a normalised text has one of `words` as a word of its own.
+fn names_any(text: &str, words: &[&str]) -> bool {
+    text.split([' ', ',', '.']).any(|w| words.contains(&w))
 }
 
 /// For each word of going near one of rest in a sentence's words, whether a negation

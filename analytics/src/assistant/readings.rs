@@ -171,19 +171,16 @@ impl Readings {
             systolic_max: value64.filter(|_| measure == Measure::Pressure),
         };
         self.vitals = self.vitals.worst(more);
+        let keep = |kept: &mut Option<f32>, pick: fn(f32, f32) -> f32| {
+            *kept = Some(kept.map_or(value, |k| pick(k, value)));
+        };
         match measure {
-            Measure::Temperature => {
-                self.celsius = Some(self.celsius.map_or(value, |c| c.max(value)));
-            }
+            Measure::Temperature => keep(&mut self.celsius, f32::max),
             Measure::Glucose => {
-                self.lowest_glucose_mmol =
-                    Some(self.lowest_glucose_mmol.map_or(value, |g| g.min(value)));
-                self.highest_glucose_mmol =
-                    Some(self.highest_glucose_mmol.map_or(value, |g| g.max(value)));
+                keep(&mut self.lowest_glucose_mmol, f32::min);
+                keep(&mut self.highest_glucose_mmol, f32::max);
             }
-            Measure::Ketones => {
-                self.ketones_mmol = Some(self.ketones_mmol.map_or(value, |k| k.max(value)));
-            }
+            Measure::Ketones => keep(&mut self.ketones_mmol, f32::max),
             _ => {}
         }
     }
@@ -222,11 +219,13 @@ fn reading(words: &[&str], i: usize) -> Option<(Measure, f32)> {
     } else if unit.starts_with('/') || unit == "over" {
         Some(Measure::Pressure)
     } else if MMOL.contains(&unit) || MG_DL.contains(&unit) {
-        // Ketones are in mmol/L too.
-        Some(match named_before(before) {
-            Some(Measure::Ketones) => Measure::Ketones,
-            _ => Measure::Glucose,
-        })
+        // Ketones are in mmol/L too; a urine strip's mg/dL is not converted, and is no
+        // blood sugar.
+        match named_before(before) {
+            Some(Measure::Ketones) if MMOL.contains(&unit) => Some(Measure::Ketones),
+            Some(Measure::Ketones) => return None,
+            _ => Some(Measure::Glucose),
+        }
     } else {
         None
     };
@@ -372,6 +371,12 @@ mod tests {
         assert_eq!(both.lowest_glucose_mmol, Some(18.0));
         assert_eq!(both.ketones_mmol, Some(3.2));
         assert_eq!(read("tested my ketones 3 times today").ketones_mmol, None);
+        // A urine strip's mg/dL is neither ketones in mmol/L nor a blood sugar.
+        let strip = read("my sugar is high and ketones 5 mg/dl");
+        assert_eq!(
+            (strip.ketones_mmol, strip.lowest_glucose_mmol),
+            (None, None)
+        );
     }
 
     #[test]
