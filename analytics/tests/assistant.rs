@@ -1155,6 +1155,7 @@ fn being_on_tablets_for_something_is_no_overdose_saying_one_will_take_them_all_i
     for told in [
         "I'm on tablets for my blood pressure.",
         "I smoke 10 a day and I'm on tablets for cholesterol.",
+        "I've taken my usual tablets for my migraine.",
     ] {
         no_emergency(told);
     }
@@ -1162,6 +1163,47 @@ fn being_on_tablets_for_something_is_no_overdose_saying_one_will_take_them_all_i
         "I'm going to take all my tablets tonight.",
         "suicide_plan_stated",
         Triage::EmergencyAmbulance,
+    );
+}
+
+#[test]
+fn a_statement_is_not_the_negation_it_resembles() {
+    // "won't wake up" is how the knowledge base says unresponsive.
+    let soaked = evidence("I wake up with the sheets soaked in sweat.");
+    assert!(
+        soaked.present.contains(&symptom("night_sweats"))
+            && !soaked.present.contains(&symptom("unresponsive")),
+        "{soaked:?}"
+    );
+    let asleep = evidence("I can't seem to wake him properly.");
+    assert!(
+        asleep.present.contains(&symptom("unresponsive")),
+        "{asleep:?}"
+    );
+}
+
+#[test]
+fn food_poisoning_is_food_gone_off_not_a_poison_swallowed() {
+    let told = "I think I've got food poisoning, I've been sick twice.";
+    no_emergency(told);
+    let found = evidence(told);
+    assert!(
+        found.present.contains(&symptom("suspect_food"))
+            && !found.present.contains(&symptom("took_overdose")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_condition_said_to_have_lasted_longer_than_it_usually_does_is_unlikely() {
+    let leading = |text: &str| reply_to(text, ADULT).conditions[0].id.clone();
+    assert_eq!(
+        leading("I've had a runny nose and sneezing for 3 days."),
+        "common_cold"
+    );
+    assert_eq!(
+        leading("I've had a runny nose and sneezing for 3 months."),
+        "allergic_rhinitis"
     );
 }
 

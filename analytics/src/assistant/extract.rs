@@ -6,7 +6,9 @@
 //! inability, not an absence, a phrasing that is itself a negation ("no energy", "not
 //! responding") is the symptom, and so, loosely, is a negated clause that the model
 //! places nearer a phrasing of a lack with its cue than without ("she hasn't passed any
-//! wind"), and "I can walk on it" denies "can't walk on it". A clause about a relative
+//! wind"), and "I can walk on it" denies "can't walk on it", as "I wake up soaked" does
+//! "won't wake up" (the clause has every word the phrasing negates, and no negation).
+//! A clause about a relative
 //! is read without its subject ("my son clashed heads" as "clashed heads"), since the
 //! phrasings are in the first person. More tablets said taken than the most a day allows
 //! ("took 24 paracetamol") is an overdose, and an amount of tablets gone missing ("3 are
@@ -35,7 +37,8 @@
 //! phrasing as a whole. A match is clear when the clause is as close to a phrasing as
 //! two phrasings of one symptom usually are, as a whole and word by word; otherwise it
 //! is loose. A negation rules out only a symptom its
-//! clause is that close to as a whole. The text is read for duration ("for 3 weeks") and
+//! clause is that close to as a whole. The text is read for duration ("for 3 weeks", but
+//! not a rate such as "twice a year") and
 //! severity ("worst ever") cues. A message takes one batch of the model: its unmatched
 //! clauses, negated ones also with their cue, and their words not met before when those
 //! are few (a word's vector is kept once made). When they are many, a second batch holds
@@ -439,6 +442,20 @@ const ON_MEDICINE_REACH: usize = 3;
 const TAKING_WORDS: [&str; 8] = [
     "after", "take", "taking", "took", "swallowed", "all", "too", "whole",
 ];
+/// …or said to be the usual ones ("my usual tablets")…
+const USUAL: [&str; 4] = ["usual", "regular", "normal", "prescribed"];
+/// …unless more of them were taken than that.
+#[rustfmt::skip]
+const TAKING_MORE: [&str; 8] = [
+    "all", "whole", "double", "extra", "twice", "too", "many", "more",
+];
+/// Words that make "a week" after them how often ([`is_rate`])…
+const FREQUENCIES: [&str; 4] = ["times", "once", "twice", "thrice"];
+/// …as a plural does, which these words ending in "s" are not.
+#[rustfmt::skip]
+const NOT_PLURALS: [&str; 9] = [
+    "this", "plus", "less", "unless", "across", "always", "towards", "perhaps", "thus",
+];
 /// Days in a unit of age ([`age_in_days`])…
 const DAYS_IN: [(&str, f32); 5] = [
     ("day", 1.0),
@@ -816,6 +833,10 @@ impl Extractor {
                         .iter()
                         .any(|p| p.symptom == found.symptom && says(&p.text, &SCARCITY));
                 let able = clause.able && says(&self.phrasings[found.phrasing].text, &INABILITY);
+                // "I wake up soaked" says what "won't wake up" denies: the model rates a
+                // statement and its negation as near neighbours.
+                let affirms =
+                    !found.clear && !clause.negated && self.affirms_the_negated(&found, said);
                 if clause.negated
                     && !literal_negative
                     && self.negation_is_the_symptom(&found, similarity, said_similarity)
@@ -826,8 +847,9 @@ impl Extractor {
                     continue;
                 }
                 // "Not many" is scarcity again: the two reversals cancel. An ability is
-                // itself the denial ("I can see fine", "no, I can walk").
-                if able || (clause.negated && !literal_negative) != opposite {
+                // itself the denial ("I can see fine", "no, I can walk"), and so is an
+                // affirmation.
+                if able || affirms || (clause.negated && !literal_negative) != opposite {
                     // "No X" rules out X only when it clearly names X.
                     if found.named {
                         evidence.absent.insert(found.symptom);
@@ -996,6 +1018,30 @@ impl Extractor {
                 .iter()
                 .any(|p| p.symptom == symptom && p.words.contains(w))
         })
+    }
+
+    /// Whether a clause without a negation, an inability or a lack (`said`) has every
+    /// content word of the phrasing it matched, which opens with one ("won't wake up",
+    /// "can't sleep"): it says what the phrasing denies ("i wake up soaked", "i sleep all
+    /// day"). A phrasing whose negation comes later ("better off without me") may have
+    /// lost it to the clause after, which the negation opened.
+    fn affirms_the_negated(&self, found: &Match, said: &str) -> bool {
+        let phrasing = &self.phrasings[found.phrasing];
+        let negative = |text: &str| {
+            has_negation(text)
+                || INABILITY
+                    .iter()
+                    .chain(&SCARCITY)
+                    .any(|w| contains_words(text, w))
+        };
+        let denied: Vec<&str> = content_words(&phrasing.text)
+            .filter(|w| !negative(w))
+            .collect();
+        let opens_negated = content_words(&phrasing.text).next().is_some_and(negative);
+        opens_negated
+            && !negative(said)
+            && !denied.is_empty()
+            && denied.iter().all(|w| contains_words(said, w))
     }
 
     /// Whether a negated clause reports the symptom it matched rather than denying it: the
@@ -1561,14 +1607,22 @@ fn going_with_rest<'w>(words: &'w [&str]) -> impl Iterator<Item = bool> + 'w {
 /// too much of ("came on after taking tablets", "on purpose, all my tablets" are not).
 fn on_regular_medicine(clause: &str) -> bool {
     let words: Vec<&str> = clause.split(' ').collect();
-    words.iter().enumerate().any(|(i, w)| {
+    let medicine = |w: &&str| MEDICINES.contains(w) || REGULAR_MEDICINES.contains(w);
+    let on = words.iter().enumerate().any(|(i, w)| {
         let after = &words[i + 1..(i + 1 + ON_MEDICINE_REACH).min(words.len())];
         *w == "on"
             && after
                 .iter()
                 .take_while(|w| !TAKING_WORDS.contains(w))
-                .any(|w| MEDICINES.contains(w) || REGULAR_MEDICINES.contains(w))
-    })
+                .any(medicine)
+    });
+    // "Taken my usual tablets", unless more of them ("all my usual tablets").
+    let usual = words.windows(2).enumerate().any(|(i, pair)| {
+        USUAL.contains(&pair[0])
+            && medicine(&pair[1])
+            && !words[..i].iter().any(|w| TAKING_MORE.contains(w))
+    });
+    on || usual
 }
 
 /// Whether a sentence says a fever has lasted 5 days or more: a duration that long within
@@ -1712,6 +1766,17 @@ const ONSET: [&str; 9] = [
     "since", "started", "start", "starting", "began", "begun", "came", "first", "noticed",
 ];
 
+/// Whether `word`, before "a day" or "a year", makes it a rate: a count ("40 a day"), how
+/// many times ("twice a week"), or what is counted ("3 pints a night").
+fn is_rate(word: &str) -> bool {
+    word.parse::<u32>().is_ok()
+        || FREQUENCIES.contains(&word)
+        || (word.len() > 3
+            && word.ends_with('s')
+            && !word.contains('\'')
+            && !NOT_PLURALS.contains(&word))
+}
+
 fn sentence_duration_days(sentence: &str) -> Option<u32> {
     let words: Vec<&str> = sentence
         .split([' ', ','])
@@ -1725,6 +1790,10 @@ fn sentence_duration_days(sentence: &str) -> Option<u32> {
             continue;
         }
         if next == Some(&"ago") && !words[..i].iter().any(|w| ONSET.contains(w)) {
+            continue;
+        }
+        // "a few times a year", "40 a day", "3 pints a night": how often, not how long.
+        if matches!(pair[0], "a" | "an") && i > 0 && is_rate(words[i - 1]) {
             continue;
         }
         let count = match pair[0] {
@@ -1986,6 +2055,8 @@ mod tests {
             "i'm on tablets for my blood pressure",
             "she's on blood pressure meds",
             "on my pills",
+            "taken my usual tablets",
+            "she's had her regular meds",
         ] {
             assert!(on_regular_medicine(said), "{said}");
         }
@@ -1994,6 +2065,8 @@ mod tests {
             "i'm going to take all my tablets",
             "on purpose i took all my pills",
             "i'm on my own",
+            "took all my usual tablets",
+            "i've taken double my normal pills",
         ] {
             assert!(!on_regular_medicine(said), "{said}");
         }
@@ -2371,6 +2444,16 @@ mod tests {
             Some(150)
         );
         assert_eq!(duration_days("this morning"), None);
+        for rate in [
+            "i get these a few times a year",
+            "smoked 40 a day",
+            "3 pints a night, twice a week",
+        ] {
+            assert_eq!(duration_days(rate), None, "{rate}");
+        }
+        assert_eq!(duration_days("for nearly a week"), Some(7));
+        assert_eq!(duration_days("had it for over a month"), Some(30));
+        assert_eq!(duration_days("it's a week now"), Some(7));
         assert_eq!(
             duration_days("my 3 month old has been wheezy for 2 days"),
             Some(2)

@@ -142,6 +142,10 @@ pub struct Condition {
     /// not others (a broken arm): see [`KnowledgeBase::sites`].
     #[serde(default)]
     pub sites: Vec<String>,
+    /// The longest a bout of it usually lasts, in days, for a condition that clears on
+    /// its own within weeks (a cold): one said to have lasted longer is unlikely.
+    #[serde(default)]
+    pub lasts_days: Option<u32>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -1,6 +1,6 @@
 //! The assistant's reasoning over symptom evidence, with no model involved: ranking
-//! conditions (prevalence priors adjusted for age, sex and the parts of the body named,
-//! times the likelihood of what is present and absent — naive Bayes, where a symptom a
+//! conditions (prevalence priors adjusted for age, sex, the parts of the body named and
+//! how long it has lasted, times the likelihood of what is present and absent — naive Bayes, where a symptom a
 //! condition does not list has its background rate, see [`KnowledgeBase::likelihood`]),
 //! choosing the follow-up question with the largest expected information gain, and
 //! triage, where emergency patterns, the patient's own abnormal vitals (from their
@@ -20,6 +20,9 @@ const ATYPICAL_AGE: f64 = 0.2;
 /// keeps this share (about a leak's, [`KnowledgeBase::likelihood`]): a broken leg, told
 /// of a wrist.
 const ELSEWHERE: f64 = 0.02;
+/// A condition said to have lasted longer than it usually does ([`Condition::lasts_days`])
+/// keeps this share: a cough of four months is seldom a cold.
+const OUTLASTED: f64 = 0.1;
 /// Conditions whose triage is at least this likely, together, set the level: the more
 /// urgent the level, the less probability it takes (missing an emergency costs more).
 const TRIAGE_THRESHOLDS: [(Triage, f64); 4] = [
@@ -386,6 +389,11 @@ pub fn posterior(kb: &KnowledgeBase, priors: &[f64], evidence: &Evidence) -> Vec
             if evidence.sites.elsewhere_than(kb.sites(c)) {
                 log += ELSEWHERE.ln();
             }
+            if let (Some(days), Some(lasts)) = (evidence.duration_days, kb.conditions[c].lasts_days)
+                && days > lasts
+            {
+                log += OUTLASTED.ln();
+            }
             for &s in &evidence.present {
                 log += kb.likelihood(c, s).ln();
             }
@@ -738,6 +746,7 @@ mod tests {
             summary: String::new(),
             sources: vec![],
             sites: vec![],
+            lasts_days: None,
             symptoms: links
                 .iter()
                 .map(|(id, p)| SymptomLink {
