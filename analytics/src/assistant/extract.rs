@@ -31,7 +31,8 @@
 //! with a joiner, "diarrhoea with blood", across the clauses the joiner split),
 //! otherwise by sentence-embedding similarity, to a symptom of the part of the body the
 //! clause is about when it is about one ([`body_sites`], which earlier messages of the
-//! conversation may have named), and never by similarity to a few emergency signs that
+//! conversation may have named), not at all when the clause only says where ("behind
+//! his ears"), and never by similarity to a few emergency signs that
 //! any mention of their subject resembles (`WORD_FOR_WORD`); a clause of one content word
 //! matches by similarity only a symptom phrased with that word, unless it is close to a
 //! phrasing as a whole. A match is clear when the clause is as close to a phrasing as
@@ -456,6 +457,18 @@ const FREQUENCIES: [&str; 4] = ["times", "once", "twice", "thrice"];
 const NOT_PLURALS: [&str; 9] = [
     "this", "plus", "less", "unless", "across", "always", "towards", "perhaps", "thus",
 ];
+/// Words that say where on the body ([`only_a_place`])…
+#[rustfmt::skip]
+const PLACES: [&str; 22] = [
+    "behind", "round", "around", "under", "underneath", "inside", "near", "across", "between",
+    "below", "above", "over", "on", "in", "at", "down", "up", "along", "both", "left", "right",
+    "side",
+];
+/// …and whose part it is.
+#[rustfmt::skip]
+const POSSESSIVES: [&str; 10] = [
+    "my", "his", "her", "their", "your", "our", "the", "of", "a", "and",
+];
 /// Days in a unit of age ([`age_in_days`])…
 const DAYS_IN: [(&str, f32); 5] = [
     ("day", 1.0),
@@ -693,7 +706,7 @@ impl Extractor {
         // go through the model, which takes most of a message's time.
         let mut found: Vec<Vec<Match>> = said.iter().map(|s| self.literal_matches(s)).collect();
         let unmatched: Vec<usize> = (0..clauses.len())
-            .filter(|&i| found[i].is_empty())
+            .filter(|&i| found[i].is_empty() && !only_a_place(&clauses[i].text))
             .collect();
         // A negated one goes in the batch too as said, with its cue (see
         // [`Extractor::negation_is_the_symptom`]); and so do their words not met before
@@ -1194,6 +1207,18 @@ fn embed_all(embedder: &Embedder, texts: &[&str]) -> Result<Vec<Vec<f32>>, Embed
 fn content_words(text: &str) -> impl Iterator<Item = &str> {
     text.split([' ', ',', '.'])
         .filter(|w| !w.is_empty() && !FUNCTION_WORDS.contains(w) && !TIME_WORDS.contains(w))
+}
+
+/// Whether a clause only says where ("behind his ears", "on both arms"): it places what
+/// the clause before it said, and reports nothing itself, though a sentence embedding
+/// rates it close to any symptom of the part it names.
+fn only_a_place(clause: &str) -> bool {
+    let words: Vec<&str> = clause.split(' ').filter(|w| !w.is_empty()).collect();
+    words.first().is_some_and(|w| PLACES.contains(w))
+        && words.iter().any(|w| !Sites::named_in(w).is_empty())
+        && words.iter().all(|w| {
+            PLACES.contains(w) || POSSESSIVES.contains(w) || !Sites::named_in(w).is_empty()
+        })
 }
 
 /// The clause's content word, when it has exactly one.
@@ -2142,6 +2167,26 @@ mod tests {
             texts(&clauses(&text)),
             [("near my eye", true), ("just a rash on my forehead", false)]
         );
+    }
+
+    #[test]
+    fn a_clause_that_only_says_where_is_a_place() {
+        for place in [
+            "behind his ears",
+            "on both arms",
+            "round my mouth and nose",
+            "in my eye",
+        ] {
+            assert!(only_a_place(place), "{place}");
+        }
+        for said in [
+            "behind my ear it's sore",
+            "on and off",
+            "in pain",
+            "my knee",
+        ] {
+            assert!(!only_a_place(said), "{said}");
+        }
     }
 
     #[test]
