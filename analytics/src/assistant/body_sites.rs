@@ -14,9 +14,9 @@
 use serde::{Deserialize, Serialize};
 
 /// The parts, each a bit of a [`Sites`] set, and the words that name them (matched as
-/// whole words); a word on the border of two is in both. "back" is left out: "it came
-/// back" names no part.
-const PARTS: [&[&str]; 16] = [
+/// whole words); a word on the border of two is in both. "back" names one only after a
+/// word that makes it the body's ([`names_the_back`]): "it came back" names no part.
+const PARTS: [&[&str]; 17] = [
     // An ache named by its part is of that part: "my wrist is really sore" is no
     // headache.
     &[
@@ -87,7 +87,16 @@ const PARTS: [&[&str]; 16] = [
     &[
         "foot", "feet", "ankle", "ankles", "heel", "heels", "toe", "toes", "sole", "soles",
     ],
+    &["back"],
 ];
+/// Words after which "back" is the body's ("my back", "lower back", "pain to the back")…
+#[rustfmt::skip]
+const BACK_AFTER: [&str; 14] = [
+    "my", "his", "her", "your", "their", "our", "the", "lower", "upper", "middle", "bad",
+    "or", "to", "from",
+];
+/// …unless it is the back of something else ("the back of my hand") or the back passage.
+const NOT_THE_BACK_BEFORE: [&str; 3] = ["of", "passage", "home"];
 
 /// The upper and lower halves of a part, each a bit of a [`Sites`] set after the parts':
 /// "pain in the upper right of my tummy" is not "lower right abdominal pain", which a
@@ -105,7 +114,8 @@ const QUALIFYING: [&str; 8] = [
 ];
 
 /// A set of body parts: bit `i` is [`PARTS`]`[i]`, then the [`HALVES`]. Kept in a
-/// conversation's state as bits, so the order of [`PARTS`] is part of that state.
+/// conversation's state as bits, so the order of [`PARTS`] is part of that state (a
+/// conversation stored before the back became a part reads a half named as the back).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sites(u32);
 
@@ -113,7 +123,11 @@ impl Sites {
     /// The parts `text` (lower case) names.
     pub fn named_in(text: &str) -> Sites {
         let mut bits = 0;
-        for word in words(text) {
+        let words: Vec<&str> = words(text).collect();
+        for (at, &word) in words.iter().enumerate() {
+            if word == "back" && !names_the_back(&words, at) {
+                continue;
+            }
             for (i, names) in PARTS.iter().enumerate() {
                 if names.contains(&word) {
                     bits |= 1 << i;
@@ -142,6 +156,15 @@ impl Sites {
         apart(self.0 & PART_BITS, other.0 & PART_BITS)
             || apart(self.0 & !PART_BITS, other.0 & !PART_BITS)
     }
+}
+
+/// Whether the word "back" at `at` in `words` is the body's.
+fn names_the_back(words: &[&str], at: usize) -> bool {
+    let before = at.checked_sub(1).map(|i| words[i]);
+    before.is_some_and(|w| BACK_AFTER.contains(&w))
+        && words
+            .get(at + 1)
+            .is_none_or(|w| !NOT_THE_BACK_BEFORE.contains(w))
 }
 
 fn words(text: &str) -> impl Iterator<Item = &str> {
@@ -224,6 +247,28 @@ mod tests {
         let ribs = Sites::named_in("pain under the right ribs");
         assert!(!ribs.elsewhere_than(Sites::named_in("pain in my upper tummy")));
         assert!(!ribs.elsewhere_than(Sites::named_in("pain in my chest")));
+    }
+
+    #[test]
+    fn the_back_is_named_only_as_the_bodys() {
+        let back = Sites::named_in("a mole on my back");
+        assert!(!back.is_empty());
+        assert!(back.elsewhere_than(Sites::named_in("one leg bigger than the other")));
+        assert_eq!(
+            Sites::named_in("lower back pain"),
+            back.union(Sites::named_in("lower"))
+        );
+        for not_the_back in [
+            "it came back",
+            "just back from holiday",
+            "bleeding from my back passage",
+        ] {
+            assert!(Sites::named_in(not_the_back).is_empty(), "{not_the_back}");
+        }
+        assert_eq!(
+            Sites::named_in("the back of my hand"),
+            Sites::named_in("my hand")
+        );
     }
 
     #[test]
