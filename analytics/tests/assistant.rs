@@ -1183,6 +1183,18 @@ fn a_statement_is_not_the_negation_it_resembles() {
 }
 
 #[test]
+fn a_part_that_is_only_where_or_whose_symptom_is_denied_reports_nothing() {
+    for (told, not) in [
+        ("The leg isn't weak.", "calf_swelling_one_leg"),
+        ("My chest doesn't feel tight.", "chest_tightness"),
+        ("He has a rash on his face and behind his ears.", "ear_pain"),
+    ] {
+        let found = evidence(told);
+        assert!(!found.present.contains(&symptom(not)), "{told}: {found:?}");
+    }
+}
+
+#[test]
 fn food_poisoning_is_food_gone_off_not_a_poison_swallowed() {
     let told = "I think I've got food poisoning, I've been sick twice.";
     no_emergency(told);

@@ -706,7 +706,10 @@ impl Extractor {
         // go through the model, which takes most of a message's time.
         let mut found: Vec<Vec<Match>> = said.iter().map(|s| self.literal_matches(s)).collect();
         let unmatched: Vec<usize> = (0..clauses.len())
-            .filter(|&i| found[i].is_empty() && !only_a_place(&clauses[i].text))
+            .filter(|&i| {
+                let subject_of_a_negation = clauses.get(i + 1).is_some_and(|c| c.negated);
+                found[i].is_empty() && !only_a_place(&clauses[i].text, !subject_of_a_negation)
+            })
             .collect();
         // A negated one goes in the batch too as said, with its cue (see
         // [`Extractor::negation_is_the_symptom`]); and so do their words not met before
@@ -1209,16 +1212,20 @@ fn content_words(text: &str) -> impl Iterator<Item = &str> {
         .filter(|w| !w.is_empty() && !FUNCTION_WORDS.contains(w) && !TIME_WORDS.contains(w))
 }
 
-/// Whether a clause only says where ("behind his ears", "on both arms"): it places what
-/// the clause before it said, and reports nothing itself, though a sentence embedding
-/// rates it close to any symptom of the part it names.
-fn only_a_place(clause: &str) -> bool {
+/// Whether a clause only says where ("behind his ears", "on both arms"), placing what the
+/// clause before it said, or only names a part (`opening` false), as the subject a
+/// negation split off does ("the leg | isn't weak"): it reports nothing itself, though a
+/// sentence embedding rates it close to any symptom of the part it names.
+fn only_a_place(clause: &str, opening: bool) -> bool {
+    // "headache" and "nosebleed" name a part, but they are symptoms.
+    let part =
+        |w: &str| !Sites::named_in(w).is_empty() && !w.contains("ache") && !w.contains("bleed");
     let words: Vec<&str> = clause.split(' ').filter(|w| !w.is_empty()).collect();
-    words.first().is_some_and(|w| PLACES.contains(w))
-        && words.iter().any(|w| !Sites::named_in(w).is_empty())
-        && words.iter().all(|w| {
-            PLACES.contains(w) || POSSESSIVES.contains(w) || !Sites::named_in(w).is_empty()
-        })
+    (!opening || words.first().is_some_and(|w| PLACES.contains(w)))
+        && words.iter().any(|w| part(w))
+        && words
+            .iter()
+            .all(|w| PLACES.contains(w) || POSSESSIVES.contains(w) || part(w))
 }
 
 /// The clause's content word, when it has exactly one.
@@ -2170,14 +2177,14 @@ mod tests {
     }
 
     #[test]
-    fn a_clause_that_only_says_where_is_a_place() {
+    fn a_clause_that_only_says_where_or_names_a_part_reports_nothing() {
         for place in [
             "behind his ears",
             "on both arms",
             "round my mouth and nose",
             "in my eye",
         ] {
-            assert!(only_a_place(place), "{place}");
+            assert!(only_a_place(place, true), "{place}");
         }
         for said in [
             "behind my ear it's sore",
@@ -2185,7 +2192,13 @@ mod tests {
             "in pain",
             "my knee",
         ] {
-            assert!(!only_a_place(said), "{said}");
+            assert!(!only_a_place(said, true), "{said}");
+        }
+        // Only a part: the subject of a negation split off.
+        assert!(only_a_place("the leg", false));
+        assert!(!only_a_place("my leg hurts", false));
+        for symptom in ["a headache", "nosebleeds"] {
+            assert!(!only_a_place(symptom, false), "{symptom}");
         }
     }
 
