@@ -1195,6 +1195,27 @@ fn a_part_that_is_only_where_or_whose_symptom_is_denied_reports_nothing() {
 }
 
 #[test]
+fn what_would_happen_otherwise_is_asked_not_taken_as_said() {
+    let at_rest = symptom("shortness_of_breath_at_rest");
+    for told in [
+        "I have to sleep propped up on 3 pillows or I can't breathe.",
+        "I have to sit up, otherwise I can't breathe.",
+    ] {
+        let found = evidence(told);
+        assert!(found.loose.contains(&at_rest), "{told}: {found:?}");
+        let mut state = State::default();
+        let reply = tell(&mut state, told);
+        assert_eq!(
+            reply.question.unwrap().symptom,
+            "shortness_of_breath_at_rest"
+        );
+        let after = answer(&mut state, Answer::No);
+        assert!(after.triage.level < Triage::EmergencyAmbulance, "{told}");
+    }
+    assert!(!evidence("I can't breathe.").loose.contains(&at_rest));
+}
+
+#[test]
 fn food_poisoning_is_food_gone_off_not_a_poison_swallowed() {
     let told = "I think I've got food poisoning, I've been sick twice.";
     no_emergency(told);

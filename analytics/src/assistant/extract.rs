@@ -37,7 +37,8 @@
 //! matches by similarity only a symptom phrased with that word, unless it is close to a
 //! phrasing as a whole. A match is clear when the clause is as close to a phrasing as
 //! two phrasings of one symptom usually are, as a whole and word by word; otherwise it
-//! is loose. A negation rules out only a symptom its
+//! is loose, as is any match of a clause saying what would happen otherwise ("I have to
+//! sit up or I can't breathe"). A negation rules out only a symptom its
 //! clause is that close to as a whole. The text is read for duration ("for 3 weeks", but
 //! not a rate such as "twice a year") and
 //! severity ("worst ever") cues. A message takes one batch of the model: its unmatched
@@ -457,6 +458,9 @@ const FREQUENCIES: [&str; 4] = ["times", "once", "twice", "thrice"];
 const NOT_PLURALS: [&str; 9] = [
     "this", "plus", "less", "unless", "across", "always", "towards", "perhaps", "thus",
 ];
+/// Words of a need, after which "or" says what would happen otherwise ("I have to sit up
+/// or I can't breathe").
+const NEEDS: [&str; 5] = ["have to", "has to", "need to", "needs to", "must"];
 /// Words that say where on the body ([`only_a_place`])…
 #[rustfmt::skip]
 const PLACES: [&str; 22] = [
@@ -817,12 +821,25 @@ impl Extractor {
         };
         let mut said_clearly = BTreeSet::new();
         let says = |text: &str, words: &[&str]| words.iter().any(|w| contains_words(text, w));
-        for ((((clause, said), found), similarity), said_similarity) in clauses
+        // "I have to sleep propped up or I can't breathe": what would happen otherwise,
+        // not what does. Its symptoms are loose, to be asked.
+        let otherwise: Vec<bool> = clauses
+            .iter()
+            .enumerate()
+            .map(|(i, clause)| {
+                let after_a_need = i > 0
+                    && clause.joiner.as_deref() == Some("or")
+                    && says(&clauses[i - 1].text, &NEEDS);
+                after_a_need || clause.text.split(' ').next() == Some("otherwise")
+            })
+            .collect();
+        for (((((clause, said), found), similarity), said_similarity), otherwise) in clauses
             .iter()
             .zip(&said)
             .zip(found)
             .zip(&similarities)
             .zip(&said_similarities)
+            .zip(otherwise)
         {
             let plenty = says(&clause.text, &PLENTY);
             let little = says(&clause.text, &A_LITTLE);
@@ -872,7 +889,7 @@ impl Extractor {
                     }
                 } else {
                     evidence.present.insert(found.symptom);
-                    if found.clear {
+                    if found.clear && !otherwise {
                         said_clearly.insert(found.symptom);
                     } else {
                         evidence.loose.insert(found.symptom);
