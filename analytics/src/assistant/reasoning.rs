@@ -31,6 +31,10 @@ const TRIAGE_THRESHOLDS: [(Triage, f64); 4] = [
     (Triage::Consultation24, 0.3),
     (Triage::Consultation, 0.4),
 ];
+/// The leading condition's own level counts from this probability on; below it the
+/// ranking is a guess among many, whose levels count only by their shares above (a rash
+/// and pale skin, ranking sepsis first at 4 %, is no call for an ambulance).
+const LEADING_FROM: f64 = 0.1;
 /// Said to be severe, the ranking's levels need this share of their probability: severe
 /// pain is a discriminator of its own (Manchester Triage), so a possible emergency behind
 /// it is not waited out.
@@ -620,7 +624,11 @@ pub fn triage(
                 mass >= *threshold * if evidence.severe { SEVERE_SHARE } else { 1.0 }
             })
             .map_or(Triage::SelfCare, |(candidate, _)| *candidate)
-            .max(kb.conditions[first].triage);
+            .max(if posterior[first] >= LEADING_FROM {
+                kb.conditions[first].triage
+            } else {
+                Triage::SelfCare
+            });
         let level = by_ranking.as_str().replace('_', " ");
         // Named by the likeliest condition that needs the level, which need not lead.
         let needing = top
@@ -1390,6 +1398,23 @@ mod tests {
         let p = priors(&kb, child_boy);
         assert_eq!((p[0], p[1]), (0.0, 0.0));
         assert!(p[2] > 0.0);
+    }
+
+    #[test]
+    fn a_leading_condition_sets_the_level_only_when_it_is_more_than_a_guess() {
+        let mut conditions = vec![condition("sepsis", Triage::EmergencyAmbulance, 1.0, &[])];
+        conditions
+            .extend((0..11).map(|i| condition(&format!("mild_{i}"), Triage::SelfCare, 1.0, &[])));
+        let kb = KnowledgeBase::checked(vec![symptom("fever")], conditions, vec![]).unwrap();
+        let mut evidence = Evidence::default();
+        evidence.present.insert(0);
+        let level = |leading: f64| {
+            let mut posterior = vec![(1.0 - leading) / 11.0; 12];
+            posterior[0] = leading;
+            triage(&kb, &posterior, &evidence, &RecentVitals::default(), None).level
+        };
+        assert_eq!(level(0.09), Triage::SelfCare);
+        assert_eq!(level(0.12), Triage::EmergencyAmbulance);
     }
 
     #[test]
