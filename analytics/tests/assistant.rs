@@ -1216,6 +1216,25 @@ fn what_would_happen_otherwise_is_asked_not_taken_as_said() {
 }
 
 #[test]
+fn a_bone_the_patient_thinks_broken_goes_to_a_and_e_a_swollen_wrist_is_not_one() {
+    let reply = reply_to(
+        "I think I've broken my wrist, it's swollen and I can't move it.",
+        ADULT,
+    );
+    assert_eq!(reply.conditions[0].id, "broken_arm");
+    assert!(
+        reply.triage.level >= Triage::Emergency,
+        "{:?}",
+        reply.triage
+    );
+    let swollen = evidence("My wrists on both hands are swollen and painful.");
+    assert!(
+        !swollen.present.contains(&symptom("thinks_bone_broken")),
+        "{swollen:?}"
+    );
+}
+
+#[test]
 fn food_poisoning_is_food_gone_off_not_a_poison_swallowed() {
     let told = "I think I've got food poisoning, I've been sick twice.";
     no_emergency(told);

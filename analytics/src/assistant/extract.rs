@@ -267,9 +267,9 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// Symptoms never matched by resemblance, only by a phrasing the text contains or a
 /// reader: an emergency sign that any mention of its subject resembles ("needing my
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
-/// hand, "my baby" a baby under 3 months), which would call an ambulance or send to A&E
-/// until the patient answered.
-const WORD_FOR_WORD: [&str; 26] = [
+/// hand, "my baby" a baby under 3 months, "my wrists are swollen" a wrist broken), which
+/// would call an ambulance or send to A&E until the patient answered.
+const WORD_FOR_WORD: [&str; 27] = [
     "under_3_months",
     "high_temperature_3_to_6_months",
     "nosebleed_not_stopping",
@@ -296,6 +296,7 @@ const WORD_FOR_WORD: [&str; 26] = [
     "high_blood_sugar",
     "raised_ketones",
     "very_high_ketones",
+    "thinks_bone_broken",
 ];
 /// Words that say something came on suddenly ([`says_sudden`])…
 const SUDDEN: [&str; 4] = ["sudden", "suddenly", "abruptly", "nowhere"];
