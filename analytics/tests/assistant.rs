@@ -1235,6 +1235,23 @@ fn a_bone_the_patient_thinks_broken_goes_to_a_and_e_a_swollen_wrist_is_not_one()
 }
 
 #[test]
+fn someone_not_breathing_calls_an_ambulance_with_cpr_advice() {
+    for told in [
+        "My husband collapsed and isn't breathing.",
+        "He's unconscious and not breathing.",
+    ] {
+        fires(told, "not_breathing", Triage::EmergencyAmbulance);
+        let reply = reply_to(told, ADULT);
+        assert!(reply.triage.advice.contains("CPR"), "{told}");
+    }
+    let fine = evidence("I'm coughing but my breathing is fine.");
+    assert!(
+        !fine.present.contains(&symptom("not_breathing")),
+        "{fine:?}"
+    );
+}
+
+#[test]
 fn food_poisoning_is_food_gone_off_not_a_poison_swallowed() {
     let told = "I think I've got food poisoning, I've been sick twice.";
     no_emergency(told);

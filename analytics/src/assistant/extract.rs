@@ -269,7 +269,7 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand, "my baby" a baby under 3 months, "my wrists are swollen" a wrist broken), which
 /// would call an ambulance or send to A&E until the patient answered.
-const WORD_FOR_WORD: [&str; 27] = [
+const WORD_FOR_WORD: [&str; 28] = [
     "under_3_months",
     "high_temperature_3_to_6_months",
     "nosebleed_not_stopping",
@@ -297,6 +297,7 @@ const WORD_FOR_WORD: [&str; 27] = [
     "raised_ketones",
     "very_high_ketones",
     "thinks_bone_broken",
+    "not_breathing",
 ];
 /// Words that say something came on suddenly ([`says_sudden`])…
 const SUDDEN: [&str; 4] = ["sudden", "suddenly", "abruptly", "nowhere"];
