@@ -1252,6 +1252,17 @@ fn someone_not_breathing_calls_an_ambulance_with_cpr_advice() {
 }
 
 #[test]
+fn a_clause_with_one_phrasing_word_for_word_is_read_for_the_rest_too() {
+    let told = "My throat is closing up after I ate peanuts.";
+    let found = evidence(told);
+    for id in ["allergen_exposure", "throat_tightness"] {
+        assert!(found.present.contains(&symptom(id)), "{id}: {found:?}");
+    }
+    let (_, level) = pattern_of(told);
+    assert_eq!(level, Triage::EmergencyAmbulance);
+}
+
+#[test]
 fn food_poisoning_is_food_gone_off_not_a_poison_swallowed() {
     let told = "I think I've got food poisoning, I've been sick twice.";
     no_emergency(told);

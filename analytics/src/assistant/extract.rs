@@ -28,7 +28,8 @@
 //! my blood pressure") rules out what it only resembles of tablets taken or saved up.
 //! Each clause is matched to
 //! the knowledge base's lay phrasings — literally when a phrasing appears in it (one
-//! with a joiner, "diarrhoea with blood", across the clauses the joiner split),
+//! with a joiner, "diarrhoea with blood", across the clauses the joiner split), and by
+//! sentence-embedding similarity, clearly only, for what those phrasings leave of it;
 //! otherwise by sentence-embedding similarity, to a symptom of the part of the body the
 //! clause is about when it is about one ([`body_sites`], which earlier messages of the
 //! conversation may have named), not at all when the clause only says where ("behind
@@ -460,6 +461,9 @@ const FREQUENCIES: [&str; 4] = ["times", "once", "twice", "thrice"];
 const NOT_PLURALS: [&str; 9] = [
     "this", "plus", "less", "unless", "across", "always", "towards", "perhaps", "thus",
 ];
+/// Content words a clause must have left, once the phrasings it contains word for word are
+/// taken out, for the model to read the rest.
+const LEFT_TO_READ: usize = 2;
 /// Words of a need, after which "or" says what would happen otherwise ("I have to sit up
 /// or I can't breathe").
 const NEEDS: [&str; 5] = ["have to", "has to", "need to", "needs to", "must"];
@@ -711,11 +715,37 @@ impl Extractor {
         // A clause that contains a phrasing word for word is matched by it; only the others
         // go through the model, which takes most of a message's time.
         let mut found: Vec<Vec<Match>> = said.iter().map(|s| self.literal_matches(s)).collect();
-        let unmatched: Vec<usize> = (0..clauses.len())
-            .filter(|&i| {
+        // What of each clause the model reads: all of it when nothing matched word for
+        // word; else what the phrasings found leave, when that may still say something
+        // clearly ("my throat is closing up" of "my throat is closing up after i ate
+        // peanuts").
+        let unread: Vec<String> = clauses
+            .iter()
+            .zip(&found)
+            .enumerate()
+            .map(|(i, (clause, literal))| {
                 let subject_of_a_negation = clauses.get(i + 1).is_some_and(|c| c.negated);
-                found[i].is_empty() && !only_a_place(&clauses[i].text, !subject_of_a_negation)
+                if only_a_place(&clause.text, !subject_of_a_negation) {
+                    String::new()
+                } else if literal.is_empty() {
+                    clause.text.clone()
+                } else if clause.negated {
+                    String::new()
+                } else {
+                    let rest = literal.iter().fold(clause.text.clone(), |rest, m| {
+                        rest.replace(&self.phrasings[m.phrasing].text, " ")
+                    });
+                    let rest = rest.split_whitespace().collect::<Vec<_>>().join(" ");
+                    if content_words(&rest).count() >= LEFT_TO_READ {
+                        rest
+                    } else {
+                        String::new()
+                    }
+                }
             })
+            .collect();
+        let unmatched: Vec<usize> = (0..clauses.len())
+            .filter(|&i| !unread[i].is_empty())
             .collect();
         // A negated one goes in the batch too as said, with its cue (see
         // [`Extractor::negation_is_the_symptom`]); and so do their words not met before
@@ -726,15 +756,12 @@ impl Extractor {
             .copied()
             .filter(|&i| clauses[i].cue.is_some())
             .collect();
-        let (mut words, new_words) = self.known_words(
-            unmatched
-                .iter()
-                .flat_map(|&i| content_words(&clauses[i].text)),
-        );
+        let (mut words, new_words) =
+            self.known_words(unmatched.iter().flat_map(|&i| content_words(&unread[i])));
         let early = embedder.tokens(&new_words)? <= PASS_COST_TOKENS;
         let texts: Vec<&str> = unmatched
             .iter()
-            .map(|&i| clauses[i].text.as_str())
+            .map(|&i| unread[i].as_str())
             .chain(with_cue.iter().map(|&i| said[i].as_str()))
             .chain(new_words.iter().copied().filter(|_| early))
             .collect();
@@ -743,14 +770,15 @@ impl Extractor {
             before,
             clauses.iter().map(|c| (c.text.as_str(), c.continues)),
         );
-        // Each unmatched clause's similarity to every phrasing, and as said when negated
-        // (none for the others).
+        // Each unread clause's similarity to every phrasing, and as said when negated
+        // (none for the others), and the symptoms it resembles.
         let mut similarities: Vec<Vec<f32>> = vec![Vec::new(); clauses.len()];
+        let mut similar: Vec<Vec<Match>> = (0..clauses.len()).map(|_| Vec::new()).collect();
         for &i in &unmatched {
             similarities[i] = self.similarities(&next_vector(&mut vectors)?);
-            found[i] = self.similar_matches(&similarities[i], sites[i]);
-            if let Some(word) = only_content_word(&clauses[i].text) {
-                found[i].retain(|m| m.named || self.phrased_with(m.symptom, word));
+            similar[i] = self.similar_matches(&similarities[i], sites[i]);
+            if let Some(word) = only_content_word(&unread[i]) {
+                similar[i].retain(|m| m.named || self.phrased_with(m.symptom, word));
             }
         }
         let mut said_similarities: Vec<Vec<f32>> = vec![Vec::new(); clauses.len()];
@@ -766,11 +794,11 @@ impl Extractor {
         if early {
             self.keep_words(&new_words, vectors, &mut words);
         } else {
-            let wanted: BTreeSet<&str> = clauses
+            let wanted: BTreeSet<&str> = unread
                 .iter()
                 .zip(&may_be_clear)
                 .filter(|(_, may)| **may)
-                .flat_map(|(c, _)| content_words(&c.text))
+                .flat_map(|(text, _)| content_words(text))
                 .collect();
             let late: Vec<&str> = new_words
                 .into_iter()
@@ -779,18 +807,22 @@ impl Extractor {
             let vectors = embedder.embed(&late)?.into_iter();
             self.keep_words(&late, vectors, &mut words);
         }
-        for (((clause, found), similarity), may) in clauses
-            .iter()
-            .zip(&mut found)
-            .zip(&similarities)
-            .zip(may_be_clear)
-        {
-            if may {
-                let clause_words: Vec<&[f32]> = content_words(&clause.text)
+        for (i, similar) in similar.into_iter().enumerate() {
+            let mut similar = similar;
+            if may_be_clear[i] {
+                let clause_words: Vec<&[f32]> = content_words(&unread[i])
                     .filter_map(|w| words.get(w).map(|v| &v[..]))
                     .collect();
-                self.mark_clear(found, similarity, &clause_words);
+                self.mark_clear(&mut similar, &similarities[i], &clause_words);
             }
+            // What is left of a clause once its phrasings are taken out is a fragment,
+            // which only a clear match reads rightly.
+            let partly_read = !found[i].is_empty();
+            let new = |m: &Match| {
+                (m.clear || !partly_read) && !found[i].iter().any(|f| f.symptom == m.symptom)
+            };
+            let similar: Vec<Match> = similar.into_iter().filter(new).collect();
+            found[i].extend(similar);
         }
 
         // A phrasing with a joiner in it ("diarrhoea with blood", "pins and needles")
