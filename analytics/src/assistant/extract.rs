@@ -42,8 +42,8 @@
 //! sit up or I can't breathe"). A negation rules out only a symptom its
 //! clause is that close to as a whole. The text is read for duration ("for 3 weeks", but
 //! not a rate such as "twice a year") and
-//! severity ("worst ever") cues. A message takes one batch of the model: its unmatched
-//! clauses, negated ones also with their cue, and their words not met before when those
+//! severity ("worst ever") cues. A message takes one batch of the model: what of its
+//! clauses no phrasing matched word for word, negated ones also with their cue, and their words not met before when those
 //! are few (a word's vector is kept once made). When they are many, a second batch holds
 //! the new words of the clauses that may match clearly.
 
