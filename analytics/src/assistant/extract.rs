@@ -2,50 +2,47 @@
 //! after a negation cue ("no fever", "haven't been sick", "without a rash") reports absent
 //! symptoms until a contrast ("but"), a comma that does not continue a list, or the
 //! sentence's end, as in NegEx (Chapman et al., 2001); a clause ending "is fine" or
-//! "normally" reports its symptom absent too, "haven't been able to pee" is an
-//! inability, not an absence, a phrasing that is itself a negation ("no energy", "not
-//! responding") is the symptom, and so, loosely, is a negated clause that the model
-//! places nearer a phrasing of a lack with its cue than without ("she hasn't passed any
-//! wind"), and "I can walk on it" denies "can't walk on it", as "I wake up soaked" does
-//! "won't wake up" (the clause has every word the phrasing negates, and no negation).
-//! A clause about a relative
+//! "normally" reports its symptom absent too, "haven't been able to pee" is an inability,
+//! not an absence, a phrasing that is itself a negation ("no energy", "not responding") is
+//! the symptom, and so, loosely, is a negated clause that the model places nearer a
+//! phrasing of a lack with its cue than without ("she hasn't passed any wind"), and "I can
+//! walk on it" denies "can't walk on it", as "I wake up soaked" does "won't wake up" (the
+//! clause has every word the phrasing negates, and no negation). A clause about a relative
 //! is read without its subject ("my son clashed heads" as "clashed heads"), since the
 //! phrasings are in the first person. More tablets said taken than the most a day allows
 //! ("took 24 paracetamol") is an overdose, and an amount of tablets gone missing ("3 are
 //! missing") loosely one; an age under 3 months ("my 6 week old") is a young baby, and a
-//! reliever inhaler said not to help ("my inhaler isn't helping"), a swallowed battery
-//! or magnet, a burn bigger than a hand, a baby moving less in the womb, and testicle pain
-//! or confusion said to have come on suddenly, and chest pain that exertion brings on and
-//! rest takes away, are read likewise; so are the readings [`readings`] finds: a
-//! thermometer's figure says whether there is a fever, and with an age of 3 to 6 months
-//! whether it is NICE's amber 39 °C, a meter's blood sugar under 4 mmol/L is a hypo and
-//! from 11 a high one, a ketone meter's figure says whether ketones are raised, and a
-//! pulse, saturation or blood pressure goes into the evidence as a device's reading
-//! would; a sugar said not to come up after treatment is read likewise, and chest pain
-//! that rest does not ease. A negation that
-//! says a remedy is not helping ("isn't helping my back pain") denies nothing after it,
-//! NegEx's pseudo-negation, and a clause saying the patient is on a medicine ("I'm on tablets for
-//! my blood pressure") rules out what it only resembles of tablets taken or saved up.
-//! Each clause is matched to
-//! the knowledge base's lay phrasings — literally when a phrasing appears in it (one
-//! with a joiner, "diarrhoea with blood", across the clauses the joiner split), and by
-//! sentence-embedding similarity, clearly only, for what those phrasings leave of it;
-//! otherwise by sentence-embedding similarity, to a symptom of the part of the body the
-//! clause is about when it is about one ([`body_sites`], which earlier messages of the
-//! conversation may have named), not at all when the clause only says where ("behind
-//! his ears"), and never by similarity to a few emergency signs that
-//! any mention of their subject resembles (`WORD_FOR_WORD`); a clause of one content word
-//! matches by similarity only a symptom phrased with that word, unless it is close to a
-//! phrasing as a whole. A match is clear when the clause is as close to a phrasing as
-//! two phrasings of one symptom usually are, as a whole and word by word; otherwise it
-//! is loose, as is any match of a clause saying what would happen otherwise ("I have to
-//! sit up or I can't breathe"). A negation rules out only a symptom its
-//! clause is that close to as a whole. The text is read for duration ("for 3 weeks", but
-//! not a rate such as "twice a year") and
-//! severity ("worst ever") cues. A message takes one batch of the model: what of its
-//! clauses no phrasing matched word for word, negated ones also with their cue, and their words not met before when those
-//! are few (a word's vector is kept once made). When they are many, a second batch holds
-//! the new words of the clauses that may match clearly.
+//! reliever inhaler said not to help ("my inhaler isn't helping"), a swallowed battery or
+//! magnet, a burn bigger than a hand, a baby moving less in the womb, and testicle pain or
+//! confusion said to have come on suddenly, and chest pain that exertion brings on and rest
+//! takes away, are read likewise; so are the readings [`readings`] finds: a thermometer's
+//! figure says whether there is a fever, and with an age of 3 to 6 months whether it is
+//! NICE's amber 39 °C, a meter's blood sugar under 4 mmol/L is a hypo and from 11 a high
+//! one, a ketone meter's figure says whether ketones are raised, and a pulse, saturation or
+//! blood pressure goes into the evidence as a device's reading would; a sugar said not to
+//! come up after treatment is read likewise, and chest pain that rest does not ease. A
+//! negation that says a remedy is not helping ("isn't helping my back pain") denies nothing
+//! after it, NegEx's pseudo-negation, and a clause saying the patient is on a medicine
+//! ("I'm on tablets for my blood pressure", "my usual tablets") rules out what it only
+//! resembles of tablets taken or saved up. Each clause is matched to the knowledge base's
+//! lay phrasings — literally when a phrasing appears in it (one with a joiner, "diarrhoea
+//! with blood", across the clauses the joiner split), and by sentence-embedding similarity,
+//! clearly only, for what those phrasings leave of it; otherwise by sentence-embedding
+//! similarity, to a symptom of the part of the body the clause is about when it is about
+//! one ([`body_sites`], which earlier messages of the conversation may have named), not at
+//! all when the clause only says where ("behind his ears"), and never by similarity to a
+//! few emergency signs that any mention of their subject resembles (`WORD_FOR_WORD`); a
+//! clause of one content word matches by similarity only a symptom phrased with that word,
+//! unless it is close to a phrasing as a whole. A match is clear when the clause is as
+//! close to a phrasing as two phrasings of one symptom usually are, as a whole and word by
+//! word; otherwise it is loose, as is any match of a clause saying what would happen
+//! otherwise ("I have to sit up or I can't breathe"). A negation rules out only a symptom
+//! its clause is that close to as a whole. The text is read for duration ("for 3 weeks",
+//! but not a rate such as "twice a year") and severity ("worst ever") cues. A message takes
+//! one batch of the model: what of its clauses no phrasing matched word for word, negated
+//! ones also with their cue, and their words not met before when those are few (a word's
+//! vector is kept once made). When they are many, a second batch holds the new words of the
+//! clauses that may match clearly.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -712,8 +709,8 @@ impl Extractor {
         let normalised = inabilities(&normalise(text));
         let clauses = clauses(&normalised);
         let said: Vec<String> = clauses.iter().map(Clause::said).collect();
-        // A clause that contains a phrasing word for word is matched by it; only the others
-        // go through the model, which takes most of a message's time.
+        // A clause that contains a phrasing word for word is matched by it; only the rest
+        // goes through the model, which takes most of a message's time.
         let mut found: Vec<Vec<Match>> = said.iter().map(|s| self.literal_matches(s)).collect();
         // What of each clause the model reads: all of it when nothing matched word for
         // word; else what the phrasings found leave, when that may still say something
@@ -807,8 +804,7 @@ impl Extractor {
             let vectors = embedder.embed(&late)?.into_iter();
             self.keep_words(&late, vectors, &mut words);
         }
-        for (i, similar) in similar.into_iter().enumerate() {
-            let mut similar = similar;
+        for (i, mut similar) in similar.into_iter().enumerate() {
             if may_be_clear[i] {
                 let clause_words: Vec<&[f32]> = content_words(&unread[i])
                     .filter_map(|w| words.get(w).map(|v| &v[..]))
@@ -1264,15 +1260,15 @@ fn content_words(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Whether a clause only says where ("behind his ears", "on both arms"), placing what the
-/// clause before it said, or only names a part (`opening` false), as the subject a
+/// clause before it said, or only names a part (`place_first` false), as the subject a
 /// negation split off does ("the leg | isn't weak"): it reports nothing itself, though a
 /// sentence embedding rates it close to any symptom of the part it names.
-fn only_a_place(clause: &str, opening: bool) -> bool {
+fn only_a_place(clause: &str, place_first: bool) -> bool {
     // "headache" and "nosebleed" name a part, but they are symptoms.
     let part =
         |w: &str| !Sites::named_in(w).is_empty() && !w.contains("ache") && !w.contains("bleed");
     let words: Vec<&str> = clause.split(' ').filter(|w| !w.is_empty()).collect();
-    (!opening || words.first().is_some_and(|w| PLACES.contains(w)))
+    (!place_first || words.first().is_some_and(|w| PLACES.contains(w)))
         && words.iter().any(|w| part(w))
         && words
             .iter()
