@@ -471,9 +471,9 @@ const PLACES: [&str; 22] = [
     "below", "above", "over", "on", "in", "at", "down", "up", "along", "both", "left", "right",
     "side",
 ];
-/// …and whose part it is.
+/// …and the words that join them to the part ("on both of his arms").
 #[rustfmt::skip]
-const POSSESSIVES: [&str; 10] = [
+const PART_FILLERS: [&str; 10] = [
     "my", "his", "her", "their", "your", "our", "the", "of", "a", "and",
 ];
 /// Days in a unit of age ([`age_in_days`])…
@@ -644,11 +644,7 @@ impl Extractor {
             .map(|((symptom, text), vector)| Phrasing {
                 symptom,
                 words: content_words(&text).map(|w| word_index[w]).collect(),
-                negative: has_negation(&text)
-                    || INABILITY
-                        .iter()
-                        .chain(&SCARCITY)
-                        .any(|w| contains_words(&text, w)),
+                negative: says_a_lack(&text),
                 text,
                 vector,
             })
@@ -1090,19 +1086,14 @@ impl Extractor {
     /// lost it to the clause after, which the negation opened.
     fn affirms_the_negated(&self, found: &Match, said: &str) -> bool {
         let phrasing = &self.phrasings[found.phrasing];
-        let negative = |text: &str| {
-            has_negation(text)
-                || INABILITY
-                    .iter()
-                    .chain(&SCARCITY)
-                    .any(|w| contains_words(text, w))
-        };
         let denied: Vec<&str> = content_words(&phrasing.text)
-            .filter(|w| !negative(w))
+            .filter(|w| !says_a_lack(w))
             .collect();
-        let opens_negated = content_words(&phrasing.text).next().is_some_and(negative);
+        let opens_negated = content_words(&phrasing.text)
+            .next()
+            .is_some_and(says_a_lack);
         opens_negated
-            && !negative(said)
+            && !says_a_lack(said)
             && !denied.is_empty()
             && denied.iter().all(|w| contains_words(said, w))
     }
@@ -1272,7 +1263,7 @@ fn only_a_place(clause: &str, place_first: bool) -> bool {
         && words.iter().any(|w| part(w))
         && words
             .iter()
-            .all(|w| PLACES.contains(w) || POSSESSIVES.contains(w) || part(w))
+            .all(|w| PLACES.contains(w) || PART_FILLERS.contains(w) || part(w))
 }
 
 /// The clause's content word, when it has exactly one.
@@ -1334,6 +1325,16 @@ fn ends_negation(clause: &str, phrase: &str) -> bool {
     after
         .split(' ')
         .all(|w| w.is_empty() || EMPHASIS.contains(&w))
+}
+
+/// Whether `text` is a negation, an inability or a lack ("not responding", "can't pass
+/// wind", "fewer wet nappies").
+fn says_a_lack(text: &str) -> bool {
+    has_negation(text)
+        || INABILITY
+            .iter()
+            .chain(&SCARCITY)
+            .any(|w| contains_words(text, w))
 }
 
 fn has_negation(text: &str) -> bool {

@@ -1,7 +1,8 @@
 //! The assistant's reasoning over symptom evidence, with no model involved: ranking
 //! conditions (prevalence priors adjusted for age, sex, the parts of the body named and
-//! how long it has lasted, times the likelihood of what is present and absent — naive Bayes, where a symptom a
-//! condition does not list has its background rate, see [`KnowledgeBase::likelihood`]),
+//! how long it has lasted, times the likelihood of what is present and absent — naive
+//! Bayes, where a symptom a condition does not list has its background rate, see
+//! [`KnowledgeBase::likelihood`]),
 //! choosing the follow-up question with the largest expected information gain, and
 //! triage, where emergency patterns, the patient's own abnormal vitals (from their
 //! devices, or typed in a message) and symptoms that need a doctor whatever their cause
@@ -611,6 +612,7 @@ pub fn triage(
     let mut by_ranking = Triage::SelfCare;
     let mut by_a_less_likely = false;
     if let Some(&first) = top.first().filter(|&&c| posterior[c] > 0.0) {
+        let guess = posterior[first] < LEADING_FROM;
         by_ranking = TRIAGE_THRESHOLDS
             .iter()
             .find(|(candidate, threshold)| {
@@ -624,16 +626,20 @@ pub fn triage(
                 mass >= *threshold * if evidence.severe { SEVERE_SHARE } else { 1.0 }
             })
             .map_or(Triage::SelfCare, |(candidate, _)| *candidate)
-            .max(if posterior[first] >= LEADING_FROM {
-                kb.conditions[first].triage
-            } else {
+            .max(if guess {
                 Triage::SelfCare
+            } else {
+                kb.conditions[first].triage
             });
         let level = by_ranking.as_str().replace('_', " ");
-        // Named by the likeliest condition that needs the level, which need not lead.
+        // Named by the likeliest condition that needs the level, which need not lead; not
+        // by a guess whose own level did not count ("sepsis… needs: self care").
         let needing = top
             .iter()
-            .find(|&&c| kb.conditions[c].triage >= by_ranking)
+            .find(|&&c| {
+                let needs = kb.conditions[c].triage;
+                needs >= by_ranking && !(c == first && guess && needs > by_ranking)
+            })
             .map_or(first, |&c| c);
         by_a_less_likely = needing != first;
         floors.push((
@@ -1408,13 +1414,20 @@ mod tests {
         let kb = KnowledgeBase::checked(vec![symptom("fever")], conditions, vec![]).unwrap();
         let mut evidence = Evidence::default();
         evidence.present.insert(0);
-        let level = |leading: f64| {
+        let decide = |leading: f64| {
             let mut posterior = vec![(1.0 - leading) / 11.0; 12];
             posterior[0] = leading;
-            triage(&kb, &posterior, &evidence, &RecentVitals::default(), None).level
+            triage(&kb, &posterior, &evidence, &RecentVitals::default(), None)
         };
-        assert_eq!(level(0.09), Triage::SelfCare);
-        assert_eq!(level(0.12), Triage::EmergencyAmbulance);
+        let guess = decide(0.09);
+        assert_eq!(guess.level, Triage::SelfCare);
+        // Nor is the guess said to need self-care.
+        assert!(
+            guess.reasons.iter().all(|r| !r.contains("sepsis")),
+            "{:?}",
+            guess.reasons
+        );
+        assert_eq!(decide(0.12).level, Triage::EmergencyAmbulance);
     }
 
     #[test]
