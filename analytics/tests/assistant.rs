@@ -9,8 +9,9 @@
 //! named, a swollen eyelid with a bulging or
 //! painful-to-move eye, more tablets taken than a day's most, tablets gone missing
 //! (asked whether any were swallowed), tablets saved up to take (a plan, whatever is
-//! answered about the thoughts), and bouts of crying with blood in the poo, the
-//! patient's own vitals escalating triage (at a lower saturation with known COPD), the
+//! answered about the thoughts), bouts of crying with blood in the poo, a baby's level
+//! for a stomach bug or thrush, a rape told (and never guessed), the patient's own
+//! vitals escalating triage (at a lower saturation with known COPD), the
 //! question-and-answer turn, self-care advice only short of emergency care, and the
 //! evaluation's simulated patient.
 
@@ -1511,6 +1512,61 @@ fn swallowed_magnets_go_to_hospital_however_well_the_child_seems() {
         "swallowed_battery_or_magnet",
         Triage::Emergency,
     );
+}
+
+#[test]
+fn a_rape_told_gets_urgent_care_with_the_sarc_and_is_never_guessed_from_other_words() {
+    let reply = reply_to("I was raped last night and I don't know what to do.", ADULT);
+    assert_eq!(reply.conditions[0].id, "sexual_assault", "{reply:?}");
+    assert_eq!(reply.triage.level, Triage::Consultation24, "{reply:?}");
+    assert!(
+        reply.self_care.iter().any(|advice| advice.contains("SARC")),
+        "{reply:?}"
+    );
+    let assaulted = symptom("sexually_assaulted");
+    assert!(
+        evidence("I was sexually assaulted at a party.")
+            .present
+            .contains(&assaulted)
+    );
+    assert!(evidence("I wasn't raped.").absent.contains(&assaulted));
+    for text in [
+        "I scraped my knee on the pavement.",
+        "Someone attacked me in the street last night.",
+        "My partner hurt me.",
+    ] {
+        let found = evidence(text);
+        assert!(!found.present.contains(&assaulted), "{text}: {found:?}");
+    }
+}
+
+#[test]
+fn a_baby_is_seen_sooner_than_an_adult_with_the_same_stomach_bug_or_thrush() {
+    let baby = Profile {
+        age: Some(0),
+        sex: Some(Sex::Male),
+    };
+    for (text, condition, for_a_baby) in [
+        (
+            "He has had diarrhoea and vomiting since yesterday.",
+            "viral_gastroenteritis",
+            Triage::Consultation24,
+        ),
+        (
+            "White patches on the tongue that won't wipe off.",
+            "oral_thrush",
+            Triage::Consultation,
+        ),
+    ] {
+        let adults = reply_to(text, ADULT);
+        let babys = reply_to(text, baby);
+        for reply in [&adults, &babys] {
+            assert_eq!(reply.conditions[0].id, condition, "{reply:?}");
+        }
+        assert_eq!(adults.triage.level, Triage::SelfCare, "{adults:?}");
+        assert_eq!(babys.triage.level, for_a_baby, "{babys:?}");
+        assert_eq!(babys.conditions[0].triage, for_a_baby, "{babys:?}");
+    }
 }
 
 #[test]

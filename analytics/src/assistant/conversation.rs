@@ -307,7 +307,7 @@ impl Assistant {
                     icd10: condition.icd10.clone(),
                     // Rounded, and short of certain: the ranking is an estimate.
                     probability: (posterior[c] * 100.0).round().min(95.0) / 100.0,
-                    triage: condition.triage,
+                    triage: condition.triage_at(profile.age),
                 }
             })
             .collect();

@@ -204,15 +204,15 @@ impl Report {
 }
 
 /// The share of vignettes whose gold triage is the knowledge base's level for their gold
-/// condition: what exact triage would be if every condition were ranked first with
-/// certainty and nothing else counted. The vignettes grade presentations, the knowledge
-/// base conditions, so this bounds triage by condition alone.
+/// condition at their age: what exact triage would be if every condition were ranked
+/// first with certainty and nothing else counted. The vignettes grade presentations, the
+/// knowledge base conditions, so this bounds triage by condition alone.
 pub fn level_agreement(kb: &KnowledgeBase, vignettes: &[Vignette]) -> f64 {
     let agreeing = vignettes
         .iter()
         .filter(|v| {
             kb.condition(&v.gold_condition)
-                .is_some_and(|c| c.triage == v.gold_triage)
+                .is_some_and(|c| c.triage_at(Some(v.age)) == v.gold_triage)
         })
         .count();
     agreeing as f64 / vignettes.len().max(1) as f64

@@ -266,8 +266,9 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// reader: an emergency sign that any mention of its subject resembles ("needing my
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand, "my baby" a baby under 3 months, "my wrists are swollen" a wrist broken), which
-/// would call an ambulance or send to A&E until the patient answered.
-const WORD_FOR_WORD: [&str; 28] = [
+/// would call an ambulance or send to A&E until the patient answered; and a rape or
+/// sexual assault, which is the patient's to say, never the model's to guess.
+const WORD_FOR_WORD: [&str; 29] = [
     "under_3_months",
     "high_temperature_3_to_6_months",
     "nosebleed_not_stopping",
@@ -296,6 +297,7 @@ const WORD_FOR_WORD: [&str; 28] = [
     "very_high_ketones",
     "thinks_bone_broken",
     "not_breathing",
+    "sexually_assaulted",
 ];
 /// Words that say something came on suddenly ([`says_sudden`])…
 const SUDDEN: [&str; 4] = ["sudden", "suddenly", "abruptly", "nowhere"];

@@ -146,6 +146,29 @@ pub struct Condition {
     /// its own within weeks (a cold): one said to have lasted longer is unlikely.
     #[serde(default)]
     pub lasts_days: Option<u32>,
+    /// A more urgent level for young children, where the NHS has them seen sooner than
+    /// an adult: a baby with diarrhoea and vomiting gets an urgent GP appointment, and oral
+    /// thrush under one a GP's, since the pharmacist's gel is not for babies.
+    #[serde(default)]
+    pub younger: Option<Younger>,
+}
+
+/// [`Condition::younger`]: the level for patients younger than `than` years.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Younger {
+    pub than: u32,
+    pub triage: Triage,
+}
+
+impl Condition {
+    /// The level the condition usually needs at `age`; an unknown age gets the adult's.
+    pub fn triage_at(&self, age: Option<u32>) -> Triage {
+        match (self.younger, age) {
+            (Some(younger), Some(age)) if age < younger.than => younger.triage,
+            _ => self.triage,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -417,6 +440,9 @@ impl KnowledgeBase {
             if c.prevalence <= 0.0 || c.ages[0] > c.ages[1] {
                 problems.push(format!("{}: prevalence or ages invalid", c.id));
             }
+            if c.younger.is_some_and(|y| y.triage <= c.triage) {
+                problems.push(format!("{}: the younger level is not more urgent", c.id));
+            }
         }
         for p in &patterns {
             for s in p.signs().chain(&p.unless) {
@@ -554,6 +580,24 @@ mod tests {
             Triage::EmergencyAmbulance.raised(),
             Triage::EmergencyAmbulance
         );
+    }
+
+    #[test]
+    fn a_young_childs_level_applies_below_its_age_and_must_be_more_urgent() {
+        let kb = KnowledgeBase::bundled().unwrap();
+        let nosebleed = kb.condition("epistaxis").unwrap();
+        assert_eq!(nosebleed.triage_at(Some(1)), Triage::Consultation);
+        assert_eq!(nosebleed.triage_at(Some(2)), Triage::SelfCare);
+        assert_eq!(nosebleed.triage_at(None), Triage::SelfCare);
+        let mut conditions = kb.conditions.clone();
+        let i = conditions.iter().position(|c| c.id == "epistaxis").unwrap();
+        conditions[i].younger = Some(Younger {
+            than: 2,
+            triage: Triage::SelfCare,
+        });
+        let err = KnowledgeBase::checked(kb.symptoms.clone(), conditions, kb.patterns.clone())
+            .unwrap_err();
+        assert!(err.to_string().contains("epistaxis"), "{err}");
     }
 
     #[test]

@@ -290,7 +290,7 @@ pub fn unchecked_red_flag(
         .iter()
         .filter_map(|id| kb.symptom(id))
         .filter(|&s| !evidence.known(s) && !asked.contains(&s))
-        .find(|&s| condition.triage.raised() > level || in_more_urgent_pattern(s))
+        .find(|&s| condition.triage_at(age).raised() > level || in_more_urgent_pattern(s))
 }
 
 /// A duration as a patient would say it: "3 weeks", "5 years", not "1825 days".
@@ -620,7 +620,7 @@ pub fn triage(
                     .conditions
                     .iter()
                     .zip(posterior)
-                    .filter(|(c, _)| c.triage >= *candidate)
+                    .filter(|(c, _)| c.triage_at(age) >= *candidate)
                     .map(|(_, p)| p)
                     .sum();
                 mass >= *threshold * if evidence.severe { SEVERE_SHARE } else { 1.0 }
@@ -629,7 +629,7 @@ pub fn triage(
             .max(if guess {
                 Triage::SelfCare
             } else {
-                kb.conditions[first].triage
+                kb.conditions[first].triage_at(age)
             });
         let level = by_ranking.as_str().replace('_', " ");
         // Named by the likeliest condition that needs the level, which need not lead; not
@@ -637,7 +637,7 @@ pub fn triage(
         let needing = top
             .iter()
             .find(|&&c| {
-                let needs = kb.conditions[c].triage;
+                let needs = kb.conditions[c].triage_at(age);
                 needs >= by_ranking && !(c == first && guess && needs > by_ranking)
             })
             .map_or(first, |&c| c);
@@ -673,7 +673,7 @@ pub fn triage(
         let condition = &kb.conditions[c];
         if let Some(flag) = warning_signs(kb, top[0], c).find(|&s| evidence.clear(s)) {
             floors.push((
-                condition.triage.raised(),
+                condition.triage_at(age).raised(),
                 format!(
                     "{} is a warning sign with {}",
                     kb.symptoms[flag].label, condition.name
@@ -761,6 +761,7 @@ mod tests {
             sources: vec![],
             sites: vec![],
             lasts_days: None,
+            younger: None,
             symptoms: links
                 .iter()
                 .map(|(id, p)| SymptomLink {
