@@ -1566,6 +1566,12 @@ fn a_baby_is_seen_sooner_than_an_adult_with_the_same_stomach_bug_or_thrush() {
         assert_eq!(adults.triage.level, Triage::SelfCare, "{adults:?}");
         assert_eq!(babys.triage.level, for_a_baby, "{babys:?}");
         assert_eq!(babys.conditions[0].triage, for_a_baby, "{babys:?}");
+        let why = |reply: &Reply| reply.triage.reasons.join(" | ");
+        assert!(
+            why(&babys).contains("usually needs at this age"),
+            "{babys:?}"
+        );
+        assert!(!why(&adults).contains("at this age"), "{adults:?}");
     }
 }
 

@@ -60,6 +60,7 @@ pub struct PossibleCondition {
     pub icd10: String,
     /// Given what was said, never a certainty.
     pub probability: f64,
+    /// The level the condition usually needs at the patient's age.
     pub triage: Triage,
 }
 

@@ -642,17 +642,25 @@ pub fn triage(
             })
             .map_or(first, |&c| c);
         by_a_less_likely = needing != first;
+        // A young child's level is said to be one, or a parent reads the adult's advice
+        // elsewhere and thinks the assistant wrong.
+        let condition = &kb.conditions[needing];
+        let at_this_age = if condition.triage_at(age) == condition.triage {
+            ""
+        } else {
+            " at this age"
+        };
         floors.push((
             by_ranking,
             if needing == first {
                 format!(
-                    "what it most likely is (such as {}) usually needs: {level}",
-                    kb.conditions[first].name
+                    "what it most likely is (such as {}) usually needs{at_this_age}: {level}",
+                    condition.name
                 )
             } else {
                 format!(
-                    "it could be {}, which needs: {level}",
-                    kb.conditions[needing].name
+                    "it could be {}, which needs{at_this_age}: {level}",
+                    condition.name
                 )
             },
         ));
