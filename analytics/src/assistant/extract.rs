@@ -728,7 +728,7 @@ impl Extractor {
                     String::new()
                 } else {
                     let rest = literal.iter().fold(clause.text.clone(), |rest, m| {
-                        rest.replace(&self.phrasings[m.phrasing].text, " ")
+                        without_words(&rest, &self.phrasings[m.phrasing].text)
                     });
                     let rest = rest.split_whitespace().collect::<Vec<_>>().join(" ");
                     if content_words(&rest).count() >= LEFT_TO_READ {
@@ -1346,16 +1346,40 @@ fn has_negation(text: &str) -> bool {
 
 /// Whether `phrase` occurs in `text` on word boundaries.
 fn contains_words(text: &str, phrase: &str) -> bool {
-    // Every occurrence, overlapping ones included: "homesick and sick" has "sick".
+    occurrences(text, phrase).next().is_some()
+}
+
+/// `text` with each occurrence of `phrase` on word boundaries cut out: "rape" leaves
+/// "grapes" whole.
+fn without_words(text: &str, phrase: &str) -> String {
+    let mut rest = String::with_capacity(text.len());
     let mut from = 0;
-    while let Some(at) = text.get(from..).and_then(|rest| rest.find(phrase)) {
-        let at = from + at;
-        if on_word_boundaries(text, at, at + phrase.len()) {
-            return true;
+    for at in occurrences(text, phrase) {
+        if at < from {
+            continue;
         }
-        from = at + text[at..].chars().next().map_or(1, char::len_utf8);
+        rest.push_str(&text[from..at]);
+        rest.push(' ');
+        from = at + phrase.len();
     }
-    false
+    rest.push_str(&text[from..]);
+    rest
+}
+
+/// Where `phrase` starts in `text` on word boundaries, overlapping occurrences included
+/// ("ab ab ab" has "ab ab" at 0 and 3).
+fn occurrences<'a>(text: &'a str, phrase: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        while let Some(at) = text.get(from..).and_then(|rest| rest.find(phrase)) {
+            let at = from + at;
+            from = at + text[at..].chars().next().map_or(1, char::len_utf8);
+            if on_word_boundaries(text, at, at + phrase.len()) {
+                return Some(at);
+            }
+        }
+        None
+    })
 }
 
 /// Whether `text[start..end]` is whole words: nothing but a space, comma or full stop (or
@@ -2581,5 +2605,16 @@ mod tests {
         assert!(contains_words("xab ab ab", "ab ab"));
         assert!(contains_words("café sick", "sick"));
         assert!(!contains_words("café", "caf"));
+    }
+
+    #[test]
+    fn a_phrasing_is_cut_out_of_a_clause_on_word_boundaries_only() {
+        assert_eq!(
+            without_words("raped after eating grapes", "raped"),
+            "  after eating grapes"
+        );
+        assert_eq!(without_words("grapes and rape", "rape"), "grapes and  ");
+        assert_eq!(without_words("ab ab ab", "ab ab"), "  ab");
+        assert_eq!(without_words("homesick", "sick"), "homesick");
     }
 }
