@@ -6,13 +6,13 @@
 //! baby's breathing pauses, an older person fallen and unable to get up, a head injury
 //! with a warning sign, not passing urine at all, new floaters or flashes, an arm gone
 //! like a dead weight (a stroke sign), a broken wrist told from a broken leg by the part
-//! named, a swollen eyelid with a bulging or
-//! painful-to-move eye, more tablets taken than a day's most, tablets gone missing
-//! (asked whether any were swallowed), tablets saved up to take (a plan, whatever is
-//! answered about the thoughts), bouts of crying with blood in the poo, a baby's level
-//! for a stomach bug or thrush, a rape told (and never guessed), the patient's own
-//! vitals escalating triage (at a lower saturation with known COPD), the
-//! question-and-answer turn, self-care advice only short of emergency care, and the
+//! named, a swollen eyelid with a bulging or painful-to-move eye, more tablets taken
+//! than a day's most, tablets gone missing (asked whether any were swallowed), tablets
+//! saved up to take (a plan, whatever is answered about the thoughts), bouts of crying
+//! with blood in the poo, a baby's level for a stomach bug or thrush (told by a parent
+//! too), a rape told (and never guessed), bleeding told in pregnancy, a swallowed coin,
+//! the patient's own vitals escalating triage (at a lower saturation with known COPD),
+//! the question-and-answer turn, self-care advice only short of emergency care, and the
 //! evaluation's simulated patient.
 
 use std::sync::OnceLock;
@@ -669,13 +669,19 @@ fn a_thermometers_figure_says_whether_there_is_a_fever_and_39_at_4_months_needs_
             "{calmer}: {reply:?}"
         );
     }
-    // On a parent's own account whose temperature it is is asked first, as for a younger baby.
+    // On a parent's own account a message only of the baby is the baby's; one where the
+    // writer speaks of themselves too is asked whose temperature it is first.
     let parent = Profile {
         age: Some(29),
         sex: Some(Sex::Female),
     };
-    let asked = reply_to(
+    let babys = reply_to(
         "My 4 month old has a temperature of 39.2 and is grizzly.",
+        parent,
+    );
+    assert_eq!(babys.triage.level, Triage::Consultation24, "{babys:?}");
+    let asked = reply_to(
+        "I'm breastfeeding my 4 month old and have a temperature of 39.2.",
         parent,
     );
     assert_eq!(
@@ -1098,6 +1104,9 @@ fn unable_to_swallow_saliva_goes_to_a_and_e_and_a_teething_babys_drool_does_not(
     );
     assert!(throat.triage.level >= Triage::Emergency, "{throat:?}");
     no_emergency("My baby is teething and drooling a lot.");
+    let teething = reply_to("My baby is teething and drooling a lot.", ADULT);
+    assert_eq!(teething.conditions[0].id, "teething", "{teething:?}");
+    assert_eq!(teething.triage.level, Triage::SelfCare, "{teething:?}");
 }
 
 #[test]
@@ -1573,6 +1582,82 @@ fn a_baby_is_seen_sooner_than_an_adult_with_the_same_stomach_bug_or_thrush() {
         );
         assert!(!why(&adults).contains("at this age"), "{adults:?}");
     }
+}
+
+#[test]
+fn a_parent_writing_only_of_their_baby_gets_the_babys_level_and_a_mother_of_herself_her_own() {
+    for text in [
+        "My 8 month old has had diarrhoea and vomiting since yesterday.",
+        "My baby has diarrhoea and vomiting, I'm worried.",
+    ] {
+        let reply = reply_to(text, ADULT);
+        assert_eq!(reply.conditions[0].id, "viral_gastroenteritis", "{reply:?}");
+        assert_eq!(reply.triage.level, Triage::Consultation24, "{reply:?}");
+        // Asked of a baby's vomiting, chest pain would be a heart attack's question.
+        let asked = reply.question.as_ref().map(|q| q.symptom.as_str());
+        assert_ne!(asked, Some("chest_pain"), "{reply:?}");
+    }
+    let adults = reply_to("I have had diarrhoea and vomiting since yesterday.", ADULT);
+    assert_eq!(adults.triage.level, Triage::SelfCare, "{adults:?}");
+    // The baby's age is the subject, not what the clause says: the fever is read.
+    let fever = reply_to("My 6 week old has a temperature.", ADULT);
+    assert!(
+        fever.understood_present.iter().any(|s| s == "Fever"),
+        "{fever:?}"
+    );
+    assert!(fever.triage.level >= Triage::Emergency, "{fever:?}");
+    // A mother speaking of her own mood beside her baby's age stays the patient.
+    let mother = reply_to(
+        "My baby is 2 months old and I cry every day, I feel like a terrible mum.",
+        ADULT,
+    );
+    assert_eq!(
+        mother.conditions[0].id, "postnatal_depression",
+        "{mother:?}"
+    );
+}
+
+#[test]
+fn a_swallowed_coin_is_no_overdose_and_goes_to_a_and_e_only_with_a_warning_sign() {
+    let child = Profile {
+        age: Some(3),
+        sex: Some(Sex::Male),
+    };
+    let coin = reply_to("My son swallowed a coin.", child);
+    assert_eq!(coin.conditions[0].id, "swallowed_object", "{coin:?}");
+    assert_eq!(coin.triage.level, Triage::SelfCare, "{coin:?}");
+    assert!(
+        !coin
+            .understood_present
+            .iter()
+            .any(|s| s.contains("overdose")),
+        "{coin:?}"
+    );
+    // Its warning signs are asked first.
+    let asked = coin.question.as_ref().map(|q| q.symptom.as_str());
+    assert_eq!(asked, Some("drooling"), "{coin:?}");
+    let drooling = reply_to("He swallowed a 10p coin and now he's drooling.", child);
+    assert_eq!(
+        drooling.triage.emergency_pattern.as_deref(),
+        Some("swallowed_object_warning_signs"),
+        "{drooling:?}"
+    );
+    let pills = reply_to("My son swallowed a coin and some pills.", child);
+    assert_eq!(pills.triage.level, Triage::EmergencyAmbulance, "{pills:?}");
+}
+
+#[test]
+fn bleeding_told_in_pregnancy_is_the_wombs_not_a_wounds() {
+    let light = reply_to("I'm 10 weeks pregnant and I'm bleeding.", ADULT);
+    assert_eq!(
+        light.conditions[0].id, "threatened_miscarriage",
+        "{light:?}"
+    );
+    assert_eq!(light.triage.level, Triage::Consultation24, "{light:?}");
+    let heavy = reply_to("I'm 12 weeks pregnant and bleeding heavily.", ADULT);
+    assert!(heavy.triage.level >= Triage::Emergency, "{heavy:?}");
+    let cut = reply_to("I'm pregnant and cut my hand on a knife.", ADULT);
+    assert_eq!(cut.conditions[0].id, "laceration", "{cut:?}");
 }
 
 #[test]

@@ -201,8 +201,10 @@ impl Assistant {
                         .evidence(&self.embedder, text, state.evidence.sites)?;
                 // A baby's age in the message of someone older is their child's, and the
                 // fever they speak of may be their own (a breastfeeding mother's): whom
-                // it is about is asked before it counts clearly.
-                if profile.age.is_some_and(|age| age > 0) {
+                // it is about is asked before it counts clearly, unless the words were
+                // only of the baby (the subject is then the baby).
+                let about = state.evidence.subject.or(found.subject.or(profile));
+                if about.age.is_some_and(|age| age > 0) {
                     let babies = BABY_AGES.iter().filter_map(|id| self.kb.symptom(id));
                     found
                         .loose

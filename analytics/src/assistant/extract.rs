@@ -266,9 +266,10 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// reader: an emergency sign that any mention of its subject resembles ("needing my
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand, "my baby" a baby under 3 months, "my wrists are swollen" a wrist broken), which
-/// would call an ambulance or send to A&E until the patient answered; and a rape or
+/// would call an ambulance or send to A&E until the patient answered; a swallowed
+/// object, which swallowed tablets would be read as otherwise; and a rape or
 /// sexual assault, which is the patient's to say, never the model's to guess.
-const WORD_FOR_WORD: [&str; 29] = [
+const WORD_FOR_WORD: [&str; 30] = [
     "under_3_months",
     "high_temperature_3_to_6_months",
     "nosebleed_not_stopping",
@@ -298,6 +299,27 @@ const WORD_FOR_WORD: [&str; 29] = [
     "thinks_bone_broken",
     "not_breathing",
     "sexually_assaulted",
+    "swallowed_object",
+];
+/// Words of a pregnancy ([`bleeding_in_pregnancy`])…
+const PREGNANCY: [&str; 2] = ["pregnant", "pregnancy"];
+/// …of bleeding…
+#[rustfmt::skip]
+const BLEEDING: [&str; 6] = ["bleeding", "bleed", "bleeds", "bled", "spotting", "blood"];
+/// …of bleeding from somewhere other than the womb ("a cut", "blood in my wee", "coughing
+/// up blood", "bleeding gums")…
+#[rustfmt::skip]
+const NOT_THE_WOMBS: [&str; 20] = [
+    "cut", "cuts", "wound", "gash", "graze", "stabbed", "knife", "glass", "bite", "bitten",
+    "wee", "pee", "urine", "poo", "stool", "cough", "coughing", "vomit", "vomiting", "sick",
+];
+/// …the parts of the body it may be spoken of with ("bleeding and pain low in my tummy")…
+const WOMB_PARTS: &str = "vagina tummy my back upper lower";
+/// …and words of its being heavy ("bleeding heavily", "passing clots", "a lot").
+#[rustfmt::skip]
+const HEAVY_BLEEDING: [&str; 11] = [
+    "heavily", "heavy", "soaking", "soaked", "clots", "clot", "pouring", "gushing", "lot",
+    "lots", "loads",
 ];
 /// Words that say something came on suddenly ([`says_sudden`])…
 const SUDDEN: [&str; 4] = ["sudden", "suddenly", "abruptly", "nowhere"];
@@ -316,13 +338,14 @@ const CONFUSED: [&str; 6] = [
 type Reader = fn(&str) -> bool;
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-const READERS: [(&str, Reader); 11] = [
+const READERS: [(&str, Reader); 12] = [
     ("reliever_not_helping", reliever_not_helping),
     ("hypo_not_improving", sugar_not_coming_up),
     ("chest_pain_eases_with_rest", eases_with_rest),
     ("chest_pain_not_eased_by_rest", not_eased_by_rest),
     ("fever_5_days_or_more", fever_lasting_5_days),
     ("swallowed_battery_or_magnet", swallowed_battery_or_magnet),
+    ("swallowed_object", swallowed_an_object),
     ("under_3_months", says_under_3_months),
     ("reduced_baby_movements", baby_moves_less),
     ("serious_burn", larger_than_a_hand),
@@ -381,6 +404,22 @@ const MALE_RELATIVES: [&str; 13] = [
 ];
 /// …named this near the "my" that opens it ("my 3 year old son").
 const RELATIVE_REACH: usize = 4;
+/// A baby a message opens with ("my baby", "our newborn"): under a year, as the NHS's
+/// pages for babies mean…
+const BABY_WORDS: [&str; 3] = ["baby", "newborn", "infant"];
+/// …unless the writer speaks of themselves too ("my baby is 2 months old and I cry every
+/// day", "my 5 week old feeds well but my breast is sore"): a mother's own symptoms are
+/// not her baby's…
+#[rustfmt::skip]
+const FIRST_PERSON: [&str; 9] = ["i", "i'm", "im", "i've", "ive", "i'd", "me", "myself", "my"];
+/// …though a carer's worry or care is no symptom of theirs ("I'm worried", "I've given
+/// her Calpol"), named this near the word of themselves.
+#[rustfmt::skip]
+const CARING: [&str; 11] = [
+    "worried", "concerned", "scared", "worrying", "think", "thought", "noticed", "gave",
+    "given", "tried", "checked",
+];
+const CARING_REACH: usize = 2;
 /// Words of a fever ([`fever_lasting_5_days`])…
 #[rustfmt::skip]
 const FEVER_WORDS: [&str; 5] = ["fever", "temperature", "temp", "feverish", "temperatures"];
@@ -409,6 +448,12 @@ const BURNS: [&str; 7] = [
 const BIGGER: [&str; 2] = ["bigger", "larger"];
 /// Swallowed things that need A&E even without symptoms ([`swallowed_battery_or_magnet`])…
 const SWALLOWED_DANGERS: [&str; 4] = ["battery", "batteries", "magnet", "magnets"];
+/// …and small, blunt ones, which usually pass ([`swallowed_an_object`])…
+#[rustfmt::skip]
+const SWALLOWED_OBJECTS: [&str; 16] = [
+    "coin", "coins", "penny", "pennies", "marble", "marbles", "bead", "beads", "button",
+    "buttons", "lego", "toy", "stone", "pebble", "earring", "ring",
+];
 /// …when the sentence says they were swallowed.
 const SWALLOWING: [&str; 5] = ["swallowed", "swallow", "swallowing", "ate", "eaten"];
 /// Reliever inhalers, whose not helping is an asthma attack to call 999 for.
@@ -548,6 +593,11 @@ pub struct Extractor {
     fever: Option<usize>,
     /// …and the one it reports with an age of 3 to 6 months.
     high_temperature_3_to_6_months: Option<usize>,
+    /// The symptoms bleeding in pregnancy reports ([`bleeding_in_pregnancy`]), light or
+    /// heavy, and the wound's it is otherwise read as.
+    vaginal_bleeding: Option<usize>,
+    heavy_vaginal_bleeding: Option<usize>,
+    wound_bleeding: Option<usize>,
     /// The symptoms a meter's figure under [`HYPO_BELOW_MMOL`] reports…
     low_blood_sugar: Option<usize>,
     /// …from [`HIGH_SUGAR_FROM_MMOL`]…
@@ -665,6 +715,9 @@ impl Extractor {
             overdose: kb.symptom("took_overdose"),
             fever: kb.symptom("fever"),
             high_temperature_3_to_6_months: kb.symptom("high_temperature_3_to_6_months"),
+            vaginal_bleeding: kb.symptom("abnormal_vaginal_bleeding"),
+            heavy_vaginal_bleeding: kb.symptom("heavy_vaginal_bleeding"),
+            wound_bleeding: kb.symptom("heavy_bleeding_wound"),
             low_blood_sugar: kb.symptom("low_blood_sugar"),
             high_blood_sugar: kb.symptom("high_blood_sugar"),
             raised_ketones: kb.symptom("raised_ketones"),
@@ -934,6 +987,11 @@ impl Extractor {
                 // Loose: whether anyone swallowed them is asked.
                 evidence.present.insert(overdose);
                 evidence.loose.insert(overdose);
+            } else if swallowed_an_object(&normalised) && !names_any(&normalised, &MEDICINES) {
+                // The model rates "swallowed a coin" near swallowed tablets.
+                evidence.present.remove(&overdose);
+                evidence.loose.remove(&overdose);
+                said_clearly.remove(&overdose);
             }
         }
         let mut read = BTreeSet::new();
@@ -943,6 +1001,19 @@ impl Extractor {
                 .filter(|(_, reader)| reader(&normalised))
                 .map(|&(symptom, _)| symptom),
         );
+        // A pregnant woman's bleeding, of no wound or other part, is the womb's: the model
+        // rates "I'm bleeding" nearest a wound's that will not stop.
+        if let Some(heavy) = bleeding_in_pregnancy(&normalised) {
+            if let Some(wound) = self.wound_bleeding {
+                evidence.present.remove(&wound);
+                evidence.loose.remove(&wound);
+                said_clearly.remove(&wound);
+            }
+            read.extend(self.vaginal_bleeding);
+            if heavy {
+                read.extend(self.heavy_vaginal_bleeding);
+            }
+        }
         let readings = readings::read(text);
         evidence.vitals = readings.vitals;
         evidence.subject = subject(&normalised);
@@ -1309,7 +1380,18 @@ fn without_subject(text: &str) -> &str {
     if !matches!(words.first(), Some(&"my" | &"our")) {
         return text;
     }
-    match words.iter().take(5).position(|w| RELATIVES.contains(w)) {
+    // "My 6 week old" is a subject as "my son" is: the age would draw "has a temperature"
+    // away from a fever.
+    let an_age = |i: usize| {
+        words[i] == "old"
+            && i > 0
+            && DAYS_IN
+                .iter()
+                .any(|(unit, _)| *unit == words[i - 1].trim_end_matches('s'))
+    };
+    let subject_ends =
+        (0..words.len().min(5)).rfind(|&i| RELATIVES.contains(&words[i]) || an_age(i));
+    match subject_ends {
         Some(end) if end + 1 < words.len() => {
             let skip: usize = words[..=end].iter().map(|w| w.len() + 1).sum();
             &text[skip..]
@@ -1641,17 +1723,31 @@ fn age_in_days(text: &str) -> Option<f32> {
 /// Whom the text is about, when it says: the age it gives ([`age_in_days`], in whole
 /// years) and the sex of the relative it opens with or names after that age ("my son
 /// has…", "my 3 year old daughter"). A relative named later is not the subject ("I caught
-/// it from my son"); nor is a baby under a year, whose mother may be speaking of her own
-/// breast or mood (whose fever it is, is asked: see `conversation`).
+/// it from my son"). A baby under a year is the subject only when the text opens with
+/// them ("my 8 month old has…", "my baby has…") and speaks of no one else: an age said
+/// elsewhere may be the child of a mother speaking of her own breast or mood (whose fever
+/// it is, is then asked: see `conversation`).
 fn subject(text: &str) -> Subject {
-    let age = age_in_days(text).map(|days| (days / DAYS_IN_A_YEAR) as u32);
-    if age == Some(0) {
-        return Subject::default();
-    }
     let words: Vec<&str> = text
         .split([' ', ',', '.'])
         .filter(|w| !w.is_empty())
         .collect();
+    let opens_with_my = words.first().is_some_and(|w| ["my", "our"].contains(w));
+    let mut age = age_in_days(text).map(|days| (days / DAYS_IN_A_YEAR) as u32);
+    if age.is_none_or(|age| age == 0) {
+        let opening = words.iter().skip(1).take(RELATIVE_REACH);
+        let a_baby = opening.clone().any(|w| BABY_WORDS.contains(w))
+            || (age == Some(0) && opening.clone().any(|w| *w == "old"));
+        let only_of_the_baby = !words.iter().enumerate().skip(1).any(|(i, w)| {
+            let after = &words[i + 1..(i + 1 + CARING_REACH).min(words.len())];
+            FIRST_PERSON.contains(w) && !after.iter().any(|w| CARING.contains(w))
+        });
+        let of_the_baby = opens_with_my && a_baby && only_of_the_baby;
+        if age == Some(0) && !of_the_baby {
+            return Subject::default();
+        }
+        age = of_the_baby.then_some(0);
+    }
     let relative = |w: &&str| {
         let w = w.trim_end_matches("'s");
         FEMALE_RELATIVES
@@ -1659,10 +1755,9 @@ fn subject(text: &str) -> Subject {
             .then_some(Sex::Female)
             .or_else(|| MALE_RELATIVES.contains(&w).then_some(Sex::Male))
     };
-    let opening = words
-        .first()
-        .filter(|w| ["my", "our"].contains(w))
-        .and_then(|_| words.iter().skip(1).take(RELATIVE_REACH).find_map(relative));
+    let opening = opens_with_my
+        .then(|| words.iter().skip(1).take(RELATIVE_REACH).find_map(relative))
+        .flatten();
     let after_age = words
         .windows(2)
         .find(|w| w[0] == "old")
@@ -1785,6 +1880,29 @@ fn baby_moves_less(text: &str) -> bool {
     })
 }
 
+/// Whether the text says the patient is pregnant and bleeding from the womb, and if so
+/// whether heavily: a word of pregnancy not denied ("I'm not pregnant"), and a sentence
+/// with a word of bleeding not denied ("no bleeding") that speaks of no wound or other
+/// source ([`NOT_THE_WOMBS`]) and names no part but the tummy, back or genitals.
+/// Heavily: a word of it ([`HEAVY_BLEEDING`]) or of its not stopping in that sentence.
+fn bleeding_in_pregnancy(text: &str) -> Option<bool> {
+    let not_denied =
+        |words: &[&str], i: usize| !has_negation(&words[i.saturating_sub(3)..i].join(" "));
+    let pregnant = sentence_words(text).any(|words| {
+        (0..words.len()).any(|i| PREGNANCY.contains(&words[i]) && not_denied(&words, i))
+    });
+    let womb = Sites::named_in(WOMB_PARTS);
+    let bleeding = sentence_words(text).find(|words| {
+        (0..words.len()).any(|i| BLEEDING.contains(&words[i]) && not_denied(words, i))
+            && !words.iter().any(|w| NOT_THE_WOMBS.contains(w))
+            && Sites::named_in(&words.join(" ")).union(womb) == womb
+    })?;
+    let not_stopping = bleeding
+        .windows(2)
+        .any(|w| has_negation(w[0]) && matches!(w[1], "stop" | "stopping" | "stopped"));
+    pregnant.then(|| not_stopping || bleeding.iter().any(|w| HEAVY_BLEEDING.contains(w)))
+}
+
 /// Whether a sentence about a burn says it is bigger than a hand ("I burned my arm, it's
 /// blistering and bigger than my hand"), a size the NHS sends to A&E; a bruise bigger
 /// than a hand is no burn.
@@ -1803,8 +1921,21 @@ fn larger_than_a_hand(text: &str) -> bool {
 /// magnets", "I think she ate a button battery"), with no negation before the swallowing
 /// ("he didn't swallow the battery").
 fn swallowed_battery_or_magnet(text: &str) -> bool {
+    says_swallowed(text, &SWALLOWED_DANGERS)
+}
+
+/// Whether a sentence says a small object was swallowed ("my son swallowed a 10p coin",
+/// "I think she's swallowed a bead"), as [`swallowed_battery_or_magnet`] reads a battery;
+/// a button battery is the battery only, whose advice is A&E's.
+fn swallowed_an_object(text: &str) -> bool {
+    says_swallowed(text, &SWALLOWED_OBJECTS) && !swallowed_battery_or_magnet(text)
+}
+
+/// Whether a sentence names one of `things` and says, with no negation before it, that
+/// something was swallowed.
+fn says_swallowed(text: &str, things: &[&str]) -> bool {
     sentence_words(text).any(|words| {
-        words.iter().any(|w| SWALLOWED_DANGERS.contains(w))
+        words.iter().any(|w| things.contains(w))
             && words
                 .iter()
                 .enumerate()
@@ -2106,8 +2237,20 @@ mod tests {
         );
         assert_eq!(
             about("my 6 week old son is off his feeds"),
-            Subject::default()
+            Subject {
+                age: Some(0),
+                sex: Some(Sex::Male)
+            }
         );
+        assert_eq!(about("My baby has diarrhoea and I'm worried").age, Some(0));
+        // A mother may speak of her own mood or breast beside her baby's age.
+        for said in [
+            "My baby is 2 months old and I cry every day",
+            "my 5 week old son feeds well but my breast is red",
+            "I'm breastfeeding my 6 week old and have a fever",
+        ] {
+            assert_eq!(about(said), Subject::default(), "{said}");
+        }
         assert_eq!(about("My mum has had a fall").sex, Some(Sex::Female));
         assert_eq!(about("I'm worried about my 80 year old dad").age, Some(80));
         assert_eq!(
@@ -2118,6 +2261,45 @@ mod tests {
             about("I have a sore throat, I caught it from my son"),
             Subject::default()
         );
+    }
+
+    #[test]
+    fn a_swallowed_object_is_read_apart_from_a_battery_and_not_when_denied() {
+        for said in [
+            "my son swallowed a 10p coin",
+            "I think she's swallowed a bead",
+        ] {
+            assert!(swallowed_an_object(&normalise(said)), "{said}");
+        }
+        for said in [
+            "my son swallowed a button battery",
+            "he didn't swallow the coin",
+            "I found a coin on the floor",
+        ] {
+            assert!(!swallowed_an_object(&normalise(said)), "{said}");
+        }
+    }
+
+    #[test]
+    fn bleeding_in_pregnancy_is_read_of_the_womb_unless_a_wound_or_another_part_is_named() {
+        let read = |said: &str| bleeding_in_pregnancy(&normalise(said));
+        assert_eq!(read("I'm 10 weeks pregnant and I'm bleeding"), Some(false));
+        assert_eq!(
+            read("I'm pregnant. Some spotting and tummy pain"),
+            Some(false)
+        );
+        assert_eq!(read("pregnant and bleeding heavily with clots"), Some(true));
+        assert_eq!(read("I'm pregnant and the bleeding won't stop"), Some(true));
+        for said in [
+            "I'm pregnant and cut my hand, it's bleeding",
+            "I'm pregnant and my gums are bleeding",
+            "I'm not pregnant but I'm bleeding",
+            "I'm 20 weeks pregnant, no bleeding",
+            "I'm pregnant and there's blood in my wee",
+            "I'm bleeding between periods",
+        ] {
+            assert_eq!(read(said), None, "{said}");
+        }
     }
 
     #[test]
@@ -2225,6 +2407,18 @@ mod tests {
         assert_eq!(without_subject("our little girl has a rash"), "has a rash");
         assert_eq!(without_subject("my head hurts"), "my head hurts");
         assert_eq!(without_subject("my son"), "my son");
+        assert_eq!(
+            without_subject("my 6 week old has a temperature"),
+            "has a temperature"
+        );
+        assert_eq!(
+            without_subject("my 3 year old son has a rash"),
+            "has a rash"
+        );
+        assert_eq!(
+            without_subject("my cough is 2 weeks old"),
+            "my cough is 2 weeks old"
+        );
         assert_eq!(without_subject("he has a rash"), "he has a rash");
         let clauses = clauses("my daughter has a fever and my son is fine");
         assert_eq!(clauses[0].text, "has a fever");

@@ -195,6 +195,15 @@ pub struct Pattern {
     /// thing (chest pain that goes with rest is angina's).
     #[serde(default)]
     pub unless: Vec<String>,
+    /// Whether a sign of `all` is asked of a patient with one of `any` (NHS 111 asks
+    /// anyone vomiting whether they hit their head): not when it is an event the patient
+    /// would have told first (a swallowed coin is not asked of everyone who coughs).
+    #[serde(default = "asked_by_default")]
+    pub ask_all: bool,
+}
+
+fn asked_by_default() -> bool {
+    true
 }
 
 impl Pattern {
@@ -621,7 +630,8 @@ mod tests {
         assert!(fallen.applies_to(Some(65)));
         assert!(fallen.applies_to(None));
         assert!(!fallen.applies_to(Some(64)));
-        assert!(kb.patterns[0].applies_to(Some(0)));
+        let stroke = kb.patterns.iter().find(|p| p.id == "stroke_fast").unwrap();
+        assert!(stroke.applies_to(Some(0)));
     }
 
     #[test]

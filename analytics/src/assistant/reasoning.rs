@@ -239,7 +239,8 @@ pub fn unconfirmed_sign(
 /// A sign that would complete an emergency pattern more urgent than `level`, not yet
 /// known or asked: the pattern's required signs are all present and none of its
 /// alternatives is (chest pain: breathless? sweating?), or an alternative is present and
-/// one required sign is unknown. Asked before anything else but an unconfirmed sign, as
+/// one required sign is unknown, if the pattern asks it ([`Pattern::ask_all`]). Asked
+/// before anything else but an unconfirmed sign, as
 /// NHS 111 asks the discriminators of the life-threatening first.
 pub fn completing_sign(
     kb: &KnowledgeBase,
@@ -258,7 +259,7 @@ pub fn completing_sign(
             let any_met = p.any.iter().any(|id| present(id));
             match (missing.as_slice(), any_met) {
                 ([], false) => p.any.iter().filter_map(|id| kb.symptom(id)).find(open),
-                ([one], true) => kb.symptom(one).filter(open),
+                ([one], true) if p.ask_all => kb.symptom(one).filter(open),
                 _ => None,
             }
         })
@@ -304,11 +305,19 @@ fn how_long(days: u32) -> String {
     format!("{count} {unit}{}", if count == 1 { "" } else { "s" })
 }
 
-/// The symptoms that take part in an emergency pattern.
+/// The symptoms that take part in an emergency pattern; of a pattern that does not ask
+/// its required signs ([`Pattern::ask_all`]), only those, since its alternatives matter
+/// only once one was told (a cough, after a swallowed coin).
 pub fn emergency_signs(kb: &KnowledgeBase) -> BTreeSet<usize> {
     kb.patterns
         .iter()
-        .flat_map(Pattern::signs)
+        .flat_map(|p| {
+            if p.ask_all {
+                p.signs().collect()
+            } else {
+                p.all.iter().collect::<Vec<_>>()
+            }
+        })
         .filter_map(|id| kb.symptom(id))
         .collect()
 }
@@ -825,6 +834,7 @@ mod tests {
                 min_age: None,
                 max_age: None,
                 unless: Vec::new(),
+                ask_all: true,
             }],
         )
         .unwrap()
