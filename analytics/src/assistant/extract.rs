@@ -307,11 +307,12 @@ const PREGNANCY: [&str; 2] = ["pregnant", "pregnancy"];
 #[rustfmt::skip]
 const BLEEDING: [&str; 6] = ["bleeding", "bleed", "bleeds", "bled", "spotting", "blood"];
 /// …of bleeding from somewhere other than the womb ("a cut", "blood in my wee", "coughing
-/// up blood", "bleeding gums")…
+/// up blood", "bleeding gums"), or of blood that is no bleeding ("my blood pressure")…
 #[rustfmt::skip]
-const NOT_THE_WOMBS: [&str; 20] = [
+const NOT_THE_WOMBS: [&str; 27] = [
     "cut", "cuts", "wound", "gash", "graze", "stabbed", "knife", "glass", "bite", "bitten",
     "wee", "pee", "urine", "poo", "stool", "cough", "coughing", "vomit", "vomiting", "sick",
+    "pressure", "sugar", "sugars", "glucose", "test", "tests", "results",
 ];
 /// …the parts of the body it may be spoken of with ("bleeding and pain low in my tummy")…
 const WOMB_PARTS: &str = "vagina tummy my back upper lower";
@@ -448,14 +449,16 @@ const BURNS: [&str; 7] = [
 const BIGGER: [&str; 2] = ["bigger", "larger"];
 /// Swallowed things that need A&E even without symptoms ([`swallowed_battery_or_magnet`])…
 const SWALLOWED_DANGERS: [&str; 4] = ["battery", "batteries", "magnet", "magnets"];
-/// …and small, blunt ones, which usually pass ([`swallowed_an_object`])…
-#[rustfmt::skip]
-const SWALLOWED_OBJECTS: [&str; 16] = [
-    "coin", "coins", "penny", "pennies", "marble", "marbles", "bead", "beads", "button",
-    "buttons", "lego", "toy", "stone", "pebble", "earring", "ring",
-];
-/// …when the sentence says they were swallowed.
+/// …when the sentence says they were swallowed…
 const SWALLOWING: [&str; 5] = ["swallowed", "swallow", "swallowing", "ate", "eaten"];
+/// …and small, blunt ones, which usually pass ([`swallowed_an_object`]), said to have been
+/// swallowed: not eaten ("ate button mushrooms"), nor felt to be ("like I've swallowed a
+/// stone" is a lump in the throat, and a stone is not among them).
+#[rustfmt::skip]
+const SWALLOWED_OBJECTS: [&str; 14] = [
+    "coin", "coins", "penny", "pennies", "marble", "marbles", "bead", "beads", "button",
+    "buttons", "lego", "toy", "earring", "ring",
+];
 /// Reliever inhalers, whose not helping is an asthma attack to call 999 for.
 #[rustfmt::skip]
 const RELIEVERS: [&str; 7] = [
@@ -1884,7 +1887,8 @@ fn baby_moves_less(text: &str) -> bool {
 /// whether heavily: a word of pregnancy not denied ("I'm not pregnant"), and a sentence
 /// with a word of bleeding not denied ("no bleeding") that speaks of no wound or other
 /// source ([`NOT_THE_WOMBS`]) and names no part but the tummy, back or genitals.
-/// Heavily: a word of it ([`HEAVY_BLEEDING`]) or of its not stopping in that sentence.
+/// Heavily: a word of it not denied ([`HEAVY_BLEEDING`]) or of its not stopping in that
+/// sentence.
 fn bleeding_in_pregnancy(text: &str) -> Option<bool> {
     let not_denied =
         |words: &[&str], i: usize| !has_negation(&words[i.saturating_sub(3)..i].join(" "));
@@ -1900,7 +1904,10 @@ fn bleeding_in_pregnancy(text: &str) -> Option<bool> {
     let not_stopping = bleeding
         .windows(2)
         .any(|w| has_negation(w[0]) && matches!(w[1], "stop" | "stopping" | "stopped"));
-    pregnant.then(|| not_stopping || bleeding.iter().any(|w| HEAVY_BLEEDING.contains(w)))
+    // "Not a lot" is light.
+    let heavy = (0..bleeding.len())
+        .any(|i| HEAVY_BLEEDING.contains(&bleeding[i]) && not_denied(&bleeding, i));
+    pregnant.then_some(not_stopping || heavy)
 }
 
 /// Whether a sentence about a burn says it is bigger than a hand ("I burned my arm, it's
@@ -1921,25 +1928,25 @@ fn larger_than_a_hand(text: &str) -> bool {
 /// magnets", "I think she ate a button battery"), with no negation before the swallowing
 /// ("he didn't swallow the battery").
 fn swallowed_battery_or_magnet(text: &str) -> bool {
-    says_swallowed(text, &SWALLOWED_DANGERS)
+    says_swallowed(text, &SWALLOWED_DANGERS, &SWALLOWING)
 }
 
 /// Whether a sentence says a small object was swallowed ("my son swallowed a 10p coin",
 /// "I think she's swallowed a bead"), as [`swallowed_battery_or_magnet`] reads a battery;
 /// a button battery is the battery only, whose advice is A&E's.
 fn swallowed_an_object(text: &str) -> bool {
-    says_swallowed(text, &SWALLOWED_OBJECTS) && !swallowed_battery_or_magnet(text)
+    says_swallowed(text, &SWALLOWED_OBJECTS, &["swallowed"]) && !swallowed_battery_or_magnet(text)
 }
 
-/// Whether a sentence names one of `things` and says, with no negation before it, that
-/// something was swallowed.
-fn says_swallowed(text: &str, things: &[&str]) -> bool {
+/// Whether a sentence names one of `things` and, with no negation before it, one of
+/// `swallowing`.
+fn says_swallowed(text: &str, things: &[&str], swallowing: &[&str]) -> bool {
     sentence_words(text).any(|words| {
         words.iter().any(|w| things.contains(w))
             && words
                 .iter()
                 .enumerate()
-                .any(|(i, w)| SWALLOWING.contains(w) && !has_negation(&words[..i].join(" ")))
+                .any(|(i, w)| swallowing.contains(w) && !has_negation(&words[..i].join(" ")))
     })
 }
 
@@ -2065,20 +2072,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_swallowed_battery_or_magnet_is_read_and_one_not_swallowed_is_not() {
-        for said in [
-            "my son swallowed two magnets",
-            "I think she ate a button battery",
-            "he may have swallowed one of the batteries from the remote",
-        ] {
-            assert!(swallowed_battery_or_magnet(&normalise(said)), "{said}");
-        }
-        for said in [
-            "he didn't swallow the battery, it was under the sofa",
-            "the battery in my hearing aid died",
-            "she swallowed some water. then played with magnets",
-        ] {
-            assert!(!swallowed_battery_or_magnet(&normalise(said)), "{said}");
+    fn a_swallowed_battery_magnet_or_small_object_is_read_and_one_not_swallowed_is_not() {
+        let readers: [(Reader, &[&str], &[&str]); 2] = [
+            (
+                swallowed_battery_or_magnet,
+                &[
+                    "my son swallowed two magnets",
+                    "I think she ate a button battery",
+                    "he may have swallowed one of the batteries from the remote",
+                ],
+                &[
+                    "he didn't swallow the battery, it was under the sofa",
+                    "the battery in my hearing aid died",
+                    "she swallowed some water. then played with magnets",
+                ],
+            ),
+            (
+                // A button battery is the battery only.
+                swallowed_an_object,
+                &[
+                    "my son swallowed a 10p coin",
+                    "I think she's swallowed a bead",
+                ],
+                &[
+                    "my son swallowed a button battery",
+                    "he didn't swallow the coin",
+                    "I found a coin on the floor",
+                    "I ate button mushrooms and feel sick",
+                ],
+            ),
+        ];
+        for (reads, swallowed, not_swallowed) in readers {
+            for said in swallowed {
+                assert!(reads(&normalise(said)), "{said}");
+            }
+            for said in not_swallowed {
+                assert!(!reads(&normalise(said)), "{said}");
+            }
         }
     }
 
@@ -2264,23 +2294,6 @@ mod tests {
     }
 
     #[test]
-    fn a_swallowed_object_is_read_apart_from_a_battery_and_not_when_denied() {
-        for said in [
-            "my son swallowed a 10p coin",
-            "I think she's swallowed a bead",
-        ] {
-            assert!(swallowed_an_object(&normalise(said)), "{said}");
-        }
-        for said in [
-            "my son swallowed a button battery",
-            "he didn't swallow the coin",
-            "I found a coin on the floor",
-        ] {
-            assert!(!swallowed_an_object(&normalise(said)), "{said}");
-        }
-    }
-
-    #[test]
     fn bleeding_in_pregnancy_is_read_of_the_womb_unless_a_wound_or_another_part_is_named() {
         let read = |said: &str| bleeding_in_pregnancy(&normalise(said));
         assert_eq!(read("I'm 10 weeks pregnant and I'm bleeding"), Some(false));
@@ -2290,12 +2303,14 @@ mod tests {
         );
         assert_eq!(read("pregnant and bleeding heavily with clots"), Some(true));
         assert_eq!(read("I'm pregnant and the bleeding won't stop"), Some(true));
+        assert_eq!(read("pregnant, bleeding a little, not a lot"), Some(false));
         for said in [
             "I'm pregnant and cut my hand, it's bleeding",
             "I'm pregnant and my gums are bleeding",
             "I'm not pregnant but I'm bleeding",
             "I'm 20 weeks pregnant, no bleeding",
             "I'm pregnant and there's blood in my wee",
+            "I'm 30 weeks pregnant and my blood pressure is high",
             "I'm bleeding between periods",
         ] {
             assert_eq!(read(said), None, "{said}");
