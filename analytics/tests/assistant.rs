@@ -1618,7 +1618,7 @@ fn a_parent_writing_only_of_their_baby_gets_the_babys_level_and_a_mother_of_hers
 }
 
 #[test]
-fn a_swallowed_coin_is_no_overdose_and_goes_to_a_and_e_only_with_a_warning_sign() {
+fn a_swallowed_coin_is_no_overdose_and_goes_to_a_and_e_only_with_a_warning_sign_a_pin_always() {
     let child = Profile {
         age: Some(3),
         sex: Some(Sex::Male),
@@ -1644,6 +1644,14 @@ fn a_swallowed_coin_is_no_overdose_and_goes_to_a_and_e_only_with_a_warning_sign(
     );
     let pills = reply_to("My son swallowed a coin and some pills.", child);
     assert_eq!(pills.triage.level, Triage::EmergencyAmbulance, "{pills:?}");
+    // Something sharp goes to A&E whatever else is said, and is no overdose either.
+    let pin = reply_to("I think he swallowed a drawing pin.", child);
+    assert_eq!(
+        pin.triage.emergency_pattern.as_deref(),
+        Some("swallowed_sharp_object"),
+        "{pin:?}"
+    );
+    assert_eq!(pin.triage.level, Triage::Emergency, "{pin:?}");
 }
 
 #[test]

@@ -269,7 +269,7 @@ const RELIEF_FILLERS: [&str; 14] = [
 /// would call an ambulance or send to A&E until the patient answered; a swallowed
 /// object, which swallowed tablets would be read as otherwise; and a rape or
 /// sexual assault, which is the patient's to say, never the model's to guess.
-const WORD_FOR_WORD: [&str; 30] = [
+const WORD_FOR_WORD: [&str; 31] = [
     "under_3_months",
     "high_temperature_3_to_6_months",
     "nosebleed_not_stopping",
@@ -300,6 +300,7 @@ const WORD_FOR_WORD: [&str; 30] = [
     "not_breathing",
     "sexually_assaulted",
     "swallowed_object",
+    "swallowed_sharp_object",
 ];
 /// Words of a pregnancy ([`bleeding_in_pregnancy`])…
 const PREGNANCY: [&str; 2] = ["pregnant", "pregnancy"];
@@ -339,7 +340,7 @@ const CONFUSED: [&str; 6] = [
 type Reader = fn(&str) -> bool;
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-const READERS: [(&str, Reader); 12] = [
+const READERS: [(&str, Reader); 13] = [
     ("reliever_not_helping", reliever_not_helping),
     ("hypo_not_improving", sugar_not_coming_up),
     ("chest_pain_eases_with_rest", eases_with_rest),
@@ -347,6 +348,7 @@ const READERS: [(&str, Reader); 12] = [
     ("fever_5_days_or_more", fever_lasting_5_days),
     ("swallowed_battery_or_magnet", swallowed_battery_or_magnet),
     ("swallowed_object", swallowed_an_object),
+    ("swallowed_sharp_object", swallowed_something_sharp),
     ("under_3_months", says_under_3_months),
     ("reduced_baby_movements", baby_moves_less),
     ("serious_burn", larger_than_a_hand),
@@ -459,6 +461,16 @@ const SWALLOWED_OBJECTS: [&str; 14] = [
     "coin", "coins", "penny", "pennies", "marble", "marbles", "bead", "beads", "button",
     "buttons", "lego", "toy", "earring", "ring",
 ];
+/// …and sharp ones, which need A&E ([`swallowed_something_sharp`]); glass only as its
+/// phrasings say it ("swallowed a piece of glass", not "a glass of water").
+#[rustfmt::skip]
+const SWALLOWED_SHARP: [&str; 12] = [
+    "pin", "pins", "needle", "needles", "nail", "nails", "screw", "screws", "tack", "tacks",
+    "toothpick", "hook",
+];
+/// Words before a swallowing that make it a likeness ("feels like I've swallowed razor
+/// blades", "as if I'd swallowed a pin"): a sore throat, not a swallowed thing.
+const LIKENESS: [&str; 2] = ["like", "if"];
 /// Reliever inhalers, whose not helping is an asthma attack to call 999 for.
 #[rustfmt::skip]
 const RELIEVERS: [&str; 7] = [
@@ -990,8 +1002,10 @@ impl Extractor {
                 // Loose: whether anyone swallowed them is asked.
                 evidence.present.insert(overdose);
                 evidence.loose.insert(overdose);
-            } else if swallowed_an_object(&normalised) && !names_any(&normalised, &MEDICINES) {
-                // The model rates "swallowed a coin" near swallowed tablets.
+            } else if (swallowed_an_object(&normalised) || swallowed_something_sharp(&normalised))
+                && !names_any(&normalised, &MEDICINES)
+            {
+                // The model rates "swallowed a coin" or "a pin" near swallowed tablets.
                 evidence.present.remove(&overdose);
                 evidence.loose.remove(&overdose);
                 said_clearly.remove(&overdose);
@@ -1938,15 +1952,22 @@ fn swallowed_an_object(text: &str) -> bool {
     says_swallowed(text, &SWALLOWED_OBJECTS, &["swallowed"]) && !swallowed_battery_or_magnet(text)
 }
 
-/// Whether a sentence names one of `things` and, with no negation before it, one of
-/// `swallowing`.
+/// Whether a sentence says something sharp was swallowed ("I think he swallowed a drawing
+/// pin"), as [`swallowed_an_object`] reads a coin.
+fn swallowed_something_sharp(text: &str) -> bool {
+    says_swallowed(text, &SWALLOWED_SHARP, &["swallowed"])
+}
+
+/// Whether a sentence names one of `things` and, with no negation or likeness
+/// ([`LIKENESS`]) before it, one of `swallowing`.
 fn says_swallowed(text: &str, things: &[&str], swallowing: &[&str]) -> bool {
     sentence_words(text).any(|words| {
         words.iter().any(|w| things.contains(w))
-            && words
-                .iter()
-                .enumerate()
-                .any(|(i, w)| swallowing.contains(w) && !has_negation(&words[..i].join(" ")))
+            && words.iter().enumerate().any(|(i, w)| {
+                swallowing.contains(w)
+                    && !has_negation(&words[..i].join(" "))
+                    && !words[..i].iter().any(|w| LIKENESS.contains(w))
+            })
     })
 }
 
@@ -2073,7 +2094,7 @@ mod tests {
 
     #[test]
     fn a_swallowed_battery_magnet_or_small_object_is_read_and_one_not_swallowed_is_not() {
-        let readers: [(Reader, &[&str], &[&str]); 2] = [
+        let readers: [(Reader, &[&str], &[&str]); 3] = [
             (
                 swallowed_battery_or_magnet,
                 &[
@@ -2099,6 +2120,18 @@ mod tests {
                     "he didn't swallow the coin",
                     "I found a coin on the floor",
                     "I ate button mushrooms and feel sick",
+                ],
+            ),
+            (
+                swallowed_something_sharp,
+                &[
+                    "I think he swallowed a drawing pin",
+                    "she swallowed a needle",
+                ],
+                &[
+                    "I swallowed a glass of water",
+                    "I cut my nails",
+                    "my throat feels like I've swallowed pins",
                 ],
             ),
         ];
