@@ -1185,6 +1185,25 @@ mod tests {
             ask(&["chest_pain"], &[], Triage::EmergencyAmbulance, &[]),
             None
         );
+        // A pattern that does not ask its required sign (a swallowed coin of everyone who
+        // coughs) still asks its alternatives once that sign is told, and its alternatives
+        // are then no emergency signs.
+        let mut patterns = kb.patterns.clone();
+        patterns[0].ask_all = false;
+        let kb =
+            KnowledgeBase::checked(kb.symptoms.clone(), kb.conditions.clone(), patterns).unwrap();
+        let ask = |present: &[&str]| {
+            completing_sign(
+                &kb,
+                &evidence(&kb, present, &[]),
+                Triage::Consultation,
+                &[],
+                None,
+            )
+        };
+        assert_eq!(ask(&["sweating"]), None);
+        assert_eq!(ask(&["chest_pain"]), Some(sweating));
+        assert_eq!(emergency_signs(&kb), BTreeSet::from([chest_pain]));
     }
 
     #[test]
