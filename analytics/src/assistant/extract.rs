@@ -1399,13 +1399,7 @@ fn without_subject(text: &str) -> &str {
     }
     // "My 6 week old" is a subject as "my son" is: the age would draw "has a temperature"
     // away from a fever.
-    let an_age = |i: usize| {
-        words[i] == "old"
-            && i > 0
-            && DAYS_IN
-                .iter()
-                .any(|(unit, _)| *unit == words[i - 1].trim_end_matches('s'))
-    };
+    let an_age = |i: usize| words[i] == "old" && i > 0 && days_in(words[i - 1]).is_some();
     let subject_ends =
         (0..words.len().min(5)).rfind(|&i| RELATIVES.contains(&words[i]) || an_age(i));
     match subject_ends {
@@ -1722,11 +1716,7 @@ fn age_in_days(text: &str) -> Option<f32> {
                 .find(|(word, _)| *word == count)
                 .map(|(_, n)| *n)
         })?;
-        let days_in = DAYS_IN
-            .iter()
-            .find(|(name, _)| *name == unit.trim_end_matches('s'))?
-            .1;
-        Some(count as f32 * days_in)
+        Some(count as f32 * days_in(unit)?)
     };
     sentence_words(text).find_map(|words| {
         words.windows(3).find_map(|w| match (w[0], w[2]) {
@@ -1735,6 +1725,20 @@ fn age_in_days(text: &str) -> Option<f32> {
             _ => None,
         })
     })
+}
+
+/// The days in a unit of age or duration ("week", "months"), if it is one.
+fn days_in(unit: &str) -> Option<f32> {
+    DAYS_IN
+        .iter()
+        .find(|(name, _)| *name == unit.trim_end_matches('s'))
+        .map(|(_, days)| *days)
+}
+
+/// Whether a negation stands in the three words before `words[i]` ("no bleeding", "isn't
+/// sudden").
+fn negated_at(words: &[&str], i: usize) -> bool {
+    has_negation(&words[i.saturating_sub(3)..i].join(" "))
 }
 
 /// Whom the text is about, when it says: the age it gives ([`age_in_days`], in whole
@@ -1816,7 +1820,7 @@ fn going_with_rest<'w>(words: &'w [&str]) -> impl Iterator<Item = bool> + 'w {
         let near =
             &words[i.saturating_sub(RESTING_REACH)..(i + RESTING_REACH + 1).min(words.len())];
         (GOES.contains(w) && near.iter().any(|w| RESTING.contains(w)))
-            .then(|| has_negation(&words[i.saturating_sub(3)..i].join(" ")))
+            .then(|| negated_at(words, i))
     })
 }
 
@@ -1848,7 +1852,7 @@ fn on_regular_medicine(clause: &str) -> bool {
 fn fever_lasting_5_days(text: &str) -> bool {
     sentence_words(text).any(|words| {
         words.iter().enumerate().any(|(i, w)| {
-            if !FEVER_WORDS.contains(w) || has_negation(&words[i.saturating_sub(3)..i].join(" ")) {
+            if !FEVER_WORDS.contains(w) || negated_at(&words, i) {
                 return false;
             }
             // A joiner opens another clause, but "on and off" is how the fever came.
@@ -1904,14 +1908,12 @@ fn baby_moves_less(text: &str) -> bool {
 /// Heavily: a word of it not denied ([`HEAVY_BLEEDING`]) or of its not stopping in that
 /// sentence.
 fn bleeding_in_pregnancy(text: &str) -> Option<bool> {
-    let not_denied =
-        |words: &[&str], i: usize| !has_negation(&words[i.saturating_sub(3)..i].join(" "));
     let pregnant = sentence_words(text).any(|words| {
-        (0..words.len()).any(|i| PREGNANCY.contains(&words[i]) && not_denied(&words, i))
+        (0..words.len()).any(|i| PREGNANCY.contains(&words[i]) && !negated_at(&words, i))
     });
     let womb = Sites::named_in(WOMB_PARTS);
     let bleeding = sentence_words(text).find(|words| {
-        (0..words.len()).any(|i| BLEEDING.contains(&words[i]) && not_denied(words, i))
+        (0..words.len()).any(|i| BLEEDING.contains(&words[i]) && !negated_at(words, i))
             && !words.iter().any(|w| NOT_THE_WOMBS.contains(w))
             && Sites::named_in(&words.join(" ")).union(womb) == womb
     })?;
@@ -1920,7 +1922,7 @@ fn bleeding_in_pregnancy(text: &str) -> Option<bool> {
         .any(|w| has_negation(w[0]) && matches!(w[1], "stop" | "stopping" | "stopped"));
     // "Not a lot" is light.
     let heavy = (0..bleeding.len())
-        .any(|i| HEAVY_BLEEDING.contains(&bleeding[i]) && not_denied(&bleeding, i));
+        .any(|i| HEAVY_BLEEDING.contains(&bleeding[i]) && !negated_at(&bleeding, i));
     pregnant.then_some(not_stopping || heavy)
 }
 
@@ -1985,7 +1987,7 @@ fn says_sudden(text: &str, subjects: &[&str]) -> bool {
             && words.iter().enumerate().any(|(i, w)| {
                 SUDDEN.contains(w)
                     && (*w != "nowhere" || i >= 2 && words[i - 2..i] == ["out", "of"])
-                    && !has_negation(&words[i.saturating_sub(3)..i].join(" "))
+                    && !negated_at(&words, i)
             })
     })
 }
