@@ -1819,8 +1819,7 @@ fn going_with_rest<'w>(words: &'w [&str]) -> impl Iterator<Item = bool> + 'w {
     words.iter().enumerate().filter_map(|(i, w)| {
         let near =
             &words[i.saturating_sub(RESTING_REACH)..(i + RESTING_REACH + 1).min(words.len())];
-        (GOES.contains(w) && near.iter().any(|w| RESTING.contains(w)))
-            .then(|| negated_at(words, i))
+        (GOES.contains(w) && near.iter().any(|w| RESTING.contains(w))).then(|| negated_at(words, i))
     })
 }
 
