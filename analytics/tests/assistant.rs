@@ -10,10 +10,10 @@
 //! than a day's most, tablets gone missing (asked whether any were swallowed), tablets
 //! saved up to take (a plan, whatever is answered about the thoughts), bouts of crying
 //! with blood in the poo, a baby's level for a stomach bug or thrush (told by a parent
-//! too), a rape told (and never guessed), bleeding told in pregnancy, a swallowed coin,
-//! the patient's own vitals escalating triage (at a lower saturation with known COPD),
-//! the question-and-answer turn, self-care advice only short of emergency care, and the
-//! evaluation's simulated patient.
+//! too), a rape told (and never guessed), bleeding told in pregnancy, a swallowed coin (a
+//! drink is no overdose), the patient's own vitals escalating triage (at a lower
+//! saturation with known COPD), the question-and-answer turn, self-care advice only short
+//! of emergency care, and the evaluation's simulated patient.
 
 use std::sync::OnceLock;
 
@@ -1652,6 +1652,49 @@ fn a_swallowed_coin_is_no_overdose_and_goes_to_a_and_e_only_with_a_warning_sign_
         "{pin:?}"
     );
     assert_eq!(pin.triage.level, Triage::Emergency, "{pin:?}");
+}
+
+#[test]
+fn everyday_words_for_vomiting_a_water_infection_and_a_sprain_are_read_as_meant() {
+    let sick = reply_to("She has been sick twice this morning.", ADULT);
+    assert!(
+        sick.understood_present.iter().any(|s| s == "Vomiting"),
+        "{sick:?}"
+    );
+    let wee = reply_to("I keep needing a wee and it stings.", ADULT);
+    assert_eq!(wee.conditions[0].id, "cystitis", "{wee:?}");
+    // An injury of the ankle is not one of the back or the head, which are as common.
+    let ankle = reply_to("I twisted my ankle and it is swollen.", ADULT);
+    assert_eq!(ankle.conditions[0].id, "ankle_sprain", "{ankle:?}");
+}
+
+#[test]
+fn food_or_drink_swallowed_is_no_overdose_unless_poison_or_tablets_come_with_it() {
+    for said in [
+        "I swallowed some water the wrong way and now I keep coughing.",
+        "My daughter swallowed some chewing gum.",
+    ] {
+        let reply = reply_to(said, ADULT);
+        assert!(
+            reply.triage.emergency_pattern.is_none()
+                && !reply
+                    .understood_present
+                    .iter()
+                    .any(|s| s.contains("overdose")),
+            "{said}: {reply:?}"
+        );
+    }
+    for said in [
+        "I swallowed some water with bleach in it.",
+        "I swallowed a glass of water and all my tablets.",
+    ] {
+        let reply = reply_to(said, ADULT);
+        assert_eq!(
+            reply.triage.level,
+            Triage::EmergencyAmbulance,
+            "{said}: {reply:?}"
+        );
+    }
 }
 
 #[test]

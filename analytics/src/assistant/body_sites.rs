@@ -122,22 +122,19 @@ pub struct Sites(u32);
 impl Sites {
     /// The parts `text` (lower case) names.
     pub fn named_in(text: &str) -> Sites {
-        let mut bits = 0;
         let words: Vec<&str> = words(text).collect();
-        for (at, &word) in words.iter().enumerate() {
-            if word == "back" && !names_the_back(&words, at) {
-                continue;
-            }
-            for (i, names) in PARTS.iter().enumerate() {
-                if names.contains(&word) {
-                    bits |= 1 << i;
-                }
-            }
-            if let Some(half) = HALVES.iter().position(|h| *h == word) {
-                bits |= 1 << (PARTS.len() + half);
-            }
-        }
+        let bits = words
+            .iter()
+            .enumerate()
+            .filter(|&(at, &word)| word != "back" || names_the_back(&words, at))
+            .fold(0, |bits, (_, word)| bits | part_bits(word));
         Sites(bits)
+    }
+
+    /// The parts a list of their names names, each word taken as a part's ("back" too,
+    /// with nothing before it): a condition's `sites` in the knowledge base.
+    pub fn of_parts<S: AsRef<str>>(names: &[S]) -> Sites {
+        Sites(names.iter().fold(0, |bits, w| bits | part_bits(w.as_ref())))
     }
 
     pub fn is_empty(self) -> bool {
@@ -156,6 +153,20 @@ impl Sites {
         apart(self.0 & PART_BITS, other.0 & PART_BITS)
             || apart(self.0 & !PART_BITS, other.0 & !PART_BITS)
     }
+}
+
+/// The bits of the parts and the half `word` names.
+fn part_bits(word: &str) -> u32 {
+    let parts = PARTS
+        .iter()
+        .enumerate()
+        .filter(|(_, names)| names.contains(&word))
+        .fold(0, |bits, (i, _)| bits | 1 << i);
+    let half = HALVES
+        .iter()
+        .position(|h| *h == word)
+        .map_or(0, |half| 1 << (PARTS.len() + half));
+    parts | half
 }
 
 /// Whether the word "back" at `at` in `words` is the body's.
@@ -268,6 +279,12 @@ mod tests {
         assert_eq!(
             Sites::named_in("the back of my hand"),
             Sites::named_in("my hand")
+        );
+        // A condition's own list of parts names the back with nothing before it.
+        assert_eq!(Sites::of_parts(&["back"]), back);
+        assert_eq!(
+            Sites::of_parts(&["neck", "back"]),
+            Sites::named_in("my neck and my back")
         );
     }
 

@@ -11,7 +11,8 @@
 //! is read without its subject ("my son clashed heads" as "clashed heads"), since the
 //! phrasings are in the first person. More tablets said taken than the most a day allows
 //! ("took 24 paracetamol") is an overdose, and an amount of tablets gone missing ("3 are
-//! missing") loosely one; an age under 3 months ("my 6 week old") is a young baby, and a
+//! missing") loosely one, but a coin or a drink swallowed is not; being sick counted
+//! ("been sick twice") is vomiting; an age under 3 months ("my 6 week old") is a young baby, and a
 //! reliever inhaler said not to help ("my inhaler isn't helping"), a swallowed battery or
 //! magnet, a burn bigger than a hand, a baby moving less in the womb, and testicle pain or
 //! confusion said to have come on suddenly, and chest pain that exertion brings on and rest
@@ -340,12 +341,13 @@ const CONFUSED: [&str; 6] = [
 type Reader = fn(&str) -> bool;
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-const READERS: [(&str, Reader); 13] = [
+const READERS: [(&str, Reader); 14] = [
     ("reliever_not_helping", reliever_not_helping),
     ("hypo_not_improving", sugar_not_coming_up),
     ("chest_pain_eases_with_rest", eases_with_rest),
     ("chest_pain_not_eased_by_rest", not_eased_by_rest),
     ("fever_5_days_or_more", fever_lasting_5_days),
+    ("vomiting", sick_counted),
     ("swallowed_battery_or_magnet", swallowed_battery_or_magnet),
     ("swallowed_object", swallowed_an_object),
     ("swallowed_sharp_object", swallowed_something_sharp),
@@ -355,6 +357,10 @@ const READERS: [(&str, Reader); 13] = [
     ("sudden_testicle_pain", |text| says_sudden(text, &TESTICLE)),
     ("sudden_confusion", |text| says_sudden(text, &CONFUSED)),
 ];
+/// Counts after "sick" that make it vomiting, in British English ([`sick_counted`])…
+const SICK_COUNTS: [&str; 4] = ["once", "twice", "times", "everywhere"];
+/// …unless the sickness is felt ("felt sick twice" is nausea) or time off work.
+const NOT_VOMITING: [&str; 5] = ["feel", "feels", "feeling", "felt", "off"];
 /// A baby's movements in the womb ([`baby_moves_less`])…
 #[rustfmt::skip]
 const MOVEMENTS: [&str; 10] = [
@@ -467,6 +473,18 @@ const SWALLOWED_OBJECTS: [&str; 14] = [
 const SWALLOWED_SHARP: [&str; 12] = [
     "pin", "pins", "needle", "needles", "nail", "nails", "screw", "screws", "tack", "tacks",
     "toothpick", "hook",
+];
+/// …and food or drink, swallowed the wrong way or too fast ([`swallowed_food_or_drink`])…
+#[rustfmt::skip]
+const FOOD_AND_DRINK: [&str; 12] = [
+    "water", "drink", "juice", "tea", "coffee", "milk", "squash", "food", "gum", "sip",
+    "mouthful", "gulp",
+];
+/// …unless poison is named with it ("water with bleach in it").
+#[rustfmt::skip]
+const POISONS: [&str; 11] = [
+    "bleach", "poison", "poisonous", "poisoned", "overdose", "overdosed", "chemical",
+    "chemicals", "cleaner", "detergent", "liquid",
 ];
 /// Words before a swallowing that make it a likeness ("feels like I've swallowed razor
 /// blades", "as if I'd swallowed a pin"): a sore throat, not a swallowed thing.
@@ -1002,10 +1020,13 @@ impl Extractor {
                 // Loose: whether anyone swallowed them is asked.
                 evidence.present.insert(overdose);
                 evidence.loose.insert(overdose);
-            } else if (swallowed_an_object(&normalised) || swallowed_something_sharp(&normalised))
+            } else if (swallowed_an_object(&normalised)
+                || swallowed_something_sharp(&normalised)
+                || swallowed_food_or_drink(&normalised))
                 && !names_any(&normalised, &MEDICINES)
             {
-                // The model rates "swallowed a coin" or "a pin" near swallowed tablets.
+                // The model rates "swallowed a coin", "a pin" or "some water" near swallowed
+                // tablets.
                 evidence.present.remove(&overdose);
                 evidence.loose.remove(&overdose);
                 said_clearly.remove(&overdose);
@@ -1959,6 +1980,28 @@ fn swallowed_something_sharp(text: &str) -> bool {
     says_swallowed(text, &SWALLOWED_SHARP, &["swallowed"])
 }
 
+/// Whether a sentence counts being sick ("she has been sick twice", "was sick 3 times",
+/// "sick everywhere"): vomiting, which the model reads as feeling sick.
+fn sick_counted(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        words.iter().enumerate().any(|(i, w)| {
+            *w == "sick"
+                && words[i + 1..]
+                    .iter()
+                    .take(3)
+                    .any(|w| SICK_COUNTS.contains(w))
+                && !NOT_VOMITING.contains(&words[i.saturating_sub(1)])
+                && !negated_at(&words, i)
+        })
+    })
+}
+
+/// Whether a sentence says food or drink was swallowed ("swallowed some water the wrong
+/// way"), and no poison is named.
+fn swallowed_food_or_drink(text: &str) -> bool {
+    says_swallowed(text, &FOOD_AND_DRINK, &SWALLOWING) && !names_any(text, &POISONS)
+}
+
 /// Whether a sentence names one of `things` and, with no negation or likeness
 /// ([`LIKENESS`]) before it, one of `swallowing`.
 fn says_swallowed(text: &str, things: &[&str], swallowing: &[&str]) -> bool {
@@ -2094,8 +2137,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_swallowed_battery_magnet_or_small_object_is_read_and_one_not_swallowed_is_not() {
-        let readers: [(Reader, &[&str], &[&str]); 3] = [
+    fn swallowed_things_and_counted_sickness_are_read_and_their_lookalikes_are_not() {
+        let readers: [(Reader, &[&str], &[&str]); 5] = [
             (
                 swallowed_battery_or_magnet,
                 &[
@@ -2133,6 +2176,32 @@ mod tests {
                     "I swallowed a glass of water",
                     "I cut my nails",
                     "my throat feels like I've swallowed pins",
+                ],
+            ),
+            (
+                sick_counted,
+                &[
+                    "she has been sick twice",
+                    "he was sick 3 times in the night",
+                    "I've been sick a few times today",
+                ],
+                &[
+                    "I felt sick twice today",
+                    "I have been off sick twice this year",
+                    "he hasn't been sick once",
+                    "I have been sick for a week",
+                ],
+            ),
+            (
+                swallowed_food_or_drink,
+                &[
+                    "I swallowed some water the wrong way",
+                    "she swallowed her chewing gum",
+                ],
+                &[
+                    "I swallowed some water with bleach in it",
+                    "he swallowed washing up liquid in his juice",
+                    "I drank a glass of water",
                 ],
             ),
         ];

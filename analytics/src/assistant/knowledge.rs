@@ -442,7 +442,7 @@ impl KnowledgeBase {
                 }
             }
             for word in &c.sites {
-                if Sites::named_in(word).is_empty() {
+                if Sites::of_parts(&[word]).is_empty() {
                     problems.push(format!("{}: {word} names no part of the body", c.id));
                 }
             }
@@ -473,7 +473,7 @@ impl KnowledgeBase {
             let fingerprint = fingerprint(&symptoms, &conditions);
             let sites = conditions
                 .iter()
-                .map(|c| Sites::named_in(&c.sites.join(" ")))
+                .map(|c| Sites::of_parts(&c.sites))
                 .collect();
             Ok(KnowledgeBase {
                 sites,
