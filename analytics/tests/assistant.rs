@@ -1655,7 +1655,7 @@ fn a_swallowed_coin_is_no_overdose_and_goes_to_a_and_e_only_with_a_warning_sign_
 }
 
 #[test]
-fn everyday_words_for_vomiting_a_water_infection_and_a_sprain_are_read_as_meant() {
+fn everyday_complaints_are_read_as_meant() {
     let sick = reply_to("She has been sick twice this morning.", ADULT);
     assert!(
         sick.understood_present.iter().any(|s| s == "Vomiting"),
@@ -1666,6 +1666,26 @@ fn everyday_words_for_vomiting_a_water_infection_and_a_sprain_are_read_as_meant(
     // An injury of the ankle is not one of the back or the head, which are as common.
     let ankle = reply_to("I twisted my ankle and it is swollen.", ADULT);
     assert_eq!(ankle.conditions[0].id, "ankle_sprain", "{ankle:?}");
+    // An abscess of a tooth is the tooth's, not a boil.
+    let tooth = reply_to("I've got a tooth abscess and my face is swollen.", ADULT);
+    assert_eq!(tooth.conditions[0].id, "dental_abscess", "{tooth:?}");
+}
+
+#[test]
+fn breathlessness_said_only_with_exertion_is_no_attack_at_rest() {
+    let exercise = reply_to("I get short of breath and wheezy when I exercise.", ADULT);
+    assert_eq!(exercise.conditions[0].id, "asthma", "{exercise:?}");
+    assert_eq!(exercise.triage.level, Triage::Consultation, "{exercise:?}");
+    assert!(
+        exercise
+            .understood_absent
+            .iter()
+            .any(|s| s == "Severe breathing difficulty"),
+        "{exercise:?}"
+    );
+    // Said at rest, it stays possible (and is asked).
+    let rest = reply_to("I'm short of breath at rest and wheezy.", ADULT);
+    assert!(rest.understood_absent.is_empty(), "{rest:?}");
 }
 
 #[test]
