@@ -11,40 +11,40 @@
 //! is read without its subject ("my son clashed heads" as "clashed heads"), since the
 //! phrasings are in the first person. More tablets said taken than the most a day allows
 //! ("took 24 paracetamol") is an overdose, and an amount of tablets gone missing ("3 are
-//! missing") loosely one, but a coin or a drink swallowed is not; being sick counted
-//! ("been sick twice") is vomiting; breathlessness said only with an exertion ("short
-//! of breath when I exercise") denies it at rest; an age under 3 months ("my 6 week old") is a young baby, and a
-//! reliever inhaler said not to help ("my inhaler isn't helping"), a swallowed battery or
-//! magnet, a burn bigger than a hand, a baby moving less in the womb, and testicle pain or
-//! confusion said to have come on suddenly, and chest pain that exertion brings on and rest
-//! takes away, are read likewise; so are the readings [`readings`] finds: a thermometer's
-//! figure says whether there is a fever, and with an age of 3 to 6 months whether it is
-//! NICE's amber 39 °C, a meter's blood sugar under 4 mmol/L is a hypo and from 11 a high
-//! one, a ketone meter's figure says whether ketones are raised, and a pulse, saturation or
-//! blood pressure goes into the evidence as a device's reading would; a sugar said not to
-//! come up after treatment is read likewise, and chest pain that rest does not ease. A
-//! negation that says a remedy is not helping ("isn't helping my back pain") denies nothing
-//! after it, NegEx's pseudo-negation, and a clause saying the patient is on a medicine
-//! ("I'm on tablets for my blood pressure", "my usual tablets") rules out what it only
-//! resembles of tablets taken or saved up. Each clause is matched to the knowledge base's
-//! lay phrasings — literally when a phrasing appears in it (one with a joiner, "diarrhoea
-//! with blood", across the clauses the joiner split), and by sentence-embedding similarity,
-//! clearly only, for what those phrasings leave of it; otherwise by sentence-embedding
-//! similarity, to a symptom of the part of the body the clause is about when it is about
-//! one ([`body_sites`], which earlier messages of the conversation may have named), not at
-//! all when the clause only says where ("behind his ears"), and never by similarity to a
-//! few emergency signs that any mention of their subject resembles (`WORD_FOR_WORD`); a
-//! clause of one content word matches by similarity only a symptom phrased with that word,
-//! unless it is close to a phrasing as a whole. A match is clear when the clause is as
-//! close to a phrasing as two phrasings of one symptom usually are, as a whole and word by
-//! word; otherwise it is loose, as is any match of a clause saying what would happen
-//! otherwise ("I have to sit up or I can't breathe"). A negation rules out only a symptom
-//! its clause is that close to as a whole. The text is read for duration ("for 3 weeks",
-//! but not a rate such as "twice a year") and severity ("worst ever") cues. A message takes
-//! one batch of the model: what of its clauses no phrasing matched word for word, negated
-//! ones also with their cue, and their words not met before when those are few (a word's
-//! vector is kept once made). When they are many, a second batch holds the new words of the
-//! clauses that may match clearly.
+//! missing") loosely one, but a coin or a drink swallowed is not; being sick counted ("been
+//! sick twice") is vomiting; breathlessness said only with an exertion ("short of breath
+//! when I exercise") denies it at rest; an age under 3 months ("my 6 week old") is a young
+//! baby, and a reliever inhaler said not to help ("my inhaler isn't helping"), a swallowed
+//! battery or magnet, a burn bigger than a hand, a baby moving less in the womb, and
+//! testicle pain or confusion said to have come on suddenly, and chest pain that exertion
+//! brings on and rest takes away, are read likewise; so are the readings [`readings`]
+//! finds: a thermometer's figure says whether there is a fever, and with an age of 3 to 6
+//! months whether it is NICE's amber 39 °C, a meter's blood sugar under 4 mmol/L is a hypo
+//! and from 11 a high one, a ketone meter's figure says whether ketones are raised, and a
+//! pulse, saturation or blood pressure goes into the evidence as a device's reading would;
+//! a sugar said not to come up after treatment is read likewise, and chest pain that rest
+//! does not ease. A negation that says a remedy is not helping ("isn't helping my back
+//! pain") denies nothing after it, NegEx's pseudo-negation, and a clause saying the patient
+//! is on a medicine ("I'm on tablets for my blood pressure", "my usual tablets") rules out
+//! what it only resembles of tablets taken or saved up. Each clause is matched to the
+//! knowledge base's lay phrasings — literally when a phrasing appears in it (one with a
+//! joiner, "diarrhoea with blood", across the clauses the joiner split), and by
+//! sentence-embedding similarity, clearly only, for what those phrasings leave of it;
+//! otherwise by sentence-embedding similarity, to a symptom of the part of the body the
+//! clause is about when it is about one ([`body_sites`], which earlier messages of the
+//! conversation may have named), not at all when the clause only says where ("behind his
+//! ears"), and never by similarity to a few emergency signs that any mention of their
+//! subject resembles (`WORD_FOR_WORD`); a clause of one content word matches by similarity
+//! only a symptom phrased with that word, unless it is close to a phrasing as a whole. A
+//! match is clear when the clause is as close to a phrasing as two phrasings of one symptom
+//! usually are, as a whole and word by word; otherwise it is loose, as is any match of a
+//! clause saying what would happen otherwise ("I have to sit up or I can't breathe"). A
+//! negation rules out only a symptom its clause is that close to as a whole. The text is
+//! read for duration ("for 3 weeks", but not a rate such as "twice a year") and severity
+//! ("worst ever") cues. A message takes one batch of the model: what of its clauses no
+//! phrasing matched word for word, negated ones also with their cue, and their words not
+//! met before when those are few (a word's vector is kept once made). When they are many, a
+//! second batch holds the new words of the clauses that may match clearly.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -2269,11 +2269,11 @@ mod tests {
                 ],
             ),
         ];
-        for (reads, swallowed, not_swallowed) in readers {
-            for said in swallowed {
+        for (reads, read, not_read) in readers {
+            for said in read {
                 assert!(reads(&normalise(said)), "{said}");
             }
-            for said in not_swallowed {
+            for said in not_read {
                 assert!(!reads(&normalise(said)), "{said}");
             }
         }
