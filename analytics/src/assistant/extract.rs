@@ -1054,9 +1054,7 @@ impl Extractor {
             {
                 // The model rates "swallowed a coin", "a pin" or "some water" near swallowed
                 // tablets.
-                evidence.present.remove(&overdose);
-                evidence.loose.remove(&overdose);
-                said_clearly.remove(&overdose);
+                unsay(&mut evidence, &mut said_clearly, overdose);
             }
         }
         let mut read = BTreeSet::new();
@@ -1070,9 +1068,7 @@ impl Extractor {
         // rates "I'm bleeding" nearest a wound's that will not stop.
         if let Some(heavy) = bleeding_in_pregnancy(&normalised) {
             if let Some(wound) = self.wound_bleeding {
-                evidence.present.remove(&wound);
-                evidence.loose.remove(&wound);
-                said_clearly.remove(&wound);
+                unsay(&mut evidence, &mut said_clearly, wound);
             }
             read.extend(self.vaginal_bleeding);
             if heavy {
@@ -1102,8 +1098,7 @@ impl Extractor {
                     read.insert(s);
                 }
                 (Some(s), Some(_)) => {
-                    evidence.present.remove(&s);
-                    evidence.loose.remove(&s);
+                    unsay(&mut evidence, &mut said_clearly, s);
                     evidence.absent.insert(s);
                 }
                 _ => {}
@@ -1115,8 +1110,7 @@ impl Extractor {
                 if celsius >= FEVER_CELSIUS {
                     read.insert(fever);
                 } else {
-                    evidence.present.remove(&fever);
-                    evidence.loose.remove(&fever);
+                    unsay(&mut evidence, &mut said_clearly, fever);
                     if celsius < NORMAL_BELOW_CELSIUS {
                         evidence.absent.insert(fever);
                     }
@@ -1138,8 +1132,7 @@ impl Extractor {
             && !said_clearly.contains(&at_rest)
             && breathless_only_with_exertion(&normalised)
         {
-            evidence.present.remove(&at_rest);
-            evidence.loose.remove(&at_rest);
+            unsay(&mut evidence, &mut said_clearly, at_rest);
             evidence.absent.insert(at_rest);
         }
         // Said clearly in one clause, a symptom is not loose for resembling another.
@@ -1373,6 +1366,15 @@ impl Extractor {
             .sum();
         total / phrasing.words.len() as f32
     }
+}
+
+/// Takes back a symptom the model read where a reading of the sentence says otherwise
+/// (a thermometer's figure, a coin swallowed rather than tablets): neither present nor
+/// said clearly.
+fn unsay(evidence: &mut Evidence, said_clearly: &mut BTreeSet<usize>, symptom: usize) {
+    evidence.present.remove(&symptom);
+    evidence.loose.remove(&symptom);
+    said_clearly.remove(&symptom);
 }
 
 /// The next of a batch's vectors, which the model gives one per text.

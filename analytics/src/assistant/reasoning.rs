@@ -240,8 +240,8 @@ pub fn unconfirmed_sign(
 /// known or asked: the pattern's required signs are all present and none of its
 /// alternatives is (chest pain: breathless? sweating?), or an alternative is present and
 /// one required sign is unknown, if the pattern asks it ([`Pattern::ask_all`]). Asked
-/// before anything else but an unconfirmed sign, as
-/// NHS 111 asks the discriminators of the life-threatening first.
+/// before anything else but an unconfirmed sign, as NHS 111 asks the discriminators of
+/// the life-threatening first.
 pub fn completing_sign(
     kb: &KnowledgeBase,
     evidence: &Evidence,
@@ -311,13 +311,7 @@ fn how_long(days: u32) -> String {
 pub fn emergency_signs(kb: &KnowledgeBase) -> BTreeSet<usize> {
     kb.patterns
         .iter()
-        .flat_map(|p| {
-            if p.ask_all {
-                p.signs().collect()
-            } else {
-                p.all.iter().collect::<Vec<_>>()
-            }
-        })
+        .flat_map(|p| p.signs().filter(|id| p.ask_all || p.all.contains(id)))
         .filter_map(|id| kb.symptom(id))
         .collect()
 }
