@@ -149,6 +149,19 @@ fn a_clause_about_one_part_of_the_body_does_not_report_a_symptom_of_another() {
         saddle.present.contains(&symptom("saddle_numbness")),
         "{saddle:?}"
     );
+    // One word of no part named is no symptom of one part: "swollen" after a sting had
+    // read a swollen gum and the neck's glands, a denied "sore" a headache.
+    let sting = evidence("I got stung by a wasp and it's swollen");
+    assert_eq!(
+        sting.present,
+        [symptom("insect_bite_sting")].into(),
+        "{sting:?}"
+    );
+    let throat = evidence("My voice is hoarse. Throat isn't sore.");
+    assert!(!throat.absent.contains(&headache), "{throat:?}");
+    // A denied word is of the part its subject names.
+    let eyes = evidence("My skin and eyes aren't yellow.");
+    assert!(eyes.absent.contains(&symptom("jaundice")), "{eyes:?}");
 }
 
 #[test]
@@ -1669,6 +1682,45 @@ fn everyday_complaints_are_read_as_meant() {
     // An abscess of a tooth is the tooth's, not a boil.
     let tooth = reply_to("I've got a tooth abscess and my face is swollen.", ADULT);
     assert_eq!(tooth.conditions[0].id, "dental_abscess", "{tooth:?}");
+    // "Swollen" alone names no part: not the gum, nor the glands of the neck.
+    let sting = reply_to("I got stung by a wasp and it's swollen.", ADULT);
+    assert_eq!(sting.conditions[0].id, "insect_sting_reaction", "{sting:?}");
+    assert_eq!(
+        sting.understood_present,
+        ["Insect bite or sting"],
+        "{sting:?}"
+    );
+}
+
+#[test]
+fn a_cut_is_treated_at_home_unless_it_is_deep_or_will_not_stop_bleeding() {
+    for said in [
+        "I cut my finger chopping onions.",
+        "I cut my hand and the bleeding has mostly stopped.",
+    ] {
+        let small = reply_to(said, ADULT);
+        assert_eq!(small.conditions[0].id, "minor_cut", "{said}: {small:?}");
+        assert_eq!(small.triage.level, Triage::SelfCare, "{said}: {small:?}");
+    }
+    for said in [
+        "I've got a deep cut on my hand.",
+        "I cut my finger chopping onions and it won't stop bleeding.",
+    ] {
+        let reply = reply_to(said, ADULT);
+        assert_eq!(reply.conditions[0].id, "laceration", "{said}: {reply:?}");
+        assert_eq!(reply.triage.level, Triage::Emergency, "{said}: {reply:?}");
+    }
+    // Answered, the depth decides.
+    for (yes, leading, level) in [
+        (&[symptom("deep_cut")][..], "laceration", Triage::Emergency),
+        (&[], "minor_cut", Triage::SelfCare),
+    ] {
+        let mut state = State::default();
+        tell(&mut state, "I cut my finger chopping onions.");
+        let reply = answer_all(&mut state, yes);
+        assert_eq!(reply.conditions[0].id, leading, "{reply:?}");
+        assert_eq!(reply.triage.level, level, "{reply:?}");
+    }
 }
 
 #[test]
@@ -1728,7 +1780,7 @@ fn bleeding_told_in_pregnancy_is_the_wombs_not_a_wounds() {
     let heavy = reply_to("I'm 12 weeks pregnant and bleeding heavily.", ADULT);
     assert!(heavy.triage.level >= Triage::Emergency, "{heavy:?}");
     let cut = reply_to("I'm pregnant and cut my hand on a knife.", ADULT);
-    assert_eq!(cut.conditions[0].id, "laceration", "{cut:?}");
+    assert_eq!(cut.conditions[0].id, "minor_cut", "{cut:?}");
 }
 
 #[test]

@@ -342,7 +342,7 @@ const CONFUSED: [&str; 6] = [
 type Reader = fn(&str) -> bool;
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-const READERS: [(&str, Reader); 14] = [
+const READERS: [(&str, Reader); 15] = [
     ("reliever_not_helping", reliever_not_helping),
     ("hypo_not_improving", sugar_not_coming_up),
     ("chest_pain_eases_with_rest", eases_with_rest),
@@ -355,9 +355,24 @@ const READERS: [(&str, Reader); 14] = [
     ("under_3_months", says_under_3_months),
     ("reduced_baby_movements", baby_moves_less),
     ("serious_burn", larger_than_a_hand),
+    ("deep_cut", cut_said_deep),
     ("sudden_testicle_pain", |text| says_sudden(text, &TESTICLE)),
     ("sudden_confusion", |text| says_sudden(text, &CONFUSED)),
 ];
+/// Words of bleeding having stopped ([`bleeding_stopped`]); "stop" and "stopping" are
+/// more often of its not stopping ("won't stop", "not stopping").
+const STOPPED: [&str; 5] = ["stopped", "stops", "eased", "slowed", "settled"];
+/// Words of a cut ([`cut_said_deep`])…
+#[rustfmt::skip]
+const CUTS: [&str; 8] = ["cut", "cuts", "sliced", "slashed", "gashed", "wound", "gash", "laceration"];
+/// …said deep, gaping or needing stitches (the NHS's reasons to have one closed)…
+#[rustfmt::skip]
+const DEPTH: [&str; 8] = ["deep", "gaping", "gape", "gapes", "gaped", "stitches", "stitching", "stitched"];
+/// …unless "deep" is of something else ("a deep breath").
+const NOT_A_CUTS_DEPTH: [&str; 5] = ["breath", "breaths", "breathing", "cough", "sleep"];
+/// How many words before a depth a negation denies it ("I don't think it needs
+/// stitches").
+const DEPTH_NEGATION_REACH: usize = 5;
 /// Counts after "sick" that make it vomiting, in British English ([`sick_counted`])…
 const SICK_COUNTS: [&str; 4] = ["once", "twice", "times", "everywhere"];
 /// …unless the sickness is felt ("felt sick twice" is nausea) or time off work.
@@ -886,7 +901,23 @@ impl Extractor {
             similarities[i] = self.similarities(&next_vector(&mut vectors)?);
             similar[i] = self.similar_matches(&similarities[i], sites[i]);
             if let Some(word) = only_content_word(&unread[i]) {
-                similar[i].retain(|m| m.named || self.phrased_with(m.symptom, word));
+                // One word says nothing of where: "it's swollen" after a sting is no
+                // swollen gum, unless a part was named before it or is the subject of its
+                // negation ("eyes aren't yellow").
+                let subject = match i.checked_sub(1) {
+                    Some(before) if clauses[i].negated && !clauses[before].negated => sites[before],
+                    _ => Sites::default(),
+                };
+                let place = sites[i].union(subject);
+                similar[i].retain(|m| {
+                    let of = self.symptom_sites[m.symptom];
+                    (m.named || self.phrased_with(m.symptom, word))
+                        && if place.is_empty() {
+                            of.is_empty()
+                        } else {
+                            !place.elsewhere_than(of)
+                        }
+                });
             }
         }
         let mut said_similarities: Vec<Vec<f32>> = vec![Vec::new(); clauses.len()];
@@ -1126,6 +1157,13 @@ impl Extractor {
             evidence.absent.remove(&symptom);
             evidence.present.insert(symptom);
             said_clearly.insert(symptom);
+        }
+        // "The bleeding has mostly stopped" is rated nearest a bleeding that won't stop.
+        if let Some(wound) = self.wound_bleeding
+            && bleeding_stopped(&normalised)
+        {
+            unsay(&mut evidence, &mut said_clearly, wound);
+            evidence.absent.insert(wound);
         }
         if let (Some(breathless), Some(at_rest)) = (self.breathless, self.breathless_at_rest)
             && evidence.present.contains(&breathless)
@@ -1998,6 +2036,34 @@ fn larger_than_a_hand(text: &str) -> bool {
     })
 }
 
+/// Whether a sentence says bleeding has stopped or eased ("it was bleeding a lot but it's
+/// mostly stopped now"), with no negation just before ("hasn't stopped").
+fn bleeding_stopped(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        words.iter().any(|w| BLEEDING.contains(w))
+            && words
+                .iter()
+                .enumerate()
+                .any(|(i, w)| STOPPED.contains(w) && !negated_at(&words, i))
+    })
+}
+
+/// Whether a message about a cut says it is deep, gaping or needs stitches ("cut my palm,
+/// it's deep and the edges gape open"), which the model reads only loosely and would ask
+/// again.
+fn cut_said_deep(text: &str) -> bool {
+    names_any(text, &CUTS)
+        && sentence_words(text).any(|words| {
+            words.iter().enumerate().any(|(i, w)| {
+                DEPTH.contains(w)
+                    && !words
+                        .get(i + 1)
+                        .is_some_and(|w| NOT_A_CUTS_DEPTH.contains(w))
+                    && !has_negation(&words[i.saturating_sub(DEPTH_NEGATION_REACH)..i].join(" "))
+            })
+        })
+}
+
 /// Whether a sentence says a battery or magnets were swallowed ("my son swallowed two
 /// magnets", "I think she ate a button battery"), with no negation before the swallowing
 /// ("he didn't swallow the battery").
@@ -2192,7 +2258,7 @@ mod tests {
 
     #[test]
     fn what_sentences_say_is_read_and_their_lookalikes_are_not() {
-        let readers: [(Reader, &[&str], &[&str]); 6] = [
+        let readers: [(Reader, &[&str], &[&str]); 8] = [
             (
                 swallowed_battery_or_magnet,
                 &[
@@ -2256,6 +2322,32 @@ mod tests {
                     "I'm breathless even walking to the toilet",
                     "short of breath at rest and worse on the stairs",
                     "my knee hurts when I walk",
+                ],
+            ),
+            (
+                bleeding_stopped,
+                &[
+                    "it was bleeding a lot but it's mostly stopped now",
+                    "the bleeding stops when I press on it",
+                ],
+                &[
+                    "the bleeding hasn't stopped",
+                    "it won't stop bleeding",
+                    "the bleeding is not stopping",
+                    "my periods have stopped",
+                ],
+            ),
+            (
+                cut_said_deep,
+                &[
+                    "cut my palm with a knife and it's deep, the edges gape open",
+                    "I cut my leg. I think it needs stitches",
+                ],
+                &[
+                    "I cut my finger, it's not deep",
+                    "I don't think the cut needs stitches",
+                    "I cut my hand and took a deep breath",
+                    "a deep ache in my hip",
                 ],
             ),
             (
