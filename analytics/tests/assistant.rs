@@ -1683,6 +1683,19 @@ fn everyday_complaints_are_read_as_meant() {
     let tooth = reply_to("I've got a tooth abscess and my face is swollen.", ADULT);
     assert_eq!(tooth.conditions[0].id, "dental_abscess", "{tooth:?}");
     // "Swollen" alone names no part: not the gum, nor the glands of the neck.
+    // Conditions a patient names in everyday words read their main sign.
+    for (said, leading) in [
+        ("My child has nits.", "head_lice"),
+        ("I've got a chest infection.", "acute_bronchitis"),
+    ] {
+        let reply = reply_to(said, ADULT);
+        assert_eq!(reply.conditions[0].id, leading, "{said}: {reply:?}");
+    }
+    let migraine = reply_to("I have a migraine.", ADULT);
+    assert!(
+        migraine.understood_present.iter().any(|s| s == "Headache"),
+        "{migraine:?}"
+    );
     let sting = reply_to("I got stung by a wasp and it's swollen.", ADULT);
     assert_eq!(sting.conditions[0].id, "insect_sting_reaction", "{sting:?}");
     assert_eq!(
