@@ -2037,15 +2037,25 @@ fn larger_than_a_hand(text: &str) -> bool {
 }
 
 /// Whether a sentence says bleeding has stopped or eased ("it was bleeding a lot but it's
-/// mostly stopped now"), with no negation just before ("hasn't stopped").
+/// mostly stopped now"), with no negation just before ("hasn't stopped"), and the message
+/// says nowhere that it started again or will not stop: a bleeding that comes back is
+/// still the NHS's reason for A&E.
 fn bleeding_stopped(text: &str) -> bool {
-    sentence_words(text).any(|words| {
-        words.iter().any(|w| BLEEDING.contains(w))
-            && words
-                .iter()
-                .enumerate()
-                .any(|(i, w)| STOPPED.contains(w) && !negated_at(&words, i))
-    })
+    let words: Vec<Vec<&str>> = sentence_words(text).collect();
+    let not_stopping = words.iter().any(|words| {
+        words
+            .iter()
+            .enumerate()
+            .any(|(i, w)| *w == "again" || (w.starts_with("stop") && negated_at(words, i)))
+    });
+    !not_stopping
+        && words.iter().any(|words| {
+            words.iter().any(|w| BLEEDING.contains(w))
+                && words
+                    .iter()
+                    .enumerate()
+                    .any(|(i, w)| STOPPED.contains(w) && !negated_at(words, i))
+        })
 }
 
 /// Whether a message about a cut says it is deep, gaping or needs stitches ("cut my palm,
@@ -2335,6 +2345,8 @@ mod tests {
                     "it won't stop bleeding",
                     "the bleeding is not stopping",
                     "my periods have stopped",
+                    "the bleeding stopped. now it's bleeding again",
+                    "the bleeding stopped for a bit but it won't stop now",
                 ],
             ),
             (
