@@ -14,6 +14,9 @@ use nix::unistd::Pid;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_healthsync");
 pub const READY_TIMEOUT: Duration = Duration::from_secs(120);
+/// How often a start whose port was taken is tried ([`Up::retrying`]), and what it says.
+const PORT_ATTEMPTS: u32 = 3;
+const PORT_TAKEN: &str = "Address already in use";
 
 /// A data directory the unprivileged `postgres` user can reach when the tests run as root.
 pub fn data_dir() -> (tempfile::TempDir, PathBuf) {
@@ -72,10 +75,10 @@ pub struct Up {
 
 impl Up {
     pub fn start(data: &Path) -> Up {
-        Up::start_with(
-            data,
-            &["--mqtt-addr", &format!("127.0.0.1:{}", free_port())],
-        )
+        Up::retrying(data, || {
+            let mqtt = format!("127.0.0.1:{}", free_port());
+            Up::spawn(data, &["--mqtt-addr", &mqtt], &[])
+        })
     }
 
     pub fn start_with(data: &Path, extra: &[&str]) -> Up {
@@ -84,6 +87,28 @@ impl Up {
 
     /// Starts with extra arguments and environment variables (configuration keys).
     pub fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Up {
+        Up::retrying(data, || Up::spawn(data, extra, env))
+    }
+
+    /// A port found free may be taken by a parallel test before the platform binds it,
+    /// once its model has loaded (seconds): the start is then tried again on new ports,
+    /// after the PostgreSQL of the failed one has stopped.
+    fn retrying(data: &Path, mut spawn: impl FnMut() -> Result<Up, String>) -> Up {
+        let mut attempts = 1;
+        loop {
+            match spawn() {
+                Ok(up) => return up,
+                Err(output) if attempts < PORT_ATTEMPTS && output.contains(PORT_TAKEN) => {
+                    attempts += 1;
+                    wait_cluster_stopped(data);
+                }
+                Err(output) => panic!("healthsync up exited {output}"),
+            }
+        }
+    }
+
+    /// Spawns `healthsync up` and waits until it is ready; its output if it exits first.
+    fn spawn(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Result<Up, String> {
         let port = free_port();
         let log = data.with_file_name(format!("up-{port}.log"));
         let out = std::fs::File::create(&log).unwrap();
@@ -101,18 +126,18 @@ impl Up {
             .spawn()
             .unwrap();
         let mut up = Up { child, port, log };
-        up.wait_ready();
-        up
+        up.ready()?;
+        Ok(up)
     }
 
-    pub fn wait_ready(&mut self) {
+    fn ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("healthsync up exited with {status}:\n{}", self.output());
+                return Err(format!("with {status}:\n{}", self.output()));
             }
             if let Ok(200) = http_status(&format!("http://127.0.0.1:{}/readyz", self.port)) {
-                return;
+                return Ok(());
             }
             assert!(
                 Instant::now() < deadline,
