@@ -13,9 +13,11 @@
 //! ("took 24 paracetamol") is an overdose, and an amount of tablets gone missing ("3 are
 //! missing") loosely one, but a coin or a drink swallowed is not; being sick counted ("been
 //! sick twice") is vomiting; breathlessness said only with an exertion ("short of breath
-//! when I exercise") denies it at rest; an age under 3 months ("my 6 week old") is a young
+//! when I exercise") denies it at rest, and a bleeding said stopped ("it's mostly stopped
+//! now") one that won't stop; an age under 3 months ("my 6 week old") is a young
 //! baby, and a reliever inhaler said not to help ("my inhaler isn't helping"), a swallowed
-//! battery or magnet, a burn bigger than a hand, a baby moving less in the womb, and
+//! battery or magnet, a burn bigger than a hand, a cut said deep or gaping, a baby moving
+//! less in the womb, and
 //! testicle pain or confusion said to have come on suddenly, and chest pain that exertion
 //! brings on and rest takes away, are read likewise; so are the readings [`readings`]
 //! finds: a thermometer's figure says whether there is a fever, and with an age of 3 to 6
@@ -35,7 +37,9 @@
 //! conversation may have named), not at all when the clause only says where ("behind his
 //! ears"), and never by similarity to a few emergency signs that any mention of their
 //! subject resembles (`WORD_FOR_WORD`); a clause of one content word matches by similarity
-//! only a symptom phrased with that word, unless it is close to a phrasing as a whole. A
+//! only a symptom phrased with that word, unless it is close to a phrasing as a whole,
+//! and, when neither it nor the clause it follows names a part, only a symptom of no part
+//! ("it's swollen" after a sting is no swollen gum). A
 //! match is clear when the clause is as close to a phrasing as two phrasings of one symptom
 //! usually are, as a whole and word by word; otherwise it is loose, as is any match of a
 //! clause saying what would happen otherwise ("I have to sit up or I can't breathe"). A
@@ -1129,8 +1133,7 @@ impl Extractor {
                     read.insert(s);
                 }
                 (Some(s), Some(_)) => {
-                    unsay(&mut evidence, &mut said_clearly, s);
-                    evidence.absent.insert(s);
+                    deny(&mut evidence, &mut said_clearly, s);
                 }
                 _ => {}
             }
@@ -1162,16 +1165,14 @@ impl Extractor {
         if let Some(wound) = self.wound_bleeding
             && bleeding_stopped(&normalised)
         {
-            unsay(&mut evidence, &mut said_clearly, wound);
-            evidence.absent.insert(wound);
+            deny(&mut evidence, &mut said_clearly, wound);
         }
         if let (Some(breathless), Some(at_rest)) = (self.breathless, self.breathless_at_rest)
             && evidence.present.contains(&breathless)
             && !said_clearly.contains(&at_rest)
             && breathless_only_with_exertion(&normalised)
         {
-            unsay(&mut evidence, &mut said_clearly, at_rest);
-            evidence.absent.insert(at_rest);
+            deny(&mut evidence, &mut said_clearly, at_rest);
         }
         // Said clearly in one clause, a symptom is not loose for resembling another.
         evidence.loose.retain(|s| !said_clearly.contains(s));
@@ -1413,6 +1414,13 @@ fn unsay(evidence: &mut Evidence, said_clearly: &mut BTreeSet<usize>, symptom: u
     evidence.present.remove(&symptom);
     evidence.loose.remove(&symptom);
     said_clearly.remove(&symptom);
+}
+
+/// Takes back a symptom the model read and records it denied (a ketone figure under the
+/// threshold, a bleeding said stopped).
+fn deny(evidence: &mut Evidence, said_clearly: &mut BTreeSet<usize>, symptom: usize) {
+    unsay(evidence, said_clearly, symptom);
+    evidence.absent.insert(symptom);
 }
 
 /// The next of a batch's vectors, which the model gives one per text.
