@@ -1682,7 +1682,6 @@ fn everyday_complaints_are_read_as_meant() {
     // An abscess of a tooth is the tooth's, not a boil.
     let tooth = reply_to("I've got a tooth abscess and my face is swollen.", ADULT);
     assert_eq!(tooth.conditions[0].id, "dental_abscess", "{tooth:?}");
-    // "Swollen" alone names no part: not the gum, nor the glands of the neck.
     // Conditions a patient names in everyday words read their main sign.
     for (said, leading) in [
         ("My child has nits.", "head_lice"),
@@ -1696,6 +1695,7 @@ fn everyday_complaints_are_read_as_meant() {
         migraine.understood_present.iter().any(|s| s == "Headache"),
         "{migraine:?}"
     );
+    // "Swollen" alone names no part: not the gum, nor the glands of the neck.
     let sting = reply_to("I got stung by a wasp and it's swollen.", ADULT);
     assert_eq!(sting.conditions[0].id, "insect_sting_reaction", "{sting:?}");
     assert_eq!(
@@ -1703,6 +1703,95 @@ fn everyday_complaints_are_read_as_meant() {
         ["Insect bite or sting"],
         "{sting:?}"
     );
+}
+
+#[test]
+fn everyday_complaints_of_their_own_are_recognised_and_looked_after_at_the_right_place() {
+    let toddler = Profile {
+        age: Some(1),
+        sex: Some(Sex::Male),
+    };
+    for (said, profile, leading, level) in [
+        (
+            "My gums bleed when I brush my teeth.",
+            ADULT,
+            "gum_disease",
+            Triage::Consultation,
+        ),
+        (
+            "My baby has nappy rash.",
+            toddler,
+            "nappy_rash",
+            Triage::SelfCare,
+        ),
+        (
+            "My toenail is ingrown and red.",
+            ADULT,
+            "ingrown_toenail",
+            Triage::SelfCare,
+        ),
+        (
+            "I've got a verruca on my foot.",
+            ADULT,
+            "warts_verrucas",
+            Triage::SelfCare,
+        ),
+    ] {
+        let reply = reply_to(said, profile);
+        assert_eq!(reply.conditions[0].id, leading, "{said}: {reply:?}");
+        assert_eq!(reply.triage.level, level, "{said}: {reply:?}");
+    }
+    // The swollen glands under the ears of mumps are not a tooth's abscess.
+    let child = Profile {
+        age: Some(8),
+        sex: Some(Sex::Male),
+    };
+    let mumps = reply_to(
+        "He has a temperature and swelling under his ears on both sides.",
+        child,
+    );
+    assert_eq!(mumps.conditions[0].id, "mumps", "{mumps:?}");
+}
+
+#[test]
+fn signs_the_nhs_has_seen_whatever_their_cause_set_a_floor() {
+    // Hearing lost suddenly: an urgent GP appointment or 111, whether or not it is wax.
+    for said in [
+        "I woke up deaf in my right ear.",
+        "I suddenly lost my hearing in one ear overnight.",
+    ] {
+        let reply = reply_to(said, ADULT);
+        assert_eq!(
+            reply.triage.level,
+            Triage::Consultation24,
+            "{said}: {reply:?}"
+        );
+    }
+    let gradual = reply_to("My hearing has been muffled for a few weeks.", ADULT);
+    assert!(gradual.triage.level < Triage::Consultation24, "{gradual:?}");
+    // Voices no one else hears are psychosis's, seen urgently.
+    let voices = reply_to("I hear voices nobody else can hear.", ADULT);
+    assert_eq!(voices.conditions[0].id, "psychosis", "{voices:?}");
+    assert_eq!(voices.triage.level, Triage::Consultation24, "{voices:?}");
+    // A mole that changes is shown to a GP, though most are harmless.
+    let mole = reply_to("My mole has got bigger and darker.", ADULT);
+    assert_eq!(mole.triage.level, Triage::Consultation, "{mole:?}");
+}
+
+#[test]
+fn flashing_lights_before_a_headache_are_a_migraine_aura_not_a_detached_retina() {
+    let aura = reply_to("I get flashing lights before the headache.", ADULT);
+    assert!(
+        aura.understood_present
+            .iter()
+            .any(|s| s == "Visual disturbance before headache"),
+        "{aura:?}"
+    );
+    assert_eq!(aura.triage.emergency_pattern, None, "{aura:?}");
+    assert_eq!(aura.conditions[0].id, "migraine", "{aura:?}");
+    // Flashes said with new floaters are still an emergency.
+    let retina = reply_to("I suddenly see flashes of light and new floaters.", ADULT);
+    assert!(retina.triage.level >= Triage::Emergency, "{retina:?}");
 }
 
 #[test]
