@@ -1741,6 +1741,15 @@ fn everyday_complaints_of_their_own_are_recognised_and_looked_after_at_the_right
         assert_eq!(reply.conditions[0].id, leading, "{said}: {reply:?}");
         assert_eq!(reply.triage.level, level, "{said}: {reply:?}");
     }
+    // A limb hurt in a fall is an injury, whatever else the message says of it.
+    let wrist = reply_to("I fell on my wrist and it's swollen and painful.", ADULT);
+    assert!(
+        wrist
+            .understood_present
+            .iter()
+            .any(|s| s == "Recent injury"),
+        "{wrist:?}"
+    );
     // The swollen glands under the ears of mumps are not a tooth's abscess.
     let child = Profile {
         age: Some(8),
@@ -1789,6 +1798,10 @@ fn flashing_lights_before_a_headache_are_a_migraine_aura_not_a_detached_retina()
     );
     assert_eq!(aura.triage.emergency_pattern, None, "{aura:?}");
     assert_eq!(aura.conditions[0].id, "migraine", "{aura:?}");
+    // Said of migraines, the lights are their aura, in a clause of their own or not.
+    let migraines = reply_to("I get migraines with flashing lights.", ADULT);
+    assert_eq!(migraines.triage.emergency_pattern, None, "{migraines:?}");
+    assert_eq!(migraines.conditions[0].id, "migraine", "{migraines:?}");
     // Flashes said with new floaters are still an emergency.
     let retina = reply_to("I suddenly see flashes of light and new floaters.", ADULT);
     assert!(retina.triage.level >= Triage::Emergency, "{retina:?}");
@@ -1887,11 +1900,12 @@ fn bleeding_told_in_pregnancy_is_the_wombs_not_a_wounds() {
 
 #[test]
 fn a_nosebleed_that_will_not_stop_goes_to_hospital_and_every_nosebleed_is_asked_how_long() {
-    fires(
+    for said in [
         "My nose won't stop bleeding.",
-        "nosebleed_not_stopping",
-        Triage::Emergency,
-    );
+        "My nose has been bleeding for 20 minutes.",
+    ] {
+        fires(said, "nosebleed_not_stopping", Triage::Emergency);
+    }
     let mut state = asks_first(
         "I've had a nosebleed this morning after blowing my nose.",
         "nosebleed_not_stopping",

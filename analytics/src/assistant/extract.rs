@@ -16,8 +16,9 @@
 //! when I exercise") denies it at rest, and a bleeding said stopped ("it's mostly stopped
 //! now") one that won't stop; an age under 3 months ("my 6 week old") is a young
 //! baby, and a reliever inhaler said not to help ("my inhaler isn't helping"), a swallowed
-//! battery or magnet, a burn bigger than a hand, a cut said deep or gaping, a baby moving
-//! less in the womb, and
+//! battery or magnet, a burn bigger than a hand, a cut said deep or gaping, a limb hurt
+//! in a fall, a twist or a knock ("I fell on my wrist"), a baby moving less in the womb,
+//! and
 //! testicle pain or confusion said to have come on suddenly, and chest pain that exertion
 //! brings on and rest takes away, are read likewise; so are the readings [`readings`]
 //! finds: a thermometer's figure says whether there is a fever, and with an age of 3 to 6
@@ -346,7 +347,7 @@ const CONFUSED: [&str; 6] = [
 type Reader = fn(&str) -> bool;
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-const READERS: [(&str, Reader); 15] = [
+const READERS: [(&str, Reader); 18] = [
     ("reliever_not_helping", reliever_not_helping),
     ("hypo_not_improving", sugar_not_coming_up),
     ("chest_pain_eases_with_rest", eases_with_rest),
@@ -360,12 +361,17 @@ const READERS: [(&str, Reader); 15] = [
     ("reduced_baby_movements", baby_moves_less),
     ("serious_burn", larger_than_a_hand),
     ("deep_cut", cut_said_deep),
+    ("recent_injury", limb_injured),
+    ("visual_aura", aura_with_a_headache),
+    ("nosebleed_not_stopping", nosebleed_lasting),
     ("sudden_testicle_pain", |text| says_sudden(text, &TESTICLE)),
     ("sudden_confusion", |text| says_sudden(text, &CONFUSED)),
 ];
 /// Words of bleeding having stopped ([`bleeding_stopped`]); "stop" and "stopping" are
 /// more often of its not stopping ("won't stop", "not stopping").
 const STOPPED: [&str; 5] = ["stopped", "stops", "eased", "slowed", "settled"];
+/// Words of a graze, a cut's lesser kind, which a fall may bring ([`limb_injured`]).
+const GRAZES: [&str; 4] = ["graze", "grazed", "grazes", "scraped"];
 /// Words of a cut ([`cut_said_deep`])…
 #[rustfmt::skip]
 const CUTS: [&str; 8] = ["cut", "cuts", "sliced", "slashed", "gashed", "wound", "gash", "laceration"];
@@ -377,6 +383,37 @@ const NOT_A_CUTS_DEPTH: [&str; 5] = ["breath", "breaths", "breathing", "cough", 
 /// How many words before a depth a negation denies it ("I don't think it needs
 /// stitches").
 const DEPTH_NEGATION_REACH: usize = 5;
+/// Words of the nose ([`nosebleed_lasting`])…
+const NOSE: [&str; 4] = ["nose", "nosebleed", "nosebleeds", "nostril"];
+/// …and the least minutes of bleeding the NHS sends to A&E ("longer than 10 to 15
+/// minutes").
+const NOSEBLEED_TOO_LONG_MINUTES: u32 = 15;
+/// Words before a time that make it a window or a rate rather than a length.
+const NOT_HOW_LONG: [&str; 6] = ["last", "past", "every", "within", "each", "per"];
+/// Words of a migraine or a headache ([`aura_with_a_headache`])…
+#[rustfmt::skip]
+const HEADACHES: [&str; 4] = ["migraine", "migraines", "headache", "headaches"];
+/// …said with lights or lines seen…
+#[rustfmt::skip]
+const AURA_SIGHTS: [&str; 7] = ["flashing", "flashes", "flickering", "zigzag", "zigzags", "shimmering", "sparkles"];
+/// …and none of a detaching retina's own signs (the NHS's: floaters, a shadow or curtain).
+#[rustfmt::skip]
+const RETINA_SIGNS: [&str; 5] = ["floaters", "floater", "curtain", "shadow", "cobwebs"];
+/// Words of a fall, a twist or a knock ([`limb_injured`])…
+#[rustfmt::skip]
+const INJURING: [&str; 11] = [
+    "fell", "fallen", "falling", "tripped", "slipped", "twisted", "stubbed", "landed",
+    "banged", "jarred", "hurt",
+];
+/// …said of a limb or a joint of one…
+#[rustfmt::skip]
+const LIMBS: [&str; 27] = [
+    "wrist", "wrists", "ankle", "ankles", "knee", "knees", "elbow", "elbows", "shoulder",
+    "shoulders", "hand", "hands", "foot", "feet", "arm", "arms", "leg", "legs", "finger",
+    "fingers", "thumb", "thumbs", "toe", "toes", "hip", "hips", "heel",
+];
+/// …and whose the limb is after "hurt" ("I hurt my knee"; "my knee hurt" is a pain).
+const WHOSE: [&str; 5] = ["my", "his", "her", "their", "your"];
 /// Counts after "sick" that make it vomiting, in British English ([`sick_counted`])…
 const SICK_COUNTS: [&str; 4] = ["once", "twice", "times", "everywhere"];
 /// …unless the sickness is felt ("felt sick twice" is nausea) or time off work.
@@ -675,6 +712,10 @@ pub struct Extractor {
     /// ([`breathless_only_with_exertion`]).
     breathless: Option<usize>,
     breathless_at_rest: Option<usize>,
+    /// New flashes and floaters, which a migraine's aura is not ([`aura_with_a_headache`]).
+    floaters_flashes: Option<usize>,
+    /// A cut, which a limb hurt in a fall only resembles ([`limb_injured`]).
+    cut_wound: Option<usize>,
     /// The symptoms a meter's figure under [`HYPO_BELOW_MMOL`] reports…
     low_blood_sugar: Option<usize>,
     /// …from [`HIGH_SUGAR_FROM_MMOL`]…
@@ -797,6 +838,8 @@ impl Extractor {
             wound_bleeding: kb.symptom("heavy_bleeding_wound"),
             breathless: kb.symptom("shortness_of_breath"),
             breathless_at_rest: kb.symptom("shortness_of_breath_at_rest"),
+            floaters_flashes: kb.symptom("floaters_flashes"),
+            cut_wound: kb.symptom("cut_wound"),
             low_blood_sugar: kb.symptom("low_blood_sugar"),
             high_blood_sugar: kb.symptom("high_blood_sugar"),
             raised_ketones: kb.symptom("raised_ketones"),
@@ -1166,6 +1209,23 @@ impl Extractor {
             && bleeding_stopped(&normalised)
         {
             deny(&mut evidence, &mut said_clearly, wound);
+        }
+        // "I fell and hurt my knee" is rated near "grazed my knee": a fall of which no
+        // cut or graze is said is no wound, though one may be asked about.
+        if let Some(cut) = self.cut_wound
+            && evidence.loose.contains(&cut)
+            && !said_clearly.contains(&cut)
+            && limb_injured(&normalised)
+            && !names_any(&normalised, &CUTS)
+            && !names_any(&normalised, &GRAZES)
+        {
+            unsay(&mut evidence, &mut said_clearly, cut);
+        }
+        // "Migraines with flashing lights" is rated nearest a detaching retina's flashes.
+        if let Some(floaters) = self.floaters_flashes
+            && aura_with_a_headache(&normalised)
+        {
+            unsay(&mut evidence, &mut said_clearly, floaters);
         }
         if let (Some(breathless), Some(at_rest)) = (self.breathless, self.breathless_at_rest)
             && evidence.present.contains(&breathless)
@@ -2058,11 +2118,48 @@ fn bleeding_stopped(text: &str) -> bool {
     });
     !not_stopping
         && words.iter().any(|words| {
-            words.iter().any(|w| BLEEDING.contains(w))
+            words
+                .iter()
+                .any(|w| BLEEDING.contains(w) || w.starts_with("nosebleed"))
                 && words
                     .iter()
                     .enumerate()
                     .any(|(i, w)| STOPPED.contains(w) && !negated_at(words, i))
+        })
+}
+
+/// Whether a sentence says a nosebleed has lasted 15 minutes or more ("my nose has been
+/// bleeding for 20 minutes", "a nosebleed for half an hour") or will not stop ("it hasn't
+/// stopped"): the NHS's reason for A&E, which the model reads only as a nosebleed. Not
+/// when the message says it has stopped ([`bleeding_stopped`]).
+fn nosebleed_lasting(text: &str) -> bool {
+    !bleeding_stopped(text)
+        && sentence_words(text).any(|words| {
+            // "An hour ago" is when it began, and "in the last 24 hours" or "every few
+            // hours" a window or a rate, not how long it went on.
+            let long = words.iter().enumerate().any(|(i, w)| {
+                let minutes = || {
+                    i.checked_sub(1)
+                        .and_then(|before| words[before].parse::<u32>().ok())
+                        .is_some_and(|n| n >= NOSEBLEED_TOO_LONG_MINUTES)
+                };
+                let window = words[i.saturating_sub(3)..i]
+                    .iter()
+                    .any(|w| NOT_HOW_LONG.contains(w));
+                words.get(i + 1) != Some(&"ago")
+                    && !window
+                    && (matches!(*w, "hour" | "hours")
+                        || (matches!(*w, "minutes" | "mins") && minutes()))
+            });
+            let not_stopping = words
+                .iter()
+                .enumerate()
+                .any(|(i, w)| w.starts_with("stop") && negated_at(&words, i));
+            words.iter().any(|w| NOSE.contains(w))
+                && words
+                    .iter()
+                    .any(|w| BLEEDING.contains(w) || w.starts_with("nosebleed"))
+                && (long || not_stopping)
         })
 }
 
@@ -2080,6 +2177,42 @@ fn cut_said_deep(text: &str) -> bool {
                     && !has_negation(&words[i.saturating_sub(DEPTH_NEGATION_REACH)..i].join(" "))
             })
         })
+}
+
+/// Whether a sentence says lights or zigzags are seen with a migraine or a headache it
+/// does not deny ("I get migraines with flashing lights", "zigzags before the headache"):
+/// a migraine's aura, which the model rates nearest a detaching retina's flashes. Not when
+/// the message speaks of floaters or a shadow, a retina's own signs, whatever else it says.
+fn aura_with_a_headache(text: &str) -> bool {
+    !names_any(text, &RETINA_SIGNS)
+        && sentence_words(text).any(|words| {
+            let said = |set: &[&str]| {
+                words
+                    .iter()
+                    .enumerate()
+                    .any(|(i, w)| set.contains(w) && !negated_at(&words, i))
+            };
+            said(&HEADACHES) && said(&AURA_SIGHTS)
+        })
+}
+
+/// Whether a sentence says a limb was hurt by a fall, a twist or a knock ("I fell on my
+/// wrist", "tripped and landed on my knee", "I hurt my ankle playing football"): a recent
+/// injury, which the model reads in none of them, as the words of the fall are few and
+/// the limb's many. Not "fell asleep on my arm", "a slipped disc", "my knee hurt", nor
+/// with a negation just before ("I haven't fallen, my knee just swelled").
+fn limb_injured(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        words.iter().any(|w| LIMBS.contains(w))
+            && words.iter().enumerate().any(|(i, w)| {
+                let next = words.get(i + 1).copied();
+                INJURING.contains(w)
+                    && !(next == Some("asleep") && matches!(*w, "fell" | "fallen" | "falling"))
+                    && !(next == Some("disc") && *w == "slipped")
+                    && (*w != "hurt" || next.is_some_and(|n| WHOSE.contains(&n)))
+                    && !negated_at(&words, i)
+            })
+    })
 }
 
 /// Whether a sentence says a battery or magnets were swallowed ("my son swallowed two
@@ -2276,7 +2409,55 @@ mod tests {
 
     #[test]
     fn what_sentences_say_is_read_and_their_lookalikes_are_not() {
-        let readers: [(Reader, &[&str], &[&str]); 8] = [
+        let readers: [(Reader, &[&str], &[&str]); 11] = [
+            (
+                nosebleed_lasting,
+                &[
+                    "my nose has been bleeding for 20 minutes and hasn't stopped",
+                    "I've had a nosebleed for half an hour",
+                    "his nose is bleeding and it won't stop",
+                ],
+                &[
+                    "my nose bled for 5 minutes",
+                    "I had a nosebleed for 20 minutes but it has stopped now",
+                    "I get nosebleeds every few weeks",
+                    "I've had a blocked nose for 2 hours",
+                    "I had a nosebleed an hour ago",
+                    "two nosebleeds in the last 24 hours",
+                    "his nose bleeds every few hours",
+                ],
+            ),
+            (
+                aura_with_a_headache,
+                &[
+                    "I get migraines with flashing lights",
+                    "zigzags in my vision then a bad headache",
+                ],
+                &[
+                    "flashing lights and new floaters in my right eye",
+                    "I see flashes of light and a shadow. I also get migraines",
+                    "flashing lights in my eye but no headache",
+                    "I have a headache",
+                ],
+            ),
+            (
+                limb_injured,
+                &[
+                    "I fell on my wrist and it's swollen",
+                    "tripped over the kerb and landed on my knee",
+                    "I hurt my ankle playing football",
+                    "he fell off his bike and his arm is really sore",
+                ],
+                // "Knocked" is as often of something else ("knocked a pan over my hand").
+                &[
+                    "I fell asleep on my arm and now it's numb",
+                    "I have a slipped disc and pain down my leg",
+                    "my knee hurt all day",
+                    "I haven't fallen, my knee just swelled up",
+                    "I fell over last year. now my knee aches",
+                    "knocked a pan of boiling water over my hand",
+                ],
+            ),
             (
                 swallowed_battery_or_magnet,
                 &[
