@@ -141,6 +141,11 @@ impl Sites {
         self.0 == 0
     }
 
+    /// Whether a limb, or a part of one, is among them: an arm, a leg or a foot.
+    pub fn names_a_limb(self) -> bool {
+        self.0 & Sites::of_parts(&["arm", "leg", "foot"]).0 != 0
+    }
+
     /// The parts of either.
     pub fn union(self, other: Sites) -> Sites {
         Sites(self.0 | other.0)
@@ -258,6 +263,16 @@ mod tests {
         let ribs = Sites::named_in("pain under the right ribs");
         assert!(!ribs.elsewhere_than(Sites::named_in("pain in my upper tummy")));
         assert!(!ribs.elsewhere_than(Sites::named_in("pain in my chest")));
+    }
+
+    #[test]
+    fn a_limb_is_an_arm_a_leg_or_a_foot_or_a_part_of_one() {
+        for limb in ["my wrist", "his knee", "her big toe", "my palm", "a hip"] {
+            assert!(Sites::named_in(limb).names_a_limb(), "{limb}");
+        }
+        for other in ["my head", "my back", "my tummy", "my chest", "i feel awful"] {
+            assert!(!Sites::named_in(other).names_a_limb(), "{other}");
+        }
     }
 
     #[test]

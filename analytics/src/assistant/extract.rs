@@ -405,14 +405,8 @@ const INJURING: [&str; 11] = [
     "fell", "fallen", "falling", "tripped", "slipped", "twisted", "stubbed", "landed",
     "banged", "jarred", "hurt",
 ];
-/// …said of a limb or a joint of one…
-#[rustfmt::skip]
-const LIMBS: [&str; 27] = [
-    "wrist", "wrists", "ankle", "ankles", "knee", "knees", "elbow", "elbows", "shoulder",
-    "shoulders", "hand", "hands", "foot", "feet", "arm", "arms", "leg", "legs", "finger",
-    "fingers", "thumb", "thumbs", "toe", "toes", "hip", "hips", "heel",
-];
-/// …and whose the limb is after "hurt" ("I hurt my knee"; "my knee hurt" is a pain).
+/// …said of a limb ([`Sites::names_a_limb`]), and whose the limb is after "hurt" ("I hurt
+/// my knee"; "my knee hurt" is a pain).
 const WHOSE: [&str; 5] = ["my", "his", "her", "their", "your"];
 /// Counts after "sick" that make it vomiting, in British English ([`sick_counted`])…
 const SICK_COUNTS: [&str; 4] = ["once", "twice", "times", "everywhere"];
@@ -2110,22 +2104,31 @@ fn larger_than_a_hand(text: &str) -> bool {
 /// still the NHS's reason for A&E.
 fn bleeding_stopped(text: &str) -> bool {
     let words: Vec<Vec<&str>> = sentence_words(text).collect();
-    let not_stopping = words.iter().any(|words| {
-        words
-            .iter()
-            .enumerate()
-            .any(|(i, w)| *w == "again" || (w.starts_with("stop") && negated_at(words, i)))
-    });
+    let not_stopping = words
+        .iter()
+        .any(|words| words.contains(&"again") || says_not_stopping(words));
     !not_stopping
         && words.iter().any(|words| {
-            words
-                .iter()
-                .any(|w| BLEEDING.contains(w) || w.starts_with("nosebleed"))
+            words.iter().any(|w| names_bleeding(w))
                 && words
                     .iter()
                     .enumerate()
                     .any(|(i, w)| STOPPED.contains(w) && !negated_at(words, i))
         })
+}
+
+/// Whether `word` is one of bleeding ([`BLEEDING`]) or a nosebleed.
+fn names_bleeding(word: &str) -> bool {
+    BLEEDING.contains(&word) || word.starts_with("nosebleed")
+}
+
+/// Whether a sentence's words say it will not or did not stop ("hasn't stopped", "won't
+/// stop").
+fn says_not_stopping(words: &[&str]) -> bool {
+    words
+        .iter()
+        .enumerate()
+        .any(|(i, w)| w.starts_with("stop") && negated_at(words, i))
 }
 
 /// Whether a sentence says a nosebleed has lasted 15 minutes or more ("my nose has been
@@ -2151,15 +2154,9 @@ fn nosebleed_lasting(text: &str) -> bool {
                     && (matches!(*w, "hour" | "hours")
                         || (matches!(*w, "minutes" | "mins") && minutes()))
             });
-            let not_stopping = words
-                .iter()
-                .enumerate()
-                .any(|(i, w)| w.starts_with("stop") && negated_at(&words, i));
             words.iter().any(|w| NOSE.contains(w))
-                && words
-                    .iter()
-                    .any(|w| BLEEDING.contains(w) || w.starts_with("nosebleed"))
-                && (long || not_stopping)
+                && words.iter().any(|w| names_bleeding(w))
+                && (long || says_not_stopping(&words))
         })
 }
 
@@ -2203,7 +2200,7 @@ fn aura_with_a_headache(text: &str) -> bool {
 /// with a negation just before ("I haven't fallen, my knee just swelled").
 fn limb_injured(text: &str) -> bool {
     sentence_words(text).any(|words| {
-        words.iter().any(|w| LIMBS.contains(w))
+        Sites::named_in(&words.join(" ")).names_a_limb()
             && words.iter().enumerate().any(|(i, w)| {
                 let next = words.get(i + 1).copied();
                 INJURING.contains(w)
