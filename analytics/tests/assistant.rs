@@ -1788,6 +1788,107 @@ fn signs_the_nhs_has_seen_whatever_their_cause_set_a_floor() {
 }
 
 #[test]
+fn what_a_clause_only_resembles_beside_what_it_clearly_says_is_not_read() {
+    // "My knee hurts" is joint pain; a hot, swollen knee (gout's and an infected joint's
+    // sign) is only a near neighbour of its wording, and had ranked gout first.
+    let knee = evidence("My knee hurts.");
+    assert!(knee.present.contains(&symptom("joint_pain")), "{knee:?}");
+    assert!(
+        !knee.present.contains(&symptom("red_hot_joint")),
+        "{knee:?}"
+    );
+    let reply = reply_to("My knee hurts.", ADULT);
+    assert_ne!(reply.conditions[0].id, "gout", "{reply:?}");
+    assert!(reply.triage.level < Triage::Consultation24, "{reply:?}");
+    // Said, the sign is read.
+    let hot = evidence("My knee has gone red, hot and swollen.");
+    assert!(hot.present.contains(&symptom("red_hot_joint")), "{hot:?}");
+}
+
+#[test]
+fn a_sign_only_the_other_sex_has_is_not_read_from_a_resemblance() {
+    let said = "I had a small bleed this morning.";
+    let heavy = "Heavy vaginal bleeding now";
+    let man = Profile {
+        age: Some(40),
+        sex: Some(Sex::Male),
+    };
+    let woman = Profile {
+        age: Some(40),
+        sex: Some(Sex::Female),
+    };
+    assert!(
+        !reply_to(said, man)
+            .understood_present
+            .iter()
+            .any(|s| s == heavy),
+        "{said}"
+    );
+    assert!(
+        reply_to(said, woman)
+            .understood_present
+            .iter()
+            .any(|s| s == heavy),
+        "{said}"
+    );
+    // Said clearly, it stands: a husband may speak for his wife without naming her.
+    let for_her = reply_to("She's pregnant and bleeding heavily.", man);
+    assert!(
+        for_her.understood_present.iter().any(|s| s == "Pregnant"),
+        "{for_her:?}"
+    );
+    assert_eq!(
+        for_her.triage.level,
+        Triage::EmergencyAmbulance,
+        "{for_her:?}"
+    );
+}
+
+#[test]
+fn a_nail_names_the_finger_or_toe_it_is_of() {
+    // A fingernail in the eye is no ingrown toenail.
+    let eye = evidence("I got a fingernail in the eye from my toddler.");
+    assert!(
+        !eye.present.contains(&symptom("ingrown_toenail")),
+        "{eye:?}"
+    );
+    let toe = evidence("My toenail is growing into the skin.");
+    assert!(toe.present.contains(&symptom("ingrown_toenail")), "{toe:?}");
+}
+
+#[test]
+fn a_lump_under_the_skin_is_a_lipoma_or_a_cyst_for_a_gp_to_check() {
+    // Of the age lipomas are usually found at.
+    let fifty = Profile {
+        age: Some(50),
+        sex: Some(Sex::Male),
+    };
+    for said in [
+        "I've found a lump on my back.",
+        "There's a soft lump under the skin of my shoulder that moves when I push it.",
+    ] {
+        let reply = reply_to(said, fifty);
+        let leading = &reply.conditions[0].id;
+        assert!(
+            leading == "lipoma" || leading == "skin_cyst",
+            "{said}: {reply:?}"
+        );
+        assert!(
+            reply.conditions[..3].iter().any(|c| c.id == "lipoma"),
+            "{said}: {reply:?}"
+        );
+        assert_eq!(
+            reply.triage.level,
+            Triage::Consultation,
+            "{said}: {reply:?}"
+        );
+    }
+    // A lump with a place of its own is still that place's.
+    let breast = reply_to("I found a lump in my breast.", ADULT);
+    assert!(breast.conditions[0].id.contains("breast"), "{breast:?}");
+}
+
+#[test]
 fn flashing_lights_before_a_headache_are_a_migraine_aura_not_a_detached_retina() {
     let aura = reply_to("I get flashing lights before the headache.", ADULT);
     assert!(

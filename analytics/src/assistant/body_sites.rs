@@ -79,6 +79,8 @@ const PARTS: [&[&str]; 17] = [
         "thumbs",
         "palm",
         "palms",
+        "fingernail",
+        "fingernails",
     ],
     &[
         "leg", "legs", "thigh", "thighs", "calf", "calves", "shin", "shins", "knee", "knees",
@@ -86,6 +88,7 @@ const PARTS: [&[&str]; 17] = [
     ],
     &[
         "foot", "feet", "ankle", "ankles", "heel", "heels", "toe", "toes", "sole", "soles",
+        "toenail", "toenails",
     ],
     &["back"],
 ];

@@ -210,6 +210,22 @@ impl Assistant {
                         .loose
                         .extend(babies.filter(|baby| found.present.contains(baby)));
                 }
+                // Only resembled, a sign the other sex alone has is the wording's, not
+                // theirs: a man's "goes off standing still" is no pregnancy. Said clearly
+                // it stands, as a mother may speak of her son's testicle.
+                if let Some(sex @ (Sex::Female | Sex::Male)) = about.sex {
+                    let kb = &self.kb;
+                    let others: Vec<usize> = found
+                        .loose
+                        .iter()
+                        .copied()
+                        .filter(|&s| kb.symptoms[s].sex.is_some_and(|only| only != sex))
+                        .collect();
+                    for s in others {
+                        found.present.remove(&s);
+                        found.loose.remove(&s);
+                    }
+                }
                 // A question the patient passed over for a message of their own was not
                 // answered: it may be asked again.
                 if let Some(skipped) = state.pending {

@@ -43,7 +43,9 @@
 //! ("it's swollen" after a sting is no swollen gum). A
 //! match is clear when the clause is as close to a phrasing as two phrasings of one symptom
 //! usually are, as a whole and word by word; otherwise it is loose, as is any match of a
-//! clause saying what would happen otherwise ("I have to sit up or I can't breathe"). A
+//! clause saying what would happen otherwise ("I have to sit up or I can't breathe"); a
+//! clause that says one symptom clearly reads none it only resembles beside it ("my knee
+//! hurts" is joint pain, not the hot, swollen knee near its wording). A
 //! negation rules out only a symptom its clause is that close to as a whole. The text is
 //! read for duration ("for 3 weeks", but not a rate such as "twice a year") and severity
 //! ("worst ever") cues. A message takes one batch of the model: what of its clauses no
@@ -995,10 +997,13 @@ impl Extractor {
                 self.mark_clear(&mut similar, &similarities[i], &clause_words);
             }
             // What is left of a clause once its phrasings are taken out is a fragment,
-            // which only a clear match reads rightly.
+            // which only a clear match reads rightly; and a clause one symptom clearly
+            // says is that statement, the rest only its wording's neighbours.
             let partly_read = !found[i].is_empty();
+            let said_clearly = similar.iter().any(|m| m.clear);
             let new = |m: &Match| {
-                (m.clear || !partly_read) && !found[i].iter().any(|f| f.symptom == m.symptom)
+                (m.clear || !(partly_read || said_clearly))
+                    && !found[i].iter().any(|f| f.symptom == m.symptom)
             };
             let similar: Vec<Match> = similar.into_iter().filter(new).collect();
             found[i].extend(similar);
