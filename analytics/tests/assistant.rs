@@ -1857,6 +1857,21 @@ fn a_nail_names_the_finger_or_toe_it_is_of() {
 }
 
 #[test]
+fn a_lump_coughing_brings_out_is_a_hernia_not_a_cough() {
+    let said = "I've got a lump in my groin that gets bigger when I cough.";
+    let reply = reply_to(said, ADULT);
+    assert!(
+        !reply.understood_present.iter().any(|s| s == "Cough"),
+        "{reply:?}"
+    );
+    assert_eq!(reply.conditions[0].id, "inguinal_hernia", "{reply:?}");
+    assert_eq!(reply.triage.level, Triage::Consultation, "{reply:?}");
+    // A cough said of its own is still one.
+    let both = evidence("I've had a cough for a week and a lump in my groin.");
+    assert!(both.present.contains(&symptom("cough")), "{both:?}");
+}
+
+#[test]
 fn a_lump_under_the_skin_is_a_lipoma_or_a_cyst_for_a_gp_to_check() {
     // Of the age lipomas are usually found at.
     let fifty = Profile {

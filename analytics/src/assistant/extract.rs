@@ -13,8 +13,9 @@
 //! ("took 24 paracetamol") is an overdose, and an amount of tablets gone missing ("3 are
 //! missing") loosely one, but a coin or a drink swallowed is not; being sick counted ("been
 //! sick twice") is vomiting; breathlessness said only with an exertion ("short of breath
-//! when I exercise") denies it at rest, and a bleeding said stopped ("it's mostly stopped
-//! now") one that won't stop; an age under 3 months ("my 6 week old") is a young
+//! when I exercise") denies it at rest, a bleeding said stopped ("it's mostly stopped
+//! now") one that won't stop, and a cough said only as what brings a lump out ("a bulge
+//! that pops out when I cough") is no cough; an age under 3 months ("my 6 week old") is a young
 //! baby, and a reliever inhaler said not to help ("my inhaler isn't helping"), a swallowed
 //! battery or magnet, a burn bigger than a hand, a cut said deep or gaping, a limb hurt
 //! in a fall, a twist or a knock ("I fell on my wrist"), a baby moving less in the womb,
@@ -385,6 +386,13 @@ const NOT_A_CUTS_DEPTH: [&str; 5] = ["breath", "breaths", "breathing", "cough", 
 /// How many words before a depth a negation denies it ("I don't think it needs
 /// stitches").
 const DEPTH_NEGATION_REACH: usize = 5;
+/// Words of a lump that coughing may bring out ([`cough_brings_out_a_lump`])…
+const LUMPS: [&str; 6] = ["lump", "lumps", "bulge", "bulges", "bulging", "hernia"];
+/// …words of coughing…
+const COUGHING: [&str; 4] = ["cough", "coughs", "coughing", "coughed"];
+/// …and how many words before one a "when" or "if" makes it the lump's trigger ("when I
+/// cough", "when he's coughing").
+const COUGH_TRIGGER_REACH: usize = 3;
 /// Words of the nose ([`nosebleed_lasting`])…
 const NOSE: [&str; 4] = ["nose", "nosebleed", "nosebleeds", "nostril"];
 /// …and the least minutes of bleeding the NHS sends to A&E ("longer than 10 to 15
@@ -707,6 +715,7 @@ pub struct Extractor {
     /// Breathlessness, and the symptom it denies when read only with an exertion
     /// ([`breathless_only_with_exertion`]).
     breathless: Option<usize>,
+    cough: Option<usize>,
     breathless_at_rest: Option<usize>,
     /// New flashes and floaters, which a migraine's aura is not ([`aura_with_a_headache`]).
     floaters_flashes: Option<usize>,
@@ -833,6 +842,7 @@ impl Extractor {
             heavy_vaginal_bleeding: kb.symptom("heavy_vaginal_bleeding"),
             wound_bleeding: kb.symptom("heavy_bleeding_wound"),
             breathless: kb.symptom("shortness_of_breath"),
+            cough: kb.symptom("cough"),
             breathless_at_rest: kb.symptom("shortness_of_breath_at_rest"),
             floaters_flashes: kb.symptom("floaters_flashes"),
             cut_wound: kb.symptom("cut_wound"),
@@ -1232,6 +1242,13 @@ impl Extractor {
             && breathless_only_with_exertion(&normalised)
         {
             deny(&mut evidence, &mut said_clearly, at_rest);
+        }
+        // "A bulge that pops out when I cough" is a hernia's sign, not a cough: the cough
+        // is what brings the lump out, and a cough taken as said ranked a cold first.
+        if let Some(cough) = self.cough
+            && cough_brings_out_a_lump(&normalised)
+        {
+            unsay(&mut evidence, &mut said_clearly, cough);
         }
         // Said clearly in one clause, a symptom is not loose for resembling another.
         evidence.loose.retain(|s| !said_clearly.contains(s));
@@ -2269,6 +2286,27 @@ fn breathless_only_with_exertion(text: &str) -> bool {
     breathless
 }
 
+/// Whether the text speaks of a lump or bulge and of coughing only as what brings it out
+/// ("a bulge in my groin that pops out when I cough or lift"): every cough word follows
+/// "when" or "if" closely, as a hernia's cough impulse is told.
+fn cough_brings_out_a_lump(text: &str) -> bool {
+    let mut lump = false;
+    let mut coughs = 0;
+    for words in sentence_words(text) {
+        lump |= words.iter().any(|w| LUMPS.contains(w));
+        for (i, w) in words.iter().enumerate() {
+            if COUGHING.contains(w) {
+                let before = &words[i.saturating_sub(COUGH_TRIGGER_REACH)..i];
+                if !before.iter().any(|w| *w == "when" || *w == "if") {
+                    return false;
+                }
+                coughs += 1;
+            }
+        }
+    }
+    lump && coughs > 0
+}
+
 /// Whether a sentence says food or drink was swallowed ("swallowed some water the wrong
 /// way"), and no poison is named.
 fn swallowed_food_or_drink(text: &str) -> bool {
@@ -2411,7 +2449,19 @@ mod tests {
 
     #[test]
     fn what_sentences_say_is_read_and_their_lookalikes_are_not() {
-        let readers: [(Reader, &[&str], &[&str]); 11] = [
+        let readers: [(Reader, &[&str], &[&str]); 12] = [
+            (
+                cough_brings_out_a_lump,
+                &[
+                    "there's a bulge in my groin that pops out when i cough",
+                    "a lump by my belly button that gets bigger if i cough or strain",
+                ],
+                &[
+                    "i have a cough and a lump in my neck",
+                    "my chest hurts when i cough",
+                    "the lump hurts when i cough. i've had a cough for weeks",
+                ],
+            ),
             (
                 nosebleed_lasting,
                 &[
