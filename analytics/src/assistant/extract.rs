@@ -15,8 +15,8 @@
 //! sick twice") is vomiting; breathlessness said only with an exertion ("short of breath
 //! when I exercise") denies it at rest, a bleeding said stopped ("it's mostly stopped
 //! now") one that won't stop, and a cough said only as what brings a lump out ("a bulge
-//! that pops out when I cough") is no cough; an age under 3 months ("my 6 week old") is a young
-//! baby, and a reliever inhaler said not to help ("my inhaler isn't helping"), a swallowed
+//! that pops out when I cough") is no cough; an age under 3 months ("my 6 week old") is
+//! a young baby, and a reliever inhaler said not to help ("my inhaler isn't helping"), a swallowed
 //! battery or magnet, a burn bigger than a hand, a cut said deep or gaping, a limb hurt
 //! in a fall, a twist or a knock ("I fell on my wrist"), a baby moving less in the womb,
 //! and
@@ -715,8 +715,9 @@ pub struct Extractor {
     /// Breathlessness, and the symptom it denies when read only with an exertion
     /// ([`breathless_only_with_exertion`]).
     breathless: Option<usize>,
-    cough: Option<usize>,
     breathless_at_rest: Option<usize>,
+    /// A cough, which what brings a lump out is not ([`cough_brings_out_a_lump`]).
+    cough: Option<usize>,
     /// New flashes and floaters, which a migraine's aura is not ([`aura_with_a_headache`]).
     floaters_flashes: Option<usize>,
     /// A cut, which a limb hurt in a fall only resembles ([`limb_injured`]).
@@ -842,8 +843,8 @@ impl Extractor {
             heavy_vaginal_bleeding: kb.symptom("heavy_vaginal_bleeding"),
             wound_bleeding: kb.symptom("heavy_bleeding_wound"),
             breathless: kb.symptom("shortness_of_breath"),
-            cough: kb.symptom("cough"),
             breathless_at_rest: kb.symptom("shortness_of_breath_at_rest"),
+            cough: kb.symptom("cough"),
             floaters_flashes: kb.symptom("floaters_flashes"),
             cut_wound: kb.symptom("cut_wound"),
             low_blood_sugar: kb.symptom("low_blood_sugar"),
