@@ -1179,6 +1179,9 @@ fn being_on_tablets_for_something_is_no_overdose_saying_one_will_take_them_all_i
         "I'm on tablets for my blood pressure.",
         "I smoke 10 a day and I'm on tablets for cholesterol.",
         "I've taken my usual tablets for my migraine.",
+        // A dose missed had called an ambulance for an overdose or a plan of suicide.
+        "I forgot to take my tablets this morning.",
+        "I've run out of my blood pressure tablets.",
     ] {
         no_emergency(told);
     }
@@ -1854,6 +1857,19 @@ fn a_nail_names_the_finger_or_toe_it_is_of() {
     );
     let toe = evidence("My toenail is growing into the skin.");
     assert!(toe.present.contains(&symptom("ingrown_toenail")), "{toe:?}");
+}
+
+#[test]
+fn a_cramp_in_the_calf_is_a_leg_cramp_unless_the_calf_is_swollen() {
+    let cramp = reply_to("I keep getting cramp in my calf at night.", ADULT);
+    assert_eq!(cramp.conditions[0].id, "leg_cramps", "{cramp:?}");
+    assert_eq!(cramp.triage.level, Triage::SelfCare, "{cramp:?}");
+    let clot = reply_to(
+        "My calf has gone swollen and warm and I get a cramping pain in it.",
+        ADULT,
+    );
+    assert_eq!(clot.conditions[0].id, "deep_vein_thrombosis", "{clot:?}");
+    assert!(clot.triage.level >= Triage::Consultation24, "{clot:?}");
 }
 
 #[test]

@@ -29,8 +29,9 @@
 //! a sugar said not to come up after treatment is read likewise, and chest pain that rest
 //! does not ease. A negation that says a remedy is not helping ("isn't helping my back
 //! pain") denies nothing after it, NegEx's pseudo-negation, and a clause saying the patient
-//! is on a medicine ("I'm on tablets for my blood pressure", "my usual tablets") rules out
-//! what it only resembles of tablets taken or saved up. Each clause is matched to the
+//! is on a medicine ("I'm on tablets for my blood pressure", "my usual tablets") or missed
+//! a dose ("I forgot to take my tablets") rules out what it only resembles of tablets
+//! taken or saved up. Each clause is matched to the
 //! knowledge base's lay phrasings — literally when a phrasing appears in it (one with a
 //! joiner, "diarrhoea with blood", across the clauses the joiner split), and by
 //! sentence-embedding similarity, clearly only, for what those phrasings leave of it;
@@ -612,6 +613,14 @@ const USUAL: [&str; 4] = ["usual", "regular", "normal", "prescribed"];
 const TAKING_MORE: [&str; 8] = [
     "all", "whole", "double", "extra", "twice", "too", "many", "more",
 ];
+/// Words of a medicine not taken ([`medicine_missed`]): forgotten, missed, run out of,
+/// gone without, late with…
+#[rustfmt::skip]
+const MISSED: [&str; 9] = [
+    "forgot", "forgotten", "forget", "missed", "skipped", "out", "without", "late", "behind",
+];
+/// …within this many words before it ("run out of my blood pressure tablets").
+const MISSED_REACH: usize = 5;
 /// Words that make "a week" after them how often ([`is_rate`])…
 const FREQUENCIES: [&str; 4] = ["times", "once", "twice", "thrice"];
 /// …as a plural does, which these words ending in "s" are not.
@@ -1072,13 +1081,13 @@ impl Extractor {
         {
             let plenty = says(&clause.text, &PLENTY);
             let little = says(&clause.text, &A_LITTLE);
-            let regular = on_regular_medicine(&clause.text);
+            let regular = on_regular_medicine(&clause.text) || medicine_missed(&clause.text);
             for found in found {
                 if little && !found.clear && says(&self.phrasings[found.phrasing].text, &A_LOT) {
                     continue;
                 }
-                // "I'm on tablets for my blood pressure" is a treatment, not tablets taken
-                // or saved up, which it resembles.
+                // "I'm on tablets for my blood pressure" is a treatment, and "I forgot my
+                // tablets" a dose missed, not tablets taken or saved up, which they resemble.
                 if regular && !found.clear && self.phrased_with_tablets(found.symptom) {
                     continue;
                 }
@@ -2028,6 +2037,21 @@ fn on_regular_medicine(clause: &str) -> bool {
     on || usual
 }
 
+/// Whether a clause says a medicine was not taken ("forgot to take my tablets", "I've run
+/// out of my blood pressure tablets", "missed my pills") and says nothing of more of it
+/// than prescribed ("took a double dose").
+fn medicine_missed(clause: &str) -> bool {
+    let words: Vec<&str> = clause.split(' ').collect();
+    let medicine = |w: &&str| MEDICINES.contains(w) || REGULAR_MEDICINES.contains(w);
+    !words.iter().any(|w| TAKING_MORE.contains(w))
+        && words.iter().enumerate().any(|(i, w)| {
+            medicine(w)
+                && words[i.saturating_sub(MISSED_REACH)..i]
+                    .iter()
+                    .any(|w| MISSED.contains(w))
+        })
+}
+
 /// Whether a sentence says a fever has lasted 5 days or more: a duration that long within
 /// a few words of a word of fever, in the same clause, not after a negation.
 fn fever_lasting_5_days(text: &str) -> bool {
@@ -2887,6 +2911,26 @@ mod tests {
             "i've taken double my normal pills",
         ] {
             assert!(!on_regular_medicine(said), "{said}");
+        }
+    }
+
+    #[test]
+    fn a_dose_missed_is_told_from_tablets_taken_or_saved_up() {
+        for said in [
+            "i forgot to take my tablets this morning",
+            "i've run out of my blood pressure tablets",
+            "i missed my pills yesterday",
+            "she's been without her meds for a week",
+        ] {
+            assert!(medicine_missed(said), "{said}");
+        }
+        for said in [
+            "i've been saving up my tablets",
+            "i forgot i'd taken them and took a double dose of my tablets",
+            "i took all my pills",
+            "my tablets ran out and i took too many of my husband's pills",
+        ] {
+            assert!(!medicine_missed(said), "{said}");
         }
     }
 
