@@ -1081,14 +1081,14 @@ impl Extractor {
         {
             let plenty = says(&clause.text, &PLENTY);
             let little = says(&clause.text, &A_LITTLE);
-            let regular = on_regular_medicine(&clause.text) || medicine_missed(&clause.text);
+            let a_treatment = on_regular_medicine(&clause.text) || medicine_missed(&clause.text);
             for found in found {
                 if little && !found.clear && says(&self.phrasings[found.phrasing].text, &A_LOT) {
                     continue;
                 }
                 // "I'm on tablets for my blood pressure" is a treatment, and "I forgot my
                 // tablets" a dose missed, not tablets taken or saved up, which they resemble.
-                if regular && !found.clear && self.phrased_with_tablets(found.symptom) {
+                if a_treatment && !found.clear && self.phrased_with_tablets(found.symptom) {
                     continue;
                 }
                 // A phrasing that itself says "can't" or "not" ("can't stop coughing") is
