@@ -40,10 +40,15 @@ fn symptom(id: &str) -> usize {
     assistant().kb.symptom(id).unwrap()
 }
 
-const ADULT: Profile = Profile {
-    age: Some(35),
-    sex: Some(Sex::Female),
-};
+const ADULT: Profile = aged(35, Sex::Female);
+
+/// A patient of this age and sex.
+const fn aged(age: u32, sex: Sex) -> Profile {
+    Profile {
+        age: Some(age),
+        sex: Some(sex),
+    }
+}
 
 fn say(state: &mut State, text: &str, vitals: RecentVitals) -> serde_json::Value {
     let (reply, _) = assistant()
@@ -440,10 +445,7 @@ fn an_emergency_only_a_less_likely_condition_needs_still_asks_what_tells_them_ap
 
 #[test]
 fn confusion_raising_a_less_likely_emergency_still_asks_what_tells_them_apart() {
-    let older_woman = Profile {
-        age: Some(80),
-        sex: Some(Sex::Female),
-    };
+    let older_woman = aged(80, Sex::Female);
     let mut state = State::default();
     let told =
         Input::Text("Mum's memory has been getting worse for a year and she gets muddled.".into());
@@ -576,10 +578,7 @@ fn a_wish_to_be_dead_is_a_suicidal_thought_and_gets_crisis_advice() {
 
 #[test]
 fn pauses_in_a_babys_breathing_call_an_ambulance_but_an_adults_snoring_does_not() {
-    let baby = Profile {
-        age: Some(0),
-        sex: Some(Sex::Male),
-    };
+    let baby = aged(0, Sex::Male);
     let (reply, _) = assistant()
         .turn(
             &mut State::default(),
@@ -609,10 +608,7 @@ fn pauses_in_a_babys_breathing_call_an_ambulance_but_an_adults_snoring_does_not(
 
 #[test]
 fn a_fever_in_a_baby_under_3_months_goes_to_hospital_in_an_older_baby_it_need_not() {
-    let baby = Profile {
-        age: Some(0),
-        sex: Some(Sex::Female),
-    };
+    let baby = aged(0, Sex::Female);
     let level_of = |text: &str| {
         let reply = reply_to(text, baby);
         (reply.triage.emergency_pattern, reply.triage.level)
@@ -623,10 +619,7 @@ fn a_fever_in_a_baby_under_3_months_goes_to_hospital_in_an_older_baby_it_need_no
     assert_eq!(level, Triage::Emergency);
     // On a parent's own account, whose fever it is is asked, urgent until answered: a
     // breastfeeding mother's fever is no baby's.
-    let mother = Profile {
-        age: Some(31),
-        sex: Some(Sex::Female),
-    };
+    let mother = aged(31, Sex::Female);
     let mut state = State::default();
     let (asked, _) = assistant()
         .turn(
@@ -662,10 +655,7 @@ fn a_fever_in_a_baby_under_3_months_goes_to_hospital_in_an_older_baby_it_need_no
 
 #[test]
 fn a_thermometers_figure_says_whether_there_is_a_fever_and_39_at_4_months_needs_a_doctor_today() {
-    let baby = Profile {
-        age: Some(0),
-        sex: Some(Sex::Male),
-    };
+    let baby = aged(0, Sex::Male);
     // NICE NG143: at 3 to 6 months, 39 °C or more is amber; below it, or older, it is not.
     let amber = reply_to(
         "My 4 month old has a temperature of 39.2 and is grizzly.",
@@ -684,10 +674,7 @@ fn a_thermometers_figure_says_whether_there_is_a_fever_and_39_at_4_months_needs_
     }
     // On a parent's own account a message only of the baby is the baby's; one where the
     // writer speaks of themselves too is asked whose temperature it is first.
-    let parent = Profile {
-        age: Some(29),
-        sex: Some(Sex::Female),
-    };
+    let parent = aged(29, Sex::Female);
     let babys = reply_to(
         "My 4 month old has a temperature of 39.2 and is grizzly.",
         parent,
@@ -717,10 +704,7 @@ fn a_thermometers_figure_says_whether_there_is_a_fever_and_39_at_4_months_needs_
 #[test]
 fn an_older_person_fallen_and_unable_to_get_up_calls_an_ambulance_a_young_one_does_not() {
     let fallen = |age: u32| {
-        let profile = Profile {
-            age: Some(age),
-            sex: Some(Sex::Female),
-        };
+        let profile = aged(age, Sex::Female);
         let text =
             "She fell in the bathroom and can't get up, her hip hurts and the leg looks shorter.";
         assistant()
@@ -751,10 +735,7 @@ fn an_older_person_fallen_and_unable_to_get_up_calls_an_ambulance_a_young_one_do
 /// The emergency pattern a first message fires, with the level it is given, for a man of
 /// 70 (old enough for every pattern).
 fn pattern_of(text: &str) -> (Option<String>, Triage) {
-    let older_man = Profile {
-        age: Some(70),
-        sex: Some(Sex::Male),
-    };
+    let older_man = aged(70, Sex::Male);
     let reply = reply_to(text, older_man);
     (reply.triage.emergency_pattern, reply.triage.level)
 }
@@ -858,10 +839,7 @@ fn blurred_vision_in_pregnancy_goes_to_hospital_morning_sickness_does_not() {
             .turn(
                 &mut State::default(),
                 &Input::Text(text.into()),
-                Profile {
-                    age: Some(34),
-                    sex: Some(Sex::Female),
-                },
+                aged(34, Sex::Female),
                 RecentVitals::default(),
             )
             .unwrap();
@@ -974,14 +952,8 @@ fn all_questions(text: &str, profile: Profile) -> Vec<String> {
 #[test]
 fn a_sign_only_the_other_sex_has_is_not_asked_unless_one_was_spoken_of() {
     let kb = &assistant().kb;
-    let woman = Profile {
-        age: Some(30),
-        sex: Some(Sex::Female),
-    };
-    let man = Profile {
-        age: Some(30),
-        sex: Some(Sex::Male),
-    };
+    let woman = aged(30, Sex::Female);
+    let man = aged(30, Sex::Male);
     for (told, profile, other) in [
         (
             "I've got diarrhoea and stomach cramps since yesterday.",
@@ -1567,10 +1539,7 @@ fn a_rape_told_gets_urgent_care_with_the_sarc_and_is_never_guessed_from_other_wo
 
 #[test]
 fn a_baby_is_seen_sooner_than_an_adult_with_the_same_stomach_bug_or_thrush() {
-    let baby = Profile {
-        age: Some(0),
-        sex: Some(Sex::Male),
-    };
+    let baby = aged(0, Sex::Male);
     for (text, condition, for_a_baby) in [
         (
             "He has had diarrhoea and vomiting since yesterday.",
@@ -1635,10 +1604,7 @@ fn a_parent_writing_only_of_their_baby_gets_the_babys_level_and_a_mother_of_hers
 
 #[test]
 fn a_swallowed_coin_is_no_overdose_and_goes_to_a_and_e_only_with_a_warning_sign_a_pin_always() {
-    let child = Profile {
-        age: Some(3),
-        sex: Some(Sex::Male),
-    };
+    let child = aged(3, Sex::Male);
     let coin = reply_to("My son swallowed a coin.", child);
     assert_eq!(coin.conditions[0].id, "swallowed_object", "{coin:?}");
     assert_eq!(coin.triage.level, Triage::SelfCare, "{coin:?}");
@@ -1710,10 +1676,7 @@ fn everyday_complaints_are_read_as_meant() {
 
 #[test]
 fn everyday_complaints_of_their_own_are_recognised_and_looked_after_at_the_right_place() {
-    let toddler = Profile {
-        age: Some(1),
-        sex: Some(Sex::Male),
-    };
+    let toddler = aged(1, Sex::Male);
     for (said, profile, leading, level) in [
         (
             "My gums bleed when I brush my teeth.",
@@ -1754,10 +1717,7 @@ fn everyday_complaints_of_their_own_are_recognised_and_looked_after_at_the_right
         "{wrist:?}"
     );
     // The swollen glands under the ears of mumps are not a tooth's abscess.
-    let child = Profile {
-        age: Some(8),
-        sex: Some(Sex::Male),
-    };
+    let child = aged(8, Sex::Male);
     let mumps = reply_to(
         "He has a temperature and swelling under his ears on both sides.",
         child,
@@ -1812,14 +1772,8 @@ fn what_a_clause_only_resembles_beside_what_it_clearly_says_is_not_read() {
 fn a_sign_only_the_other_sex_has_is_not_read_from_a_resemblance() {
     let said = "I had a small bleed this morning.";
     let heavy = "Heavy vaginal bleeding now";
-    let man = Profile {
-        age: Some(40),
-        sex: Some(Sex::Male),
-    };
-    let woman = Profile {
-        age: Some(40),
-        sex: Some(Sex::Female),
-    };
+    let man = aged(40, Sex::Male);
+    let woman = aged(40, Sex::Female);
     assert!(
         !reply_to(said, man)
             .understood_present
@@ -1890,10 +1844,7 @@ fn a_lump_coughing_brings_out_is_a_hernia_not_a_cough() {
 #[test]
 fn a_lump_under_the_skin_is_a_lipoma_or_a_cyst_for_a_gp_to_check() {
     // Of the age lipomas are usually found at.
-    let fifty = Profile {
-        age: Some(50),
-        sex: Some(Sex::Male),
-    };
+    let fifty = aged(50, Sex::Male);
     for said in [
         "I've found a lump on my back.",
         "There's a soft lump under the skin of my shoulder that moves when I push it.",
@@ -2170,10 +2121,7 @@ fn a_swollen_eyelid_with_a_bulging_or_painful_to_move_eye_goes_to_hospital_a_sty
 #[test]
 fn a_baby_with_bouts_of_crying_is_asked_about_blood_in_the_poo_and_yes_is_an_emergency_an_adult_is_not()
  {
-    let baby = Profile {
-        age: Some(0),
-        sex: Some(Sex::Female),
-    };
+    let baby = aged(0, Sex::Female);
     let mut state = State::default();
     let mut turn = |input: Input| {
         assistant()

@@ -16,10 +16,10 @@
 //! when I exercise") denies it at rest, a bleeding said stopped ("it's mostly stopped
 //! now") one that won't stop, and a cough said only as what brings a lump out ("a bulge
 //! that pops out when I cough") is no cough; an age under 3 months ("my 6 week old") is
-//! a young baby, and a reliever inhaler said not to help ("my inhaler isn't helping"), a swallowed
-//! battery or magnet, a burn bigger than a hand, a cut said deep or gaping, a limb hurt
-//! in a fall, a twist or a knock ("I fell on my wrist"), a baby moving less in the womb,
-//! and
+//! a young baby, and a reliever inhaler said not to help ("my inhaler isn't helping"), a
+//! swallowed battery or magnet, a burn bigger than a hand, a cut said deep or gaping, a
+//! limb hurt in a fall, a twist or a knock ("I fell on my wrist"), a baby moving less in
+//! the womb, and
 //! testicle pain or confusion said to have come on suddenly, and chest pain that exertion
 //! brings on and rest takes away, are read likewise; so are the readings [`readings`]
 //! finds: a thermometer's figure says whether there is a fever, and with an age of 3 to 6
@@ -2019,7 +2019,7 @@ fn going_with_rest<'w>(words: &'w [&str]) -> impl Iterator<Item = bool> + 'w {
 /// too much of ("came on after taking tablets", "on purpose, all my tablets" are not).
 fn on_regular_medicine(clause: &str) -> bool {
     let words: Vec<&str> = clause.split(' ').collect();
-    let medicine = |w: &&str| MEDICINES.contains(w) || REGULAR_MEDICINES.contains(w);
+    let medicine = |w: &&str| names_a_regular_medicine(w);
     let on = words.iter().enumerate().any(|(i, w)| {
         let after = &words[i + 1..(i + 1 + ON_MEDICINE_REACH).min(words.len())];
         *w == "on"
@@ -2037,15 +2037,20 @@ fn on_regular_medicine(clause: &str) -> bool {
     on || usual
 }
 
+/// Whether `word` names a medicine someone may be on ([`MEDICINES`],
+/// [`REGULAR_MEDICINES`]).
+fn names_a_regular_medicine(word: &str) -> bool {
+    MEDICINES.contains(&word) || REGULAR_MEDICINES.contains(&word)
+}
+
 /// Whether a clause says a medicine was not taken ("forgot to take my tablets", "I've run
 /// out of my blood pressure tablets", "missed my pills") and says nothing of more of it
 /// than prescribed ("took a double dose").
 fn medicine_missed(clause: &str) -> bool {
     let words: Vec<&str> = clause.split(' ').collect();
-    let medicine = |w: &&str| MEDICINES.contains(w) || REGULAR_MEDICINES.contains(w);
     !words.iter().any(|w| TAKING_MORE.contains(w))
         && words.iter().enumerate().any(|(i, w)| {
-            medicine(w)
+            names_a_regular_medicine(w)
                 && words[i.saturating_sub(MISSED_REACH)..i]
                     .iter()
                     .any(|w| MISSED.contains(w))
@@ -2316,7 +2321,7 @@ fn breathless_only_with_exertion(text: &str) -> bool {
 /// "when" or "if" closely, as a hernia's cough impulse is told.
 fn cough_brings_out_a_lump(text: &str) -> bool {
     let mut lump = false;
-    let mut coughs = 0;
+    let mut coughed = false;
     for words in sentence_words(text) {
         lump |= words.iter().any(|w| LUMPS.contains(w));
         for (i, w) in words.iter().enumerate() {
@@ -2325,11 +2330,11 @@ fn cough_brings_out_a_lump(text: &str) -> bool {
                 if !before.iter().any(|w| *w == "when" || *w == "if") {
                     return false;
                 }
-                coughs += 1;
+                coughed = true;
             }
         }
     }
-    lump && coughs > 0
+    lump && coughed
 }
 
 /// Whether a sentence says food or drink was swallowed ("swallowed some water the wrong
