@@ -1,0 +1,1366 @@
+//! Findings read from a sentence by rule, where the model misses or misreads them
+//! ([`READERS`]): more tablets said taken than the most a day allows ("took 24
+//! paracetamol") is an overdose, and an amount of tablets gone missing ("3 are missing")
+//! loosely one, but a coin or a drink swallowed is not; being sick counted ("been sick
+//! twice") is vomiting; an age under 3 months ("my 6 week old") is a young baby; and a
+//! reliever inhaler said not to help, a swallowed battery or magnet, a burn bigger than a
+//! hand, a cut said deep or gaping, a limb hurt in a fall, a twist or a knock ("I fell on
+//! my wrist"), a baby moving less in the womb, testicle pain or confusion said to have come
+//! on suddenly, chest pain that exertion brings on and rest takes away or that rest does
+//! not ease, a fever of 5 days and a sugar said not to come up after treatment are read
+//! likewise, as is bleeding in pregnancy.
+//!
+//! Some readings take back what the model read beside them ([`TAKEN_BACK`]):
+//! breathlessness said only with an exertion ("short of breath when I exercise") denies it
+//! at rest, a bleeding said stopped ("it's mostly stopped now") one that won't stop; a
+//! cough said only as what brings a lump out ("a bulge that pops out when I cough") is no
+//! cough, a migraine's aura no retina's flashes, and a fall of which no cut is said no cut.
+//! A clause saying the patient is on a medicine ("I'm on tablets for my blood pressure") or
+//! missed a dose ("I forgot to take my tablets") rules out what it only resembles of
+//! tablets taken or saved up.
+
+use super::clauses::JOINERS;
+use super::cues::{
+    PAIN_RELIEF, RELIEVERS, THREE_MONTHS_DAYS, age_in_days, fails_to_help, sentence_duration_days,
+};
+use super::words::{contains_words, has_negation, names_any, negated_at, sentence_words};
+use crate::assistant::body_sites::Sites;
+
+/// Whether a normalised text says a finding, read from its sentences.
+pub(super) type Reader = fn(&str) -> bool;
+
+/// Findings read from a sentence rather than matched to a phrasing, each with its reader:
+/// said clearly whenever the reader finds it.
+pub(super) const READERS: [(&str, Reader); 18] = [
+    ("reliever_not_helping", reliever_not_helping),
+    ("hypo_not_improving", sugar_not_coming_up),
+    ("chest_pain_eases_with_rest", eases_with_rest),
+    ("chest_pain_not_eased_by_rest", not_eased_by_rest),
+    ("fever_5_days_or_more", fever_lasting_5_days),
+    ("vomiting", sick_counted),
+    ("swallowed_battery_or_magnet", swallowed_battery_or_magnet),
+    ("swallowed_object", swallowed_an_object),
+    ("swallowed_sharp_object", swallowed_something_sharp),
+    ("under_3_months", says_under_3_months),
+    ("reduced_baby_movements", baby_moves_less),
+    ("serious_burn", larger_than_a_hand),
+    ("deep_cut", cut_said_deep),
+    ("recent_injury", limb_injured),
+    ("visual_aura", aura_with_a_headache),
+    ("nosebleed_not_stopping", nosebleed_lasting),
+    ("sudden_testicle_pain", |text| says_sudden(text, &TESTICLE)),
+    ("sudden_confusion", |text| says_sudden(text, &CONFUSED)),
+];
+
+/// A symptom the model rates near sentences that say something else, and the reader that
+/// tells those sentences.
+pub(super) struct TakenBack {
+    pub(super) symptom: &'static str,
+    pub(super) reader: Reader,
+    /// Whether the reading denies the symptom, or only takes it back unsaid.
+    pub(super) denies: bool,
+    /// Whether a clause that said the symptom clearly stands: the reading tells what the
+    /// message is about, not that the symptom is absent.
+    pub(super) unless_said_clearly: bool,
+    /// A symptom the model must have read too: the reading tells which of the two the
+    /// message says, and says nothing without it.
+    pub(super) beside: Option<&'static str>,
+}
+
+pub(super) const TAKEN_BACK: [TakenBack; 5] = [
+    // "The bleeding has mostly stopped" is rated nearest a bleeding that won't stop.
+    TakenBack {
+        symptom: "heavy_bleeding_wound",
+        reader: bleeding_stopped,
+        denies: true,
+        unless_said_clearly: false,
+        beside: None,
+    },
+    // "I get out of breath walking uphill" leaves breathlessness at rest unsaid, which an
+    // acute attack's likelihood would then take for possible.
+    TakenBack {
+        symptom: "shortness_of_breath_at_rest",
+        reader: breathless_only_with_exertion,
+        denies: true,
+        unless_said_clearly: true,
+        beside: Some("shortness_of_breath"),
+    },
+    // "I fell and hurt my knee" is rated near "grazed my knee".
+    TakenBack {
+        symptom: "cut_wound",
+        reader: fall_without_a_wound,
+        denies: false,
+        unless_said_clearly: true,
+        beside: None,
+    },
+    // "Migraines with flashing lights" is rated nearest a detaching retina's flashes.
+    TakenBack {
+        symptom: "floaters_flashes",
+        reader: aura_with_a_headache,
+        denies: false,
+        unless_said_clearly: false,
+        beside: None,
+    },
+    // "A bulge that pops out when I cough" is a hernia's sign: the cough is what brings
+    // the lump out, and a cough taken as said ranked a cold first.
+    TakenBack {
+        symptom: "cough",
+        reader: cough_brings_out_a_lump,
+        denies: false,
+        unless_said_clearly: false,
+        beside: None,
+    },
+];
+
+/// Words of a pregnancy ([`bleeding_in_pregnancy`])…
+const PREGNANCY: [&str; 2] = ["pregnant", "pregnancy"];
+
+/// …of bleeding…
+#[rustfmt::skip]
+const BLEEDING: [&str; 6] = ["bleeding", "bleed", "bleeds", "bled", "spotting", "blood"];
+
+/// …of bleeding from somewhere other than the womb ("a cut", "blood in my wee", "coughing
+/// up blood", "bleeding gums"), or of blood that is no bleeding ("my blood pressure")…
+#[rustfmt::skip]
+const NOT_THE_WOMBS: [&str; 27] = [
+    "cut", "cuts", "wound", "gash", "graze", "stabbed", "knife", "glass", "bite", "bitten",
+    "wee", "pee", "urine", "poo", "stool", "cough", "coughing", "vomit", "vomiting", "sick",
+    "pressure", "sugar", "sugars", "glucose", "test", "tests", "results",
+];
+
+/// …the parts of the body it may be spoken of with ("bleeding and pain low in my tummy")…
+const WOMB_PARTS: &str = "vagina tummy my back upper lower";
+
+/// …and words of its being heavy ("bleeding heavily", "passing clots", "a lot").
+#[rustfmt::skip]
+const HEAVY_BLEEDING: [&str; 11] = [
+    "heavily", "heavy", "soaking", "soaked", "clots", "clot", "pouring", "gushing", "lot",
+    "lots", "loads",
+];
+
+/// Words that say something came on suddenly ([`says_sudden`])…
+const SUDDEN: [&str; 4] = ["sudden", "suddenly", "abruptly", "nowhere"];
+
+/// …of the testicle: the NHS sends sudden, severe testicle pain to A&E (a torsion saves
+/// the testicle only within hours)…
+#[rustfmt::skip]
+const TESTICLE: [&str; 6] = [
+    "testicle", "testicles", "testicular", "balls", "scrotum", "scrotal",
+];
+
+/// …and of confusion: the NHS calls 999 for sudden confusion (delirium).
+#[rustfmt::skip]
+const CONFUSED: [&str; 6] = [
+    "confused", "confusion", "disorientated", "disoriented", "muddled", "delirious",
+];
+
+/// Words of bleeding having stopped ([`bleeding_stopped`]); "stop" and "stopping" are
+/// more often of its not stopping ("won't stop", "not stopping").
+const STOPPED: [&str; 5] = ["stopped", "stops", "eased", "slowed", "settled"];
+
+/// Words of a graze, a cut's lesser kind, which a fall may bring ([`limb_injured`]).
+const GRAZES: [&str; 4] = ["graze", "grazed", "grazes", "scraped"];
+
+/// Words of a cut ([`cut_said_deep`])…
+#[rustfmt::skip]
+const CUTS: [&str; 8] = ["cut", "cuts", "sliced", "slashed", "gashed", "wound", "gash", "laceration"];
+
+/// …said deep, gaping or needing stitches (the NHS's reasons to have one closed)…
+#[rustfmt::skip]
+const DEPTH: [&str; 8] = ["deep", "gaping", "gape", "gapes", "gaped", "stitches", "stitching", "stitched"];
+
+/// …unless "deep" is of something else ("a deep breath").
+const NOT_A_CUTS_DEPTH: [&str; 5] = ["breath", "breaths", "breathing", "cough", "sleep"];
+
+/// How many words before a depth a negation denies it ("I don't think it needs
+/// stitches").
+const DEPTH_NEGATION_REACH: usize = 5;
+
+/// Words of a lump that coughing may bring out ([`cough_brings_out_a_lump`])…
+const LUMPS: [&str; 6] = ["lump", "lumps", "bulge", "bulges", "bulging", "hernia"];
+
+/// …words of coughing…
+const COUGHING: [&str; 4] = ["cough", "coughs", "coughing", "coughed"];
+
+/// …and how many words before one a "when" or "if" makes it the lump's trigger ("when I
+/// cough", "when he's coughing").
+const COUGH_TRIGGER_REACH: usize = 3;
+
+/// Words of the nose ([`nosebleed_lasting`])…
+const NOSE: [&str; 4] = ["nose", "nosebleed", "nosebleeds", "nostril"];
+
+/// …and the least minutes of bleeding the NHS sends to A&E ("longer than 10 to 15
+/// minutes").
+const NOSEBLEED_TOO_LONG_MINUTES: u32 = 15;
+
+/// Words before a time that make it a window or a rate rather than a length.
+const NOT_HOW_LONG: [&str; 6] = ["last", "past", "every", "within", "each", "per"];
+
+/// Words of a migraine or a headache ([`aura_with_a_headache`])…
+#[rustfmt::skip]
+const HEADACHES: [&str; 4] = ["migraine", "migraines", "headache", "headaches"];
+
+/// …said with lights or lines seen…
+#[rustfmt::skip]
+const AURA_SIGHTS: [&str; 7] = ["flashing", "flashes", "flickering", "zigzag", "zigzags", "shimmering", "sparkles"];
+
+/// …and none of a detaching retina's own signs (the NHS's: floaters, a shadow or curtain).
+#[rustfmt::skip]
+const RETINA_SIGNS: [&str; 5] = ["floaters", "floater", "curtain", "shadow", "cobwebs"];
+
+/// Words of a fall, a twist or a knock ([`limb_injured`])…
+#[rustfmt::skip]
+const INJURING: [&str; 11] = [
+    "fell", "fallen", "falling", "tripped", "slipped", "twisted", "stubbed", "landed",
+    "banged", "jarred", "hurt",
+];
+
+/// …said of a limb ([`Sites::names_a_limb`]), and whose the limb is after "hurt" ("I hurt
+/// my knee"; "my knee hurt" is a pain).
+const WHOSE: [&str; 5] = ["my", "his", "her", "their", "your"];
+
+/// Counts after "sick" that make it vomiting, in British English ([`sick_counted`])…
+const SICK_COUNTS: [&str; 4] = ["once", "twice", "times", "everywhere"];
+
+/// …unless the sickness is felt ("felt sick twice" is nausea) or time off work.
+const NOT_VOMITING: [&str; 5] = ["feel", "feels", "feeling", "felt", "off"];
+
+/// Words of breathlessness ([`breathless_only_with_exertion`])…
+const BREATHLESS: [&str; 6] = [
+    "breath",
+    "breathless",
+    "breathlessness",
+    "puffed",
+    "wheezy",
+    "winded",
+];
+
+/// …said to come with an exertion…
+#[rustfmt::skip]
+const EXERTIONS: [&str; 18] = [
+    "exercise", "exercising", "exertion", "run", "running", "jog", "jogging", "walk",
+    "walking", "stairs", "upstairs", "hill", "hills", "gym", "sport", "sports", "climbing",
+    "football",
+];
+
+/// …and not at rest, nor with a word that makes the exertion small ("even walking").
+const AT_REST: [&str; 8] = [
+    "rest", "resting", "sitting", "lying", "still", "even", "all", "talking",
+];
+
+/// A baby's movements in the womb ([`baby_moves_less`])…
+#[rustfmt::skip]
+const MOVEMENTS: [&str; 10] = [
+    "move", "moved", "moving", "moves", "movement", "movements", "kick", "kicks", "kicking",
+    "kicked",
+];
+
+/// …said to be fewer (after them: "moving less") or, with a negation, before them.
+const FEWER: [&str; 7] = [
+    "less", "fewer", "reduced", "slowed", "stopped", "quieter", "quiet",
+];
+
+/// Words that say a pain goes ([`eases_with_rest`])…
+#[rustfmt::skip]
+const GOES: [&str; 18] = [
+    "go", "goes", "went", "gone", "ease", "eases", "eased", "settles", "settled", "stops",
+    "stopped", "disappears", "disappeared", "passes", "passed", "fades", "subsides",
+    "subsided",
+];
+
+/// …with rest, a few words either side ("goes off if I stop and rest", "goes away when I
+/// sit down", "settles after a couple of minutes standing still")…
+#[rustfmt::skip]
+const RESTING: [&str; 10] = [
+    "rest", "resting", "rested", "still", "sit", "sitting", "stop", "stopping", "stand",
+    "standing",
+];
+
+const RESTING_REACH: usize = 8;
+
+/// …in a message about the chest…
+const CHEST: [&str; 3] = ["chest", "breastbone", "sternum"];
+
+/// …and an exertion: NICE CG95's typical angina, brought on by exertion and relieved by
+/// rest.
+#[rustfmt::skip]
+const EXERTION: [&str; 30] = [
+    "walk", "walking", "walked", "uphill", "hill", "hills", "stairs", "steps", "exercise",
+    "exercising", "exertion", "exerting", "exert", "run", "running", "jog", "jogging",
+    "climb", "climbing", "hurry", "hurrying", "rush", "rushing", "gym", "carry", "carrying",
+    "cycling", "gardening", "digging", "mowing",
+];
+
+/// Words of a fever ([`fever_lasting_5_days`])…
+#[rustfmt::skip]
+const FEVER_WORDS: [&str; 5] = ["fever", "temperature", "temp", "feverish", "temperatures"];
+
+/// …how far from one its duration may be said ("a temperature of 39 for 5 days", "for
+/// the last week she's had a fever"), not across a joiner ("a cough for a week and a
+/// fever since yesterday")…
+const FEVER_DURATION_REACH: usize = 6;
+
+/// …and how long makes it NICE NG143's amber feature and the NHS's reason for an urgent
+/// GP appointment.
+const FEVER_DAYS: u32 = 5;
+
+/// Words of a blood sugar or a hypo ([`sugar_not_coming_up`])…
+#[rustfmt::skip]
+const SUGAR: [&str; 7] = ["sugar", "sugars", "glucose", "hypo", "bm", "bms", "levels"];
+
+/// …and of its not coming up (the NHS: 999 after two treatments that did not work).
+#[rustfmt::skip]
+const NOT_COMING_UP: [&str; 13] = [
+    "still low", "not coming up", "won't come up", "wont come up", "not going up",
+    "isn't going up", "isn't coming up", "hasn't come up", "hasn't gone up", "not rising",
+    "won't go up", "still dropping", "keeps dropping",
+];
+
+/// Words of a burn ([`larger_than_a_hand`])…
+const BURNS: [&str; 7] = [
+    "burn", "burns", "burnt", "burned", "scald", "scalded", "scalds",
+];
+
+/// …said to be bigger than the injured person's hand (the NHS's size for A&E).
+const BIGGER: [&str; 2] = ["bigger", "larger"];
+
+/// Swallowed things that need A&E even without symptoms ([`swallowed_battery_or_magnet`])…
+const SWALLOWED_DANGERS: [&str; 4] = ["battery", "batteries", "magnet", "magnets"];
+
+/// …when the sentence says they were swallowed…
+const SWALLOWING: [&str; 5] = ["swallowed", "swallow", "swallowing", "ate", "eaten"];
+
+/// …and small, blunt ones, which usually pass ([`swallowed_an_object`]), said to have been
+/// swallowed: not eaten ("ate button mushrooms"), nor felt to be ("like I've swallowed a
+/// stone" is a lump in the throat, and a stone is not among them).
+#[rustfmt::skip]
+const SWALLOWED_OBJECTS: [&str; 14] = [
+    "coin", "coins", "penny", "pennies", "marble", "marbles", "bead", "beads", "button",
+    "buttons", "lego", "toy", "earring", "ring",
+];
+
+/// …and sharp ones, which need A&E ([`swallowed_something_sharp`]); glass only as its
+/// phrasings say it ("swallowed a piece of glass", not "a glass of water").
+#[rustfmt::skip]
+const SWALLOWED_SHARP: [&str; 12] = [
+    "pin", "pins", "needle", "needles", "nail", "nails", "screw", "screws", "tack", "tacks",
+    "toothpick", "hook",
+];
+
+/// …and food or drink, swallowed the wrong way or too fast ([`swallowed_food_or_drink`])…
+#[rustfmt::skip]
+const FOOD_AND_DRINK: [&str; 12] = [
+    "water", "drink", "juice", "tea", "coffee", "milk", "squash", "food", "gum", "sip",
+    "mouthful", "gulp",
+];
+
+/// …unless poison is named with it ("water with bleach in it").
+#[rustfmt::skip]
+const POISONS: [&str; 11] = [
+    "bleach", "poison", "poisonous", "poisoned", "overdose", "overdosed", "chemical",
+    "chemicals", "cleaner", "detergent", "liquid",
+];
+
+/// Words before a swallowing that make it a likeness ("feels like I've swallowed razor
+/// blades", "as if I'd swallowed a pin"): a sore throat, not a swallowed thing.
+const LIKENESS: [&str; 2] = ["like", "if"];
+
+/// Medicines counted in a sentence that says they were taken ("took 24 paracetamol",
+/// "swallowed 16 tablets of co-codamol"), besides [`PAIN_RELIEF`]…
+pub(super) const MEDICINES: [&str; 9] = [
+    "tablet",
+    "tablets",
+    "pill",
+    "pills",
+    "capsule",
+    "capsules",
+    "aspirin",
+    "tramadol",
+    "antidepressants",
+];
+
+/// Words of a medicine someone is on ([`on_regular_medicine`]), besides [`MEDICINES`]…
+#[rustfmt::skip]
+const REGULAR_MEDICINES: [&str; 6] = [
+    "medication", "medications", "medicine", "medicines", "meds", "statins",
+];
+
+/// …named within this many words after "on" ("on tablets", "on blood pressure tablets")…
+const ON_MEDICINE_REACH: usize = 3;
+
+/// …unless these stand between, which speak of taking, not of being on them.
+#[rustfmt::skip]
+const TAKING_WORDS: [&str; 8] = [
+    "after", "take", "taking", "took", "swallowed", "all", "too", "whole",
+];
+
+/// …or said to be the usual ones ("my usual tablets")…
+const USUAL: [&str; 4] = ["usual", "regular", "normal", "prescribed"];
+
+/// …unless more of them were taken than that.
+#[rustfmt::skip]
+const TAKING_MORE: [&str; 8] = [
+    "all", "whole", "double", "extra", "twice", "too", "many", "more",
+];
+
+/// Words of a medicine not taken ([`medicine_missed`]): forgotten, missed, run out of,
+/// gone without, late with…
+#[rustfmt::skip]
+const MISSED: [&str; 9] = [
+    "forgot", "forgotten", "forget", "missed", "skipped", "out", "without", "late", "behind",
+];
+
+/// …within this many words before it ("run out of my blood pressure tablets").
+const MISSED_REACH: usize = 5;
+
+/// …more than this many is an overdose: the NHS's most paracetamol in a day is 8 tablets
+/// of 500 mg, and it sends anyone who has taken more to A&E…
+const MOST_TABLETS_A_DAY: u32 = 8;
+
+/// …when the sentence says so.
+const TAKING: [&str; 8] = [
+    "took",
+    "taken",
+    "take",
+    "taking",
+    "swallowed",
+    "swallow",
+    "ate",
+    "eaten",
+];
+
+/// A number followed by one of these is a dose, not a count of tablets ("took 500 mg").
+const DOSE_UNITS: [&str; 6] = ["mg", "milligrams", "g", "grams", "ml", "mcg"];
+
+/// Said of tablets, these are how a parent finds that a child may have swallowed some
+/// ("the packet was open and 3 are missing"): the National Poisons Information Service
+/// treats an ingestion of unknown size as the largest possible, so it is asked about…
+const MISSING: [&str; 3] = ["missing", "gone", "disappeared"];
+
+/// …when a count or an amount comes before it ("3 are missing", "a few have gone"), not
+/// a whole prescription lost.
+const AMOUNTS: [&str; 7] = ["some", "few", "several", "couple", "half", "one", "two"];
+
+/// Words that may come between the amount and [`MISSING`].
+const MISSING_FILLERS: [&str; 16] = [
+    "are", "is", "were", "was", "have", "has", "had", "been", "of", "my", "his", "her", "their",
+    "the", "these", "those",
+];
+
+/// Whether a sentence says more tablets were taken than the most a day allows ("I took
+/// about 24 paracetamol"), with no negation before the count ("I didn't take 20"); one
+/// after it says something else ("took 30 paracetamol and I don't feel any different").
+pub(super) fn counts_an_overdose(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        words.iter().enumerate().any(|(i, w)| {
+            let (before, after) = (&words[..i], &words[i + 1..]);
+            w.parse::<u32>().is_ok_and(|n| n > MOST_TABLETS_A_DAY)
+                && before.iter().any(|w| TAKING.contains(w))
+                && !has_negation(&before.join(" "))
+                && !after.first().is_some_and(|unit| DOSE_UNITS.contains(unit))
+                && after.iter().take(4).any(|w| names_a_medicine(w))
+        })
+    })
+}
+
+/// Whether the text gives an age under 3 months ("my 6 week old", "she's ten days old",
+/// "a 2-month-old", "aged 5 weeks", "our newborn"): an age that the profile, in years,
+/// cannot tell, and that makes a fever a red feature (NICE NG143). Whose age it is goes
+/// unread: "the rash is a week old" reads the same, a gap that errs towards urgency.
+fn says_under_3_months(text: &str) -> bool {
+    sentence_words(text).any(|words| words.contains(&"newborn"))
+        || age_in_days(text).is_some_and(|days| days < THREE_MONTHS_DAYS)
+}
+
+/// Whether the text says chest pain that exertion brings on goes with rest ("a heavy
+/// feeling in my chest when I walk uphill that goes away when I rest"): a message naming
+/// the chest and an exertion, and a sentence with a word of going near one of rest and no
+/// negation just before it ("it doesn't go away when I rest", "won't ease with rest").
+fn eases_with_rest(text: &str) -> bool {
+    names_any(text, &CHEST)
+        && names_any(text, &EXERTION)
+        && sentence_words(text).any(|words| going_with_rest(&words).any(|denied| !denied))
+}
+
+/// Whether the text says chest pain does not go with rest ("it doesn't go away when I
+/// rest", "won't ease even sitting down"): a message naming the chest, and a sentence with
+/// a word of going near one of rest and a negation just before it. Pain merely felt at
+/// rest is not enough: pericarditis's and pleurisy's are.
+fn not_eased_by_rest(text: &str) -> bool {
+    names_any(text, &CHEST)
+        && sentence_words(text).any(|words| going_with_rest(&words).any(|denied| denied))
+}
+
+/// For each word of going near one of rest in a sentence's words, whether a negation
+/// stands just before it ("won't ease with rest").
+fn going_with_rest<'w>(words: &'w [&str]) -> impl Iterator<Item = bool> + 'w {
+    words.iter().enumerate().filter_map(|(i, w)| {
+        let near =
+            &words[i.saturating_sub(RESTING_REACH)..(i + RESTING_REACH + 1).min(words.len())];
+        (GOES.contains(w) && near.iter().any(|w| RESTING.contains(w))).then(|| negated_at(words, i))
+    })
+}
+
+/// Whether a clause says its patient is on a medicine ("I'm on tablets for my blood
+/// pressure", "she's on blood pressure meds"): a treatment they have, not one they took
+/// too much of ("came on after taking tablets", "on purpose, all my tablets" are not).
+pub(super) fn on_regular_medicine(clause: &str) -> bool {
+    let words: Vec<&str> = clause.split(' ').collect();
+    let medicine = |w: &&str| names_a_regular_medicine(w);
+    let on = words.iter().enumerate().any(|(i, w)| {
+        let after = &words[i + 1..(i + 1 + ON_MEDICINE_REACH).min(words.len())];
+        *w == "on"
+            && after
+                .iter()
+                .take_while(|w| !TAKING_WORDS.contains(w))
+                .any(medicine)
+    });
+    // "Taken my usual tablets", unless more of them ("all my usual tablets").
+    let usual = words.windows(2).enumerate().any(|(i, pair)| {
+        USUAL.contains(&pair[0])
+            && medicine(&pair[1])
+            && !words[..i].iter().any(|w| TAKING_MORE.contains(w))
+    });
+    on || usual
+}
+
+/// Whether `word` names a medicine someone may be on ([`MEDICINES`],
+/// [`REGULAR_MEDICINES`]).
+fn names_a_regular_medicine(word: &str) -> bool {
+    MEDICINES.contains(&word) || REGULAR_MEDICINES.contains(&word)
+}
+
+/// Whether a clause says a medicine was not taken ("forgot to take my tablets", "I've run
+/// out of my blood pressure tablets", "missed my pills") and says nothing of more of it
+/// than prescribed ("took a double dose").
+pub(super) fn medicine_missed(clause: &str) -> bool {
+    let words: Vec<&str> = clause.split(' ').collect();
+    !words.iter().any(|w| TAKING_MORE.contains(w))
+        && words.iter().enumerate().any(|(i, w)| {
+            names_a_regular_medicine(w)
+                && words[i.saturating_sub(MISSED_REACH)..i]
+                    .iter()
+                    .any(|w| MISSED.contains(w))
+        })
+}
+
+/// Whether a sentence says a fever has lasted 5 days or more: a duration that long within
+/// a few words of a word of fever, in the same clause, not after a negation.
+fn fever_lasting_5_days(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        words.iter().enumerate().any(|(i, w)| {
+            if !FEVER_WORDS.contains(w) || negated_at(&words, i) {
+                return false;
+            }
+            // A joiner opens another clause, but "on and off" is how the fever came.
+            let splits = |j: usize| {
+                (JOINERS.contains(&words[j]) || words[j] == "but")
+                    && !(j > 0 && words[j - 1] == "on" && words.get(j + 1) == Some(&"off"))
+            };
+            let from = (0..i)
+                .rfind(|&j| splits(j))
+                .map_or(0, |j| j + 1)
+                .max(i.saturating_sub(FEVER_DURATION_REACH));
+            let to = (i + 1..words.len())
+                .find(|&j| splits(j))
+                .unwrap_or(words.len())
+                .min(i + 1 + FEVER_DURATION_REACH);
+            sentence_duration_days(&words[from..to].join(" ")).is_some_and(|d| d >= FEVER_DAYS)
+        })
+    })
+}
+
+/// Whether a sentence about a blood sugar or a hypo says it is not coming up ("I've had
+/// glucose tablets twice and my sugar is still low", "her bm isn't coming up"). Said of a
+/// low sugar as the patient tells it; a high one that will not come down reads otherwise.
+fn sugar_not_coming_up(text: &str) -> bool {
+    text.split('.').any(|sentence| {
+        sentence.split([' ', ',']).any(|w| SUGAR.contains(&w))
+            && NOT_COMING_UP.iter().any(|p| contains_words(sentence, p))
+    })
+}
+
+/// Whether a sentence says a baby is moving less than usual ("the baby hasn't moved as
+/// much today", "I haven't felt the baby move since yesterday", "the baby's kicks have
+/// slowed down"): a word of the baby's movements with a negation up to four words before it or
+/// a word of fewer up to three after ("the baby is moving a lot, not worried" is not).
+fn baby_moves_less(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        words
+            .iter()
+            .any(|w| matches!(*w, "baby" | "baby's" | "bump"))
+            && words.iter().enumerate().any(|(i, w)| {
+                MOVEMENTS.contains(w)
+                    && (has_negation(&words[i.saturating_sub(4)..i].join(" "))
+                        || words[i + 1..].iter().take(3).any(|w| FEWER.contains(w))
+                        || i > 0 && FEWER.contains(&words[i - 1]))
+            })
+    })
+}
+
+/// Whether the text says the patient is pregnant and bleeding from the womb, and if so
+/// whether heavily: a word of pregnancy not denied ("I'm not pregnant"), and a sentence
+/// with a word of bleeding not denied ("no bleeding") that speaks of no wound or other
+/// source ([`NOT_THE_WOMBS`]) and names no part but the tummy, back or genitals.
+/// Heavily: a word of it not denied ([`HEAVY_BLEEDING`]) or of its not stopping in that
+/// sentence.
+pub(super) fn bleeding_in_pregnancy(text: &str) -> Option<bool> {
+    let pregnant = sentence_words(text).any(|words| {
+        (0..words.len()).any(|i| PREGNANCY.contains(&words[i]) && !negated_at(&words, i))
+    });
+    let womb = Sites::named_in(WOMB_PARTS);
+    let bleeding = sentence_words(text).find(|words| {
+        (0..words.len()).any(|i| BLEEDING.contains(&words[i]) && !negated_at(words, i))
+            && !words.iter().any(|w| NOT_THE_WOMBS.contains(w))
+            && Sites::named_in(&words.join(" ")).union(womb) == womb
+    })?;
+    let not_stopping = bleeding
+        .windows(2)
+        .any(|w| has_negation(w[0]) && matches!(w[1], "stop" | "stopping" | "stopped"));
+    // "Not a lot" is light.
+    let heavy = (0..bleeding.len())
+        .any(|i| HEAVY_BLEEDING.contains(&bleeding[i]) && !negated_at(&bleeding, i));
+    pregnant.then_some(not_stopping || heavy)
+}
+
+/// Whether a sentence about a burn says it is bigger than a hand ("I burned my arm, it's
+/// blistering and bigger than my hand"), a size the NHS sends to A&E; a bruise bigger
+/// than a hand is no burn.
+fn larger_than_a_hand(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        words.iter().any(|w| BURNS.contains(w))
+            && words.windows(4).any(|w| {
+                BIGGER.contains(&w[0])
+                    && w[1] == "than"
+                    && w[2..].iter().any(|w| matches!(*w, "hand" | "palm"))
+            })
+    })
+}
+
+/// Whether a sentence says bleeding has stopped or eased ("it was bleeding a lot but it's
+/// mostly stopped now"), with no negation just before ("hasn't stopped"), and the message
+/// says nowhere that it started again or will not stop: a bleeding that comes back is
+/// still the NHS's reason for A&E.
+fn bleeding_stopped(text: &str) -> bool {
+    let words: Vec<Vec<&str>> = sentence_words(text).collect();
+    let not_stopping = words
+        .iter()
+        .any(|words| words.contains(&"again") || says_not_stopping(words));
+    !not_stopping
+        && words.iter().any(|words| {
+            words.iter().any(|w| names_bleeding(w))
+                && words
+                    .iter()
+                    .enumerate()
+                    .any(|(i, w)| STOPPED.contains(w) && !negated_at(words, i))
+        })
+}
+
+/// Whether `word` is one of bleeding ([`BLEEDING`]) or a nosebleed.
+fn names_bleeding(word: &str) -> bool {
+    BLEEDING.contains(&word) || word.starts_with("nosebleed")
+}
+
+/// Whether a sentence's words say it will not or did not stop ("hasn't stopped", "won't
+/// stop").
+fn says_not_stopping(words: &[&str]) -> bool {
+    words
+        .iter()
+        .enumerate()
+        .any(|(i, w)| w.starts_with("stop") && negated_at(words, i))
+}
+
+/// Whether a sentence says a nosebleed has lasted 15 minutes or more ("my nose has been
+/// bleeding for 20 minutes", "a nosebleed for half an hour") or will not stop ("it hasn't
+/// stopped"): the NHS's reason for A&E, which the model reads only as a nosebleed. Not
+/// when the message says it has stopped ([`bleeding_stopped`]).
+fn nosebleed_lasting(text: &str) -> bool {
+    !bleeding_stopped(text)
+        && sentence_words(text).any(|words| {
+            // "An hour ago" is when it began, and "in the last 24 hours" or "every few
+            // hours" a window or a rate, not how long it went on.
+            let long = words.iter().enumerate().any(|(i, w)| {
+                let minutes = || {
+                    i.checked_sub(1)
+                        .and_then(|before| words[before].parse::<u32>().ok())
+                        .is_some_and(|n| n >= NOSEBLEED_TOO_LONG_MINUTES)
+                };
+                let window = words[i.saturating_sub(3)..i]
+                    .iter()
+                    .any(|w| NOT_HOW_LONG.contains(w));
+                words.get(i + 1) != Some(&"ago")
+                    && !window
+                    && (matches!(*w, "hour" | "hours")
+                        || (matches!(*w, "minutes" | "mins") && minutes()))
+            });
+            words.iter().any(|w| NOSE.contains(w))
+                && words.iter().any(|w| names_bleeding(w))
+                && (long || says_not_stopping(&words))
+        })
+}
+
+/// Whether a message about a cut says it is deep, gaping or needs stitches ("cut my palm,
+/// it's deep and the edges gape open"), which the model reads only loosely and would ask
+/// again.
+fn cut_said_deep(text: &str) -> bool {
+    names_any(text, &CUTS)
+        && sentence_words(text).any(|words| {
+            words.iter().enumerate().any(|(i, w)| {
+                DEPTH.contains(w)
+                    && !words
+                        .get(i + 1)
+                        .is_some_and(|w| NOT_A_CUTS_DEPTH.contains(w))
+                    && !has_negation(&words[i.saturating_sub(DEPTH_NEGATION_REACH)..i].join(" "))
+            })
+        })
+}
+
+/// Whether a sentence says lights or zigzags are seen with a migraine or a headache it
+/// does not deny ("I get migraines with flashing lights", "zigzags before the headache"):
+/// a migraine's aura, which the model rates nearest a detaching retina's flashes. Not when
+/// the message speaks of floaters or a shadow, a retina's own signs, whatever else it says.
+fn aura_with_a_headache(text: &str) -> bool {
+    !names_any(text, &RETINA_SIGNS)
+        && sentence_words(text).any(|words| {
+            let said = |set: &[&str]| {
+                words
+                    .iter()
+                    .enumerate()
+                    .any(|(i, w)| set.contains(w) && !negated_at(&words, i))
+            };
+            said(&HEADACHES) && said(&AURA_SIGHTS)
+        })
+}
+
+/// Whether a sentence says a limb was hurt by a fall, a twist or a knock ("I fell on my
+/// wrist", "tripped and landed on my knee", "I hurt my ankle playing football"): a recent
+/// injury, which the model reads in none of them, as the words of the fall are few and
+/// the limb's many. Not "fell asleep on my arm", "a slipped disc", "my knee hurt", nor
+/// with a negation just before ("I haven't fallen, my knee just swelled").
+fn limb_injured(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        Sites::named_in(&words.join(" ")).names_a_limb()
+            && words.iter().enumerate().any(|(i, w)| {
+                let next = words.get(i + 1).copied();
+                INJURING.contains(w)
+                    && !(next == Some("asleep") && matches!(*w, "fell" | "fallen" | "falling"))
+                    && !(next == Some("disc") && *w == "slipped")
+                    && (*w != "hurt" || next.is_some_and(|n| WHOSE.contains(&n)))
+                    && !negated_at(&words, i)
+            })
+    })
+}
+
+/// Whether a limb was hurt in a fall ([`limb_injured`]) and no cut or graze is said: no
+/// wound, though one may be asked about.
+fn fall_without_a_wound(text: &str) -> bool {
+    limb_injured(text) && !names_any(text, &CUTS) && !names_any(text, &GRAZES)
+}
+
+/// Whether a sentence says a battery or magnets were swallowed ("my son swallowed two
+/// magnets", "I think she ate a button battery"), with no negation before the swallowing
+/// ("he didn't swallow the battery").
+fn swallowed_battery_or_magnet(text: &str) -> bool {
+    says_swallowed(text, &SWALLOWED_DANGERS, &SWALLOWING)
+}
+
+/// Whether a sentence says a small object was swallowed ("my son swallowed a 10p coin",
+/// "I think she's swallowed a bead"), as [`swallowed_battery_or_magnet`] reads a battery;
+/// a button battery is the battery only, whose advice is A&E's.
+pub(super) fn swallowed_an_object(text: &str) -> bool {
+    says_swallowed(text, &SWALLOWED_OBJECTS, &["swallowed"]) && !swallowed_battery_or_magnet(text)
+}
+
+/// Whether a sentence says something sharp was swallowed ("I think he swallowed a drawing
+/// pin"), as [`swallowed_an_object`] reads a coin.
+pub(super) fn swallowed_something_sharp(text: &str) -> bool {
+    says_swallowed(text, &SWALLOWED_SHARP, &["swallowed"])
+}
+
+/// Whether a sentence counts being sick ("she has been sick twice", "was sick 3 times",
+/// "sick everywhere"): vomiting, which the model reads as feeling sick.
+fn sick_counted(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        words.iter().enumerate().any(|(i, w)| {
+            *w == "sick"
+                && words[i + 1..]
+                    .iter()
+                    .take(3)
+                    .any(|w| SICK_COUNTS.contains(w))
+                && !NOT_VOMITING.contains(&words[i.saturating_sub(1)])
+                && !negated_at(&words, i)
+        })
+    })
+}
+
+/// Whether a sentence says breathlessness comes with an exertion ("I get short of breath
+/// when I exercise", "puffed out walking upstairs") and says nothing of rest: the
+/// breathlessness of an asthma or a heart to see a GP about, not at rest, which the model
+/// leaves unsaid and an acute attack's likelihood then takes for possible.
+fn breathless_only_with_exertion(text: &str) -> bool {
+    let mut breathless = false;
+    for words in sentence_words(text) {
+        if words.iter().any(|w| AT_REST.contains(w)) {
+            return false;
+        }
+        breathless |= words.iter().any(|w| BREATHLESS.contains(w))
+            && words.iter().any(|w| EXERTIONS.contains(w));
+    }
+    breathless
+}
+
+/// Whether the text speaks of a lump or bulge and of coughing only as what brings it out
+/// ("a bulge in my groin that pops out when I cough or lift"): every cough word follows
+/// "when" or "if" closely, as a hernia's cough impulse is told.
+fn cough_brings_out_a_lump(text: &str) -> bool {
+    let mut lump = false;
+    let mut coughed = false;
+    for words in sentence_words(text) {
+        lump |= words.iter().any(|w| LUMPS.contains(w));
+        for (i, w) in words.iter().enumerate() {
+            if COUGHING.contains(w) {
+                let before = &words[i.saturating_sub(COUGH_TRIGGER_REACH)..i];
+                if !before.iter().any(|w| *w == "when" || *w == "if") {
+                    return false;
+                }
+                coughed = true;
+            }
+        }
+    }
+    lump && coughed
+}
+
+/// Whether a sentence says food or drink was swallowed ("swallowed some water the wrong
+/// way"), and no poison is named.
+pub(super) fn swallowed_food_or_drink(text: &str) -> bool {
+    says_swallowed(text, &FOOD_AND_DRINK, &SWALLOWING) && !names_any(text, &POISONS)
+}
+
+/// Whether a sentence names one of `things` and, with no negation or likeness
+/// ([`LIKENESS`]) before it, one of `swallowing`.
+fn says_swallowed(text: &str, things: &[&str], swallowing: &[&str]) -> bool {
+    sentence_words(text).any(|words| {
+        words.iter().any(|w| things.contains(w))
+            && words.iter().enumerate().any(|(i, w)| {
+                swallowing.contains(w)
+                    && !has_negation(&words[..i].join(" "))
+                    && !words[..i].iter().any(|w| LIKENESS.contains(w))
+            })
+    })
+}
+
+/// Whether a sentence says a reliever inhaler is not helping ([`fails_to_help`]).
+fn reliever_not_helping(text: &str) -> bool {
+    fails_to_help(text, &RELIEVERS)
+}
+
+/// Whether a sentence names one of `subjects` and says it came on suddenly ("sudden
+/// severe pain in my left testicle", "he suddenly became very confused", "out of
+/// nowhere"), with no negation in the three words before ("it didn't come on suddenly").
+fn says_sudden(text: &str, subjects: &[&str]) -> bool {
+    sentence_words(text).any(|words| {
+        words.iter().any(|w| subjects.contains(w))
+            && words.iter().enumerate().any(|(i, w)| {
+                SUDDEN.contains(w)
+                    && (*w != "nowhere" || i >= 2 && words[i - 2..i] == ["out", "of"])
+                    && !negated_at(&words, i)
+            })
+    })
+}
+
+/// Whether `word` names tablets or a medicine ([`MEDICINES`], [`PAIN_RELIEF`]).
+fn names_a_medicine(word: &str) -> bool {
+    MEDICINES.contains(&word) || PAIN_RELIEF.contains(&word)
+}
+
+/// Whether a sentence says an amount of tablets has gone missing ("found my 2 year old
+/// with my mum's tablets, the packet was open and I think 3 are missing"), with no
+/// negation before it ("none are missing").
+pub(super) fn tablets_gone_missing(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        words.iter().any(|w| names_a_medicine(w))
+            && words.iter().enumerate().any(|(i, w)| {
+                let before = &words[..i];
+                // The amount is what went missing: only these words or the tablets'
+                // names come between ("some of my pills have gone").
+                let amount = before
+                    .iter()
+                    .rev()
+                    .find(|w| !(MISSING_FILLERS.contains(w) || names_a_medicine(w)));
+                MISSING.contains(w)
+                    && amount.is_some_and(|w| AMOUNTS.contains(w) || w.parse::<u32>().is_ok())
+                    && !has_negation(&before.join(" "))
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assistant::extract::words::normalise;
+
+    #[test]
+    fn what_sentences_say_is_read_and_their_lookalikes_are_not() {
+        let readers: [(Reader, &[&str], &[&str]); 12] = [
+            (
+                cough_brings_out_a_lump,
+                &[
+                    "there's a bulge in my groin that pops out when i cough",
+                    "a lump by my belly button that gets bigger if i cough or strain",
+                ],
+                &[
+                    "i have a cough and a lump in my neck",
+                    "my chest hurts when i cough",
+                    "the lump hurts when i cough. i've had a cough for weeks",
+                ],
+            ),
+            (
+                nosebleed_lasting,
+                &[
+                    "my nose has been bleeding for 20 minutes and hasn't stopped",
+                    "I've had a nosebleed for half an hour",
+                    "his nose is bleeding and it won't stop",
+                ],
+                &[
+                    "my nose bled for 5 minutes",
+                    "I had a nosebleed for 20 minutes but it has stopped now",
+                    "I get nosebleeds every few weeks",
+                    "I've had a blocked nose for 2 hours",
+                    "I had a nosebleed an hour ago",
+                    "two nosebleeds in the last 24 hours",
+                    "his nose bleeds every few hours",
+                ],
+            ),
+            (
+                aura_with_a_headache,
+                &[
+                    "I get migraines with flashing lights",
+                    "zigzags in my vision then a bad headache",
+                ],
+                &[
+                    "flashing lights and new floaters in my right eye",
+                    "I see flashes of light and a shadow. I also get migraines",
+                    "flashing lights in my eye but no headache",
+                    "I have a headache",
+                ],
+            ),
+            (
+                limb_injured,
+                &[
+                    "I fell on my wrist and it's swollen",
+                    "tripped over the kerb and landed on my knee",
+                    "I hurt my ankle playing football",
+                    "he fell off his bike and his arm is really sore",
+                ],
+                // "Knocked" is as often of something else ("knocked a pan over my hand").
+                &[
+                    "I fell asleep on my arm and now it's numb",
+                    "I have a slipped disc and pain down my leg",
+                    "my knee hurt all day",
+                    "I haven't fallen, my knee just swelled up",
+                    "I fell over last year. now my knee aches",
+                    "knocked a pan of boiling water over my hand",
+                ],
+            ),
+            (
+                swallowed_battery_or_magnet,
+                &[
+                    "my son swallowed two magnets",
+                    "I think she ate a button battery",
+                    "he may have swallowed one of the batteries from the remote",
+                ],
+                &[
+                    "he didn't swallow the battery, it was under the sofa",
+                    "the battery in my hearing aid died",
+                    "she swallowed some water. then played with magnets",
+                ],
+            ),
+            (
+                // A button battery is the battery only.
+                swallowed_an_object,
+                &[
+                    "my son swallowed a 10p coin",
+                    "I think she's swallowed a bead",
+                ],
+                &[
+                    "my son swallowed a button battery",
+                    "he didn't swallow the coin",
+                    "I found a coin on the floor",
+                    "I ate button mushrooms and feel sick",
+                ],
+            ),
+            (
+                swallowed_something_sharp,
+                &[
+                    "I think he swallowed a drawing pin",
+                    "she swallowed a needle",
+                ],
+                &[
+                    "I swallowed a glass of water",
+                    "I cut my nails",
+                    "my throat feels like I've swallowed pins",
+                ],
+            ),
+            (
+                sick_counted,
+                &[
+                    "she has been sick twice",
+                    "he was sick 3 times in the night",
+                    "I've been sick a few times today",
+                ],
+                &[
+                    "I felt sick twice today",
+                    "I have been off sick twice this year",
+                    "he hasn't been sick once",
+                    "I have been sick for a week",
+                ],
+            ),
+            (
+                breathless_only_with_exertion,
+                &[
+                    "I get short of breath and wheezy when I exercise",
+                    "puffed out walking upstairs. it's new",
+                ],
+                &[
+                    "I'm breathless even walking to the toilet",
+                    "short of breath at rest and worse on the stairs",
+                    "my knee hurts when I walk",
+                ],
+            ),
+            (
+                bleeding_stopped,
+                &[
+                    "it was bleeding a lot but it's mostly stopped now",
+                    "the bleeding stops when I press on it",
+                ],
+                &[
+                    "the bleeding hasn't stopped",
+                    "it won't stop bleeding",
+                    "the bleeding is not stopping",
+                    "my periods have stopped",
+                    "the bleeding stopped. now it's bleeding again",
+                    "the bleeding stopped for a bit but it won't stop now",
+                ],
+            ),
+            (
+                cut_said_deep,
+                &[
+                    "cut my palm with a knife and it's deep, the edges gape open",
+                    "I cut my leg. I think it needs stitches",
+                ],
+                &[
+                    "I cut my finger, it's not deep",
+                    "I don't think the cut needs stitches",
+                    "I cut my hand and took a deep breath",
+                    "a deep ache in my hip",
+                ],
+            ),
+            (
+                swallowed_food_or_drink,
+                &[
+                    "I swallowed some water the wrong way",
+                    "she swallowed her chewing gum",
+                ],
+                &[
+                    "I swallowed some water with bleach in it",
+                    "he swallowed washing up liquid in his juice",
+                    "I drank a glass of water",
+                ],
+            ),
+        ];
+        for (reads, read, not_read) in readers {
+            for said in read {
+                assert!(reads(&normalise(said)), "{said}");
+            }
+            for said in not_read {
+                assert!(!reads(&normalise(said)), "{said}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_reliever_that_does_not_help_is_read_and_one_used_often_is_not() {
+        for said in [
+            "my inhaler isn't helping",
+            "the blue one is doing nothing",
+            "ventolin barely helps",
+            "had 10 puffs of my reliever and it hasn't helped",
+        ] {
+            assert!(fails_to_help(&normalise(said), &RELIEVERS), "{said}");
+        }
+        for said in [
+            "needing my reliever inhaler most days",
+            "my inhaler helps",
+            "paracetamol isn't helping",
+        ] {
+            assert!(!fails_to_help(&normalise(said), &RELIEVERS), "{said}");
+        }
+    }
+
+    #[test]
+    fn a_subject_said_to_come_on_suddenly_is_read_but_not_a_denial() {
+        let (testicle, confusion) = (&TESTICLE[..], &CONFUSED[..]);
+        for said in [
+            "Sudden severe pain in my left testicle.",
+            "My testicle started hurting out of nowhere an hour ago",
+        ] {
+            assert!(says_sudden(&normalise(said), testicle), "{said}");
+        }
+        assert!(says_sudden(
+            &normalise("My dad suddenly became very confused"),
+            confusion
+        ));
+        for said in [
+            "My testicle has ached for weeks, it didn't come on suddenly.",
+            "Sudden headache. My testicle aches a bit too",
+            "He was confused for a while, nowhere near as bad now",
+            "Suddenly dizzy. He was confused last month.",
+        ] {
+            let subjects = if said.contains("testicle") {
+                testicle
+            } else {
+                confusion
+            };
+            assert!(!says_sudden(&normalise(said), subjects), "{said}");
+        }
+    }
+
+    #[test]
+    fn a_burn_bigger_than_a_hand_is_read_a_bruise_is_not() {
+        for said in [
+            "I burned my arm badly, it's blistering and bigger than my hand",
+            "The scald on her leg is larger than her hand",
+        ] {
+            assert!(larger_than_a_hand(&normalise(said)), "{said}");
+        }
+        for said in [
+            "A bruise bigger than my hand. I burnt my finger last week, it's fine",
+            "I burnt my finger, it's a small burn",
+        ] {
+            assert!(!larger_than_a_hand(&normalise(said)), "{said}");
+        }
+    }
+
+    #[test]
+    fn a_baby_moving_less_is_read_a_busy_one_is_not() {
+        for said in [
+            "I'm 32 weeks pregnant and the baby hasn't moved as much today",
+            "I haven't felt the baby move since yesterday",
+            "The baby's kicks have slowed down",
+            "Reduced movements from the baby this evening",
+        ] {
+            assert!(baby_moves_less(&normalise(said)), "{said}");
+        }
+        for said in [
+            "The baby is moving a lot, not worried about that",
+            "I can't move my leg. My baby is fine",
+            "I was moving furniture and hurt my back",
+        ] {
+            assert!(!baby_moves_less(&normalise(said)), "{said}");
+        }
+    }
+
+    #[test]
+    fn an_age_in_days_weeks_or_months_under_3_months_is_a_young_baby() {
+        for said in [
+            "my 6 week old has a temperature",
+            "she's ten days old",
+            "our 2-month-old is hot",
+            "baby aged 12 weeks, feels hot",
+            "a week old and not feeding",
+            "our newborn is very hot",
+        ] {
+            assert!(says_under_3_months(&normalise(said)), "{said}");
+        }
+        for said in [
+            "my 3 month old has a temperature",
+            "my 13 week old is hot",
+            "my 6 month old has a fever",
+            "I'm 10 weeks pregnant",
+            "it started 2 weeks ago",
+            "he's 2 years old",
+        ] {
+            assert!(!says_under_3_months(&normalise(said)), "{said}");
+        }
+    }
+
+    #[test]
+    fn chest_pain_brought_on_by_exertion_going_with_rest_is_read() {
+        for said in [
+            "a heavy feeling in my chest when I walk uphill that goes away when I rest",
+            "tight chest on the stairs, it settles if I sit down for a bit",
+            "chest pain when I go to the gym. It eases after I stop.",
+        ] {
+            assert!(eases_with_rest(&normalise(said)), "{said}");
+        }
+        for said in [
+            "chest pain while walking the dog, it doesn't go away when I rest",
+            "chest pain that won't ease even sitting down, started on the stairs",
+            "my calves ache when I walk and it goes off when I rest",
+            "chest pain that goes away when I rest",
+        ] {
+            assert!(!eases_with_rest(&normalise(said)), "{said}");
+        }
+    }
+
+    #[test]
+    fn chest_pain_not_going_with_rest_is_read() {
+        for said in [
+            "chest pain while walking the dog, it doesn't go away when I rest",
+            "chest pain that won't ease even sitting down",
+        ] {
+            assert!(not_eased_by_rest(&normalise(said)), "{said}");
+        }
+        for said in [
+            "a heavy feeling in my chest when I walk uphill that goes away when I rest",
+            "chest infection and breathless even at rest",
+            "sharp chest pain when I breathe in, even at rest",
+            "my calves ache and it doesn't go when I rest",
+        ] {
+            assert!(!not_eased_by_rest(&normalise(said)), "{said}");
+        }
+    }
+
+    #[test]
+    fn bleeding_in_pregnancy_is_read_of_the_womb_unless_a_wound_or_another_part_is_named() {
+        let read = |said: &str| bleeding_in_pregnancy(&normalise(said));
+        assert_eq!(read("I'm 10 weeks pregnant and I'm bleeding"), Some(false));
+        assert_eq!(
+            read("I'm pregnant. Some spotting and tummy pain"),
+            Some(false)
+        );
+        assert_eq!(read("pregnant and bleeding heavily with clots"), Some(true));
+        assert_eq!(read("I'm pregnant and the bleeding won't stop"), Some(true));
+        assert_eq!(read("pregnant, bleeding a little, not a lot"), Some(false));
+        for said in [
+            "I'm pregnant and cut my hand, it's bleeding",
+            "I'm pregnant and my gums are bleeding",
+            "I'm not pregnant but I'm bleeding",
+            "I'm 20 weeks pregnant, no bleeding",
+            "I'm pregnant and there's blood in my wee",
+            "I'm 30 weeks pregnant and my blood pressure is high",
+            "I'm bleeding between periods",
+        ] {
+            assert_eq!(read(said), None, "{said}");
+        }
+    }
+
+    #[test]
+    fn a_fever_of_5_days_or_more_is_read_only_of_the_fever() {
+        for said in [
+            "I have had a fever of 39 for 5 days",
+            "temperature on and off for a week",
+            "for the last 6 days she's had a temp",
+        ] {
+            assert!(fever_lasting_5_days(&normalise(said)), "{said}");
+        }
+        for said in [
+            "a fever for 3 days",
+            "a cough for a week and a fever since yesterday",
+            "I haven't had a temperature for 5 days now",
+            "a fever 6 weeks ago",
+        ] {
+            assert!(!fever_lasting_5_days(&normalise(said)), "{said}");
+        }
+    }
+
+    #[test]
+    fn a_sugar_not_coming_up_is_read_only_of_a_sugar() {
+        for said in [
+            "i've had glucose tablets twice and my sugar is still low",
+            "her bm isn't coming up",
+        ] {
+            assert!(sugar_not_coming_up(&normalise(said)), "{said}");
+        }
+        for said in [
+            "my temperature is still low",
+            "i had a hypo and it came up after juice",
+        ] {
+            assert!(!sugar_not_coming_up(&normalise(said)), "{said}");
+        }
+    }
+
+    #[test]
+    fn being_on_a_medicine_is_told_from_taking_one() {
+        for said in [
+            "i'm on tablets for my blood pressure",
+            "she's on blood pressure meds",
+            "on my pills",
+            "taken my usual tablets",
+            "she's had her regular meds",
+        ] {
+            assert!(on_regular_medicine(said), "{said}");
+        }
+        for said in [
+            "it came on after taking tablets",
+            "i'm going to take all my tablets",
+            "on purpose i took all my pills",
+            "i'm on my own",
+            "took all my usual tablets",
+            "i've taken double my normal pills",
+        ] {
+            assert!(!on_regular_medicine(said), "{said}");
+        }
+    }
+
+    #[test]
+    fn a_dose_missed_is_told_from_tablets_taken_or_saved_up() {
+        for said in [
+            "i forgot to take my tablets this morning",
+            "i've run out of my blood pressure tablets",
+            "i missed my pills yesterday",
+            "she's been without her meds for a week",
+        ] {
+            assert!(medicine_missed(said), "{said}");
+        }
+        for said in [
+            "i've been saving up my tablets",
+            "i forgot i'd taken them and took a double dose of my tablets",
+            "i took all my pills",
+            "my tablets ran out and i took too many of my husband's pills",
+        ] {
+            assert!(!medicine_missed(said), "{said}");
+        }
+    }
+
+    #[test]
+    fn more_tablets_taken_than_a_days_most_is_an_overdose() {
+        for said in [
+            "i took about 24 paracetamol about 3 hours ago",
+            "she's swallowed 16 tablets of co codamol",
+            "he has taken 30 of his sleeping pills",
+            "i took 30 paracetamol and i don't feel any different",
+        ] {
+            assert!(counts_an_overdose(said), "{said}");
+        }
+        for said in [
+            "i took 2 paracetamol for my headache",
+            "i took 1000 mg of paracetamol",
+            "i didn't take 20 tablets, only 2",
+            "my 12 year old took paracetamol",
+            "we have 20 tablets in the cupboard",
+        ] {
+            assert!(!counts_an_overdose(said), "{said}");
+        }
+    }
+
+    #[test]
+    fn tablets_gone_missing_may_have_been_swallowed() {
+        for said in [
+            "just found my toddler with my mums blood pressure tablets, the packet was open \
+             and i think 3 are missing",
+            "some of my pills have gone and my son was playing with the box",
+        ] {
+            assert!(tablets_gone_missing(said), "{said}");
+        }
+        for said in [
+            "i counted the tablets and none are missing",
+            "my prescription has gone missing",
+            "my headache has gone since i took 2 paracetamol",
+            "i took 2 paracetamol and my headache has gone",
+            "3 of my socks are missing",
+        ] {
+            assert!(!tablets_gone_missing(said), "{said}");
+        }
+    }
+}
