@@ -13,7 +13,8 @@
 //! too), a rape told (and never guessed), bleeding told in pregnancy, a swallowed coin (a
 //! drink is no overdose), the patient's own vitals escalating triage (at a lower
 //! saturation with known COPD), the question-and-answer turn, self-care advice only short
-//! of emergency care, and the evaluation's simulated patient.
+//! of emergency care, a limb lain on and numb (pressure on a nerve, not a stroke),
+//! hiccups and dandruff said by name, and the evaluation's simulated patient.
 
 use std::sync::OnceLock;
 
@@ -2481,4 +2482,38 @@ fn the_simulated_patient_answers_from_the_vignettes_findings() {
             }),
         "{answering:?}"
     );
+}
+
+#[test]
+fn a_limb_lain_on_and_numb_is_pressure_on_a_nerve_not_a_stroke() {
+    let pressed = reply_to("I fell asleep on my arm and now it's numb.", ADULT);
+    assert_eq!(
+        pressed.conditions[0].id, "nerve_pressure_pins_and_needles",
+        "{pressed:?}"
+    );
+    assert_eq!(pressed.triage.level, Triage::SelfCare, "{pressed:?}");
+    assert_eq!(pressed.triage.emergency_pattern, None, "{pressed:?}");
+    // A stroke's sign said clearly still calls an ambulance, whatever the arm was lain on…
+    let face = reply_to(
+        "I slept on my arm and now my face has dropped on one side.",
+        ADULT,
+    );
+    assert_eq!(face.triage.level, Triage::EmergencyAmbulance, "{face:?}");
+    // …and an arm found numb on waking, with nothing said of lying on it, is asked about.
+    let woke = reply_to("I woke up with a numb arm.", ADULT);
+    assert!(woke.triage.emergency_pattern.is_some(), "{woke:?}");
+}
+
+#[test]
+fn hiccups_dandruff_and_thrush_said_by_name_are_self_care_and_head_lice_stay_head_lice() {
+    for (said, condition) in [
+        ("I've had hiccups all day and they won't go.", "hiccups"),
+        ("I've got dandruff and it's embarrassing.", "dandruff"),
+        ("I think I've got thrush down below.", "vaginal_thrush"),
+        ("I think my daughter has got head lice.", "head_lice"),
+    ] {
+        let reply = reply_to(said, ADULT);
+        assert_eq!(reply.conditions[0].id, condition, "{said}: {reply:?}");
+        assert_eq!(reply.triage.level, Triage::SelfCare, "{said}: {reply:?}");
+    }
 }

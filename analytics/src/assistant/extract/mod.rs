@@ -124,7 +124,8 @@ const A_LOT: [&str; 8] = [
 /// would call an ambulance or send to A&E until the patient answered; a swallowed
 /// object, which swallowed tablets would be read as otherwise; and a rape or
 /// sexual assault, which is the patient's to say, never the model's to guess.
-const WORD_FOR_WORD: [&str; 31] = [
+const WORD_FOR_WORD: [&str; 32] = [
+    "numb_from_pressure",
     "under_3_months",
     "high_temperature_3_to_6_months",
     "nosebleed_not_stopping",

@@ -7,14 +7,16 @@
 //! hand, a cut said deep or gaping, a limb hurt in a fall, a twist or a knock ("I fell on
 //! my wrist"), a baby moving less in the womb, testicle pain or confusion said to have come
 //! on suddenly, chest pain that exertion brings on and rest takes away or that rest does
-//! not ease, a fever of 5 days and a sugar said not to come up after treatment are read
+//! not ease, a fever of 5 days, a sugar said not to come up after treatment and a limb
+//! lain or slept on and numb ("I fell asleep on my arm and now it's numb") are read
 //! likewise, as is bleeding in pregnancy.
 //!
 //! Some readings take back what the model read beside them ([`TAKEN_BACK`]):
 //! breathlessness said only with an exertion ("short of breath when I exercise") denies it
 //! at rest, a bleeding said stopped ("it's mostly stopped now") one that won't stop; a
 //! cough said only as what brings a lump out ("a bulge that pops out when I cough") is no
-//! cough, a migraine's aura no retina's flashes, and a fall of which no cut is said no cut.
+//! cough, a migraine's aura no retina's flashes, a fall of which no cut is said no cut,
+//! and a limb lain on and numb no stroke's numbness or weakness down one side.
 //! A clause saying the patient is on a medicine ("I'm on tablets for my blood pressure") or
 //! missed a dose ("I forgot to take my tablets") rules out what it only resembles of
 //! tablets taken or saved up.
@@ -31,7 +33,8 @@ pub(super) type Reader = fn(&str) -> bool;
 
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-pub(super) const READERS: [(&str, Reader); 18] = [
+pub(super) const READERS: [(&str, Reader); 19] = [
+    ("numb_from_pressure", limb_pressed),
     ("reliever_not_helping", reliever_not_helping),
     ("hypo_not_improving", sugar_not_coming_up),
     ("chest_pain_eases_with_rest", eases_with_rest),
@@ -67,7 +70,7 @@ pub(super) struct TakenBack {
     pub(super) beside: Option<&'static str>,
 }
 
-pub(super) const TAKEN_BACK: [TakenBack; 5] = [
+pub(super) const TAKEN_BACK: [TakenBack; 8] = [
     // "The bleeding has mostly stopped" is rated nearest a bleeding that won't stop.
     TakenBack {
         symptom: "heavy_bleeding_wound",
@@ -108,6 +111,29 @@ pub(super) const TAKEN_BACK: [TakenBack; 5] = [
         reader: cough_brings_out_a_lump,
         denies: false,
         unless_said_clearly: false,
+        beside: None,
+    },
+    // "I fell asleep on my arm and now it's numb" is rated near a stroke's numbness and
+    // weakness down one side, and near numbness around the bottom ("numb").
+    TakenBack {
+        symptom: "numbness_one_side",
+        reader: limb_pressed,
+        denies: false,
+        unless_said_clearly: true,
+        beside: None,
+    },
+    TakenBack {
+        symptom: "arm_weakness",
+        reader: limb_pressed,
+        denies: false,
+        unless_said_clearly: true,
+        beside: None,
+    },
+    TakenBack {
+        symptom: "saddle_numbness",
+        reader: limb_pressed,
+        denies: false,
+        unless_said_clearly: true,
         beside: None,
     },
 ];
@@ -207,6 +233,26 @@ const AURA_SIGHTS: [&str; 7] = ["flashing", "flashes", "flickering", "zigzag", "
 /// …and none of a detaching retina's own signs (the NHS's: floaters, a shadow or curtain).
 #[rustfmt::skip]
 const RETINA_SIGNS: [&str; 5] = ["floaters", "floater", "curtain", "shadow", "cobwebs"];
+
+/// Words of lying, sleeping, sitting or leaning on something ([`limb_pressed`])…
+#[rustfmt::skip]
+const PRESSING: [&str; 14] = [
+    "slept", "sleeping", "asleep", "lay", "lying", "laid", "lain", "sat", "sitting", "leaning",
+    "leant", "leaned", "kneeling", "knelt",
+];
+
+/// …how far after them the limb may be named ("lying on my left arm")…
+const PRESSED_REACH: usize = 4;
+
+/// …words of a limb going to sleep ("went to sleep", "fell asleep")…
+#[rustfmt::skip]
+const GONE: [&str; 9] = [
+    "went", "gone", "goes", "go", "going", "fell", "falls", "fallen", "falling",
+];
+
+/// …and of the numbness the pressure leaves.
+#[rustfmt::skip]
+const NUMB: [&str; 7] = ["numb", "numbness", "tingling", "tingly", "tingles", "dead", "pins"];
 
 /// Words of a fall, a twist or a knock ([`limb_injured`])…
 #[rustfmt::skip]
@@ -757,6 +803,28 @@ fn fall_without_a_wound(text: &str) -> bool {
     limb_injured(text) && !names_any(text, &CUTS) && !names_any(text, &GRAZES)
 }
 
+/// Whether a sentence says a limb was lain, slept, sat or leant on ("I fell asleep on my
+/// arm", "I was lying on my left arm") and the message says it is numb or tingling, or
+/// says a limb has gone to sleep ("my leg went to sleep", "my foot fell asleep"): pressure
+/// on a nerve, whose numbness the model rates near a stroke's. Not "I fell asleep on the
+/// sofa", nor with a negation just before ("I didn't sleep on it").
+pub(super) fn limb_pressed(text: &str) -> bool {
+    let numb = names_any(text, &NUMB);
+    sentence_words(text).any(|words| {
+        let a_limb = |words: &[&str]| Sites::named_in(&words.join(" ")).names_a_limb();
+        words.iter().enumerate().any(|(i, w)| {
+            let after = &words[i + 1..words.len().min(i + 1 + PRESSED_REACH)];
+            let lain_on =
+                numb && PRESSING.contains(w) && after.first() == Some(&"on") && a_limb(after);
+            // "fell asleep", "went to sleep"
+            let gone = |back: usize| i >= back && GONE.contains(&words[i - back]);
+            let gone_to_sleep = (*w == "asleep" && gone(1))
+                || (*w == "sleep" && i >= 1 && words[i - 1] == "to" && gone(2));
+            (lain_on || (gone_to_sleep && a_limb(&words[..i]))) && !negated_at(&words, i)
+        })
+    })
+}
+
 /// Whether a sentence says a battery or magnets were swallowed ("my son swallowed two
 /// magnets", "I think she ate a button battery"), with no negation before the swallowing
 /// ("he didn't swallow the battery").
@@ -901,7 +969,23 @@ mod tests {
 
     #[test]
     fn what_sentences_say_is_read_and_their_lookalikes_are_not() {
-        let readers: [(Reader, &[&str], &[&str]); 12] = [
+        let readers: [(Reader, &[&str], &[&str]); 13] = [
+            (
+                limb_pressed,
+                &[
+                    "i fell asleep on my arm and now it's numb",
+                    "i was lying on my left arm and now my hand is tingling",
+                    "my leg went to sleep",
+                    "my foot has fallen asleep",
+                ],
+                &[
+                    "i fell asleep on the sofa and now my arm is numb",
+                    "i slept on my arm and now my shoulder aches",
+                    "i haven't been lying on my arm but it's numb",
+                    "i can't sleep and my arm is numb",
+                    "my baby fell asleep on my arm",
+                ],
+            ),
             (
                 cough_brings_out_a_lump,
                 &[
