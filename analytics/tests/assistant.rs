@@ -2517,3 +2517,44 @@ fn hiccups_dandruff_and_thrush_said_by_name_are_self_care_and_head_lice_stay_hea
         assert_eq!(reply.triage.level, Triage::SelfCare, "{said}: {reply:?}");
     }
 }
+
+#[test]
+fn fingers_named_without_a_word_of_a_wound_are_no_cut() {
+    let tingling = "Tingling in my thumb and first two fingers, worse at night.";
+    let found = evidence(tingling);
+    assert!(!found.present.contains(&symptom("cut_wound")), "{found:?}");
+    let reply = reply_to(tingling, aged(50, Sex::Female));
+    assert!(reply.triage.level < Triage::Emergency, "{reply:?}");
+    // A cut said in other words than "cut" is still one.
+    let sliced = reply_to(
+        "I sliced my thumb chopping onions and it won't stop bleeding.",
+        ADULT,
+    );
+    assert_eq!(sliced.conditions[0].id, "laceration", "{sliced:?}");
+    assert!(sliced.triage.level >= Triage::Emergency, "{sliced:?}");
+}
+
+#[test]
+fn a_numb_hand_is_not_sciatica_nor_a_numb_foot_carpal_tunnel() {
+    let listed = |said: &str| -> Vec<String> {
+        let reply = reply_to(said, aged(50, Sex::Female));
+        reply
+            .conditions
+            .iter()
+            .take(3)
+            .map(|c| c.id.clone())
+            .collect()
+    };
+    let hands = listed("My fingers are numb.");
+    assert!(!hands.contains(&"sciatica".to_owned()), "{hands:?}");
+    let feet = listed("My foot is numb and tingling.");
+    assert!(
+        !feet.contains(&"carpal_tunnel_syndrome".to_owned()),
+        "{feet:?}"
+    );
+    // Each is still ranked for its own part.
+    assert!(listed("My hands go numb at night.").contains(&"carpal_tunnel_syndrome".to_owned()));
+    assert!(
+        listed("Pain shooting from my lower back down my leg.").contains(&"sciatica".to_owned())
+    );
+}

@@ -15,8 +15,9 @@
 //! breathlessness said only with an exertion ("short of breath when I exercise") denies it
 //! at rest, a bleeding said stopped ("it's mostly stopped now") one that won't stop; a
 //! cough said only as what brings a lump out ("a bulge that pops out when I cough") is no
-//! cough, a migraine's aura no retina's flashes, a fall of which no cut is said no cut,
-//! and a limb lain on and numb no stroke's numbness or weakness down one side.
+//! cough, a migraine's aura no retina's flashes, a fall, or a message naming nothing of a
+//! wound, no cut, and a limb lain on and numb no stroke's numbness or weakness down one
+//! side.
 //! A clause saying the patient is on a medicine ("I'm on tablets for my blood pressure") or
 //! missed a dose ("I forgot to take my tablets") rules out what it only resembles of
 //! tablets taken or saved up.
@@ -70,7 +71,7 @@ pub(super) struct TakenBack {
     pub(super) beside: Option<&'static str>,
 }
 
-pub(super) const TAKEN_BACK: [TakenBack; 8] = [
+pub(super) const TAKEN_BACK: [TakenBack; 9] = [
     // "The bleeding has mostly stopped" is rated nearest a bleeding that won't stop.
     TakenBack {
         symptom: "heavy_bleeding_wound",
@@ -87,6 +88,15 @@ pub(super) const TAKEN_BACK: [TakenBack; 8] = [
         denies: true,
         unless_said_clearly: true,
         beside: Some("shortness_of_breath"),
+    },
+    // "Tingling in my thumb and first two fingers" is rated near "cut my finger", and a
+    // cut taken as said ranked a deep one first, an emergency.
+    TakenBack {
+        symptom: "cut_wound",
+        reader: no_wound_named,
+        denies: false,
+        unless_said_clearly: true,
+        beside: None,
     },
     // "I fell and hurt my knee" is rated near "grazed my knee".
     TakenBack {
@@ -186,6 +196,14 @@ const STOPPED: [&str; 5] = ["stopped", "stops", "eased", "slowed", "settled"];
 
 /// Words of a graze, a cut's lesser kind, which a fall may bring ([`limb_injured`]).
 const GRAZES: [&str; 4] = ["graze", "grazed", "grazes", "scraped"];
+
+/// Words of what cuts, tears, pierces or bites the skin ([`no_wound_named`]).
+#[rustfmt::skip]
+const WOUNDING: [&str; 25] = [
+    "knife", "glass", "blade", "razor", "scissors", "nail", "stabbed", "stab", "sharp",
+    "bit", "bite", "bitten", "tore", "torn", "ripped", "split", "open", "skin", "caught",
+    "puncture", "punctured", "pierced", "tin", "broken", "smashed",
+];
 
 /// Words of a cut ([`cut_said_deep`])…
 #[rustfmt::skip]
@@ -795,6 +813,15 @@ fn limb_injured(text: &str) -> bool {
                     && !negated_at(&words, i)
             })
     })
+}
+
+/// Whether the text names nothing a wound is told by: no cut or graze ([`CUTS`],
+/// [`GRAZES`]), no bleeding ([`BLEEDING`]), and nothing that cuts, tears or bites
+/// ([`WOUNDING`]).
+fn no_wound_named(text: &str) -> bool {
+    ![&CUTS[..], &GRAZES, &BLEEDING, &WOUNDING]
+        .iter()
+        .any(|words| names_any(text, words))
 }
 
 /// Whether a limb was hurt in a fall ([`limb_injured`]) and no cut or graze is said: no
