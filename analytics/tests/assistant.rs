@@ -2558,3 +2558,28 @@ fn a_numb_hand_is_not_sciatica_nor_a_numb_foot_carpal_tunnel() {
         listed("Pain shooting from my lower back down my leg.").contains(&"sciatica".to_owned())
     );
 }
+
+#[test]
+fn a_neck_stiff_from_how_it_was_held_is_neck_pain_unless_meningitis_has_other_signs() {
+    let held = reply_to("My neck went stiff after a night on a hotel pillow.", ADULT);
+    assert!(
+        !held
+            .understood_present
+            .iter()
+            .any(|s| s.starts_with("Stiff neck")),
+        "{held:?}"
+    );
+    assert_eq!(held.conditions[0].id, "neck_pain_nonspecific", "{held:?}");
+    assert_eq!(held.triage.level, Triage::SelfCare, "{held:?}");
+    // With a fever or a dislike of light beside it, the stiff neck is meningitis's sign.
+    for said in [
+        "Slept awkwardly, now a stiff neck and a temperature of 39.",
+        "Stiff neck from sleeping funny and bright lights hurt my eyes.",
+    ] {
+        let found = evidence(said);
+        assert!(
+            found.present.contains(&symptom("stiff_neck")),
+            "{said}: {found:?}"
+        );
+    }
+}

@@ -34,7 +34,8 @@ pub(super) type Reader = fn(&str) -> bool;
 
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-pub(super) const READERS: [(&str, Reader); 19] = [
+pub(super) const READERS: [(&str, Reader); 20] = [
+    ("neck_pain", neck_stiff_from_posture),
     ("numb_from_pressure", limb_pressed),
     ("reliever_not_helping", reliever_not_helping),
     ("hypo_not_improving", sugar_not_coming_up),
@@ -71,7 +72,7 @@ pub(super) struct TakenBack {
     pub(super) beside: Option<&'static str>,
 }
 
-pub(super) const TAKEN_BACK: [TakenBack; 9] = [
+pub(super) const TAKEN_BACK: [TakenBack; 10] = [
     // "The bleeding has mostly stopped" is rated nearest a bleeding that won't stop.
     TakenBack {
         symptom: "heavy_bleeding_wound",
@@ -88,6 +89,15 @@ pub(super) const TAKEN_BACK: [TakenBack; 9] = [
         denies: true,
         unless_said_clearly: true,
         beside: Some("shortness_of_breath"),
+    },
+    // "A stiff neck from sleeping funny" says the meningitis sign's own words, of a neck
+    // that only aches.
+    TakenBack {
+        symptom: "stiff_neck",
+        reader: neck_stiff_from_posture,
+        denies: false,
+        unless_said_clearly: false,
+        beside: None,
     },
     // "Tingling in my thumb and first two fingers" is rated near "cut my finger", and a
     // cut taken as said ranked a deep one first, an emergency.
@@ -196,6 +206,24 @@ const STOPPED: [&str; 5] = ["stopped", "stops", "eased", "slowed", "settled"];
 
 /// Words of a graze, a cut's lesser kind, which a fall may bring ([`limb_injured`]).
 const GRAZES: [&str; 4] = ["graze", "grazed", "grazes", "scraped"];
+
+/// Words of a neck gone stiff ([`neck_stiff_from_posture`])…
+const STIFF: [&str; 4] = ["stiff", "stiffness", "crick", "cricked"];
+
+/// …of how it was held or strained…
+#[rustfmt::skip]
+const POSTURES: [&str; 15] = [
+    "slept", "sleeping", "pillow", "awkward", "awkwardly", "funny", "desk", "computer",
+    "laptop", "phone", "posture", "hunching", "hunched", "driving", "draught",
+];
+
+/// …and the signs of meningitis beside a stiff neck (the NHS's "Meningitis"), with a
+/// fever, that keep it the meningitis sign whatever else is said.
+#[rustfmt::skip]
+const MENINGITIS_SIGNS: [&str; 14] = [
+    "rash", "spots", "light", "lights", "vomiting", "sick", "drowsy", "confused", "confusion",
+    "fit", "seizure", "headache", "purple", "blotchy",
+];
 
 /// Words of what cuts, tears, pierces or bites the skin ([`no_wound_named`]).
 #[rustfmt::skip]
@@ -815,6 +843,25 @@ fn limb_injured(text: &str) -> bool {
     })
 }
 
+/// Whether a sentence says the neck is stiff or cricked from how it was held ("a stiff
+/// neck from sleeping funny", "I slept awkwardly and cricked my neck", "stiff neck from
+/// hunching over my laptop"), and the message names none of meningitis's other signs
+/// ([`MENINGITIS_SIGNS`]): the NHS's common neck pain, which the meningitis sign's
+/// phrasing ("stiff neck") would otherwise read.
+fn neck_stiff_from_posture(text: &str) -> bool {
+    !names_any(text, &MENINGITIS_SIGNS)
+        && !names_any(text, &FEVER_WORDS)
+        && sentence_words(text).any(|words| {
+            let said = |set: &[&str]| {
+                words
+                    .iter()
+                    .enumerate()
+                    .any(|(i, w)| set.contains(w) && !negated_at(&words, i))
+            };
+            words.contains(&"neck") && said(&STIFF) && said(&POSTURES)
+        })
+}
+
 /// Whether the text names nothing a wound is told by: no cut or graze ([`CUTS`],
 /// [`GRAZES`]), no bleeding ([`BLEEDING`]), and nothing that cuts, tears or bites
 /// ([`WOUNDING`]).
@@ -996,7 +1043,20 @@ mod tests {
 
     #[test]
     fn what_sentences_say_is_read_and_their_lookalikes_are_not() {
-        let readers: [(Reader, &[&str], &[&str]); 13] = [
+        let readers: [(Reader, &[&str], &[&str]); 14] = [
+            (
+                neck_stiff_from_posture,
+                &[
+                    "i've got a stiff neck from sleeping on a new pillow",
+                    "sat at my desk all week and now my neck is stiff",
+                ],
+                &[
+                    "my neck is stiff",
+                    "stiff neck from sleeping funny and a temperature of 39",
+                    "i slept badly, stiff neck and a rash on my legs",
+                    "my back is stiff from sitting at my desk",
+                ],
+            ),
             (
                 limb_pressed,
                 &[
