@@ -210,7 +210,8 @@ pub struct Extractor {
     word_for_word: Vec<usize>,
     /// The symptoms read from a sentence, each with its reader ([`READERS`]).
     readers: Vec<(usize, Reader)>,
-    /// The symptoms a sentence reading takes back, each with its reader ([`TAKEN_BACK`]).
+    /// The symptoms sentence readings take back, each with the symptom it must be read
+    /// beside, if any, and its entry ([`TAKEN_BACK`]).
     taken_back: Vec<(usize, Option<usize>, &'static TakenBack)>,
     /// Finds the phrasings a clause may contain word for word, all in one pass…
     literal: AhoCorasick,
@@ -304,12 +305,14 @@ impl Extractor {
                 .collect(),
             taken_back: TAKEN_BACK
                 .iter()
-                .filter_map(|t| {
-                    let beside = match t.beside {
-                        Some(id) => Some(kb.symptom(id)?),
-                        None => None,
-                    };
-                    Some((kb.symptom(t.symptom)?, beside, t))
+                .flat_map(|t| {
+                    // One whose `beside` the knowledge base lacks takes nothing back.
+                    let beside = t.beside.map(|id| kb.symptom(id));
+                    let known = beside.is_none_or(|b| b.is_some());
+                    t.symptoms
+                        .iter()
+                        .filter(move |_| known)
+                        .filter_map(move |id| Some((kb.symptom(id)?, beside.flatten(), t)))
                 })
                 .collect(),
             // From the label only: a phrasing's part is often one example of many ("cut

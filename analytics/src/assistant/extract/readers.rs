@@ -57,10 +57,10 @@ pub(super) const READERS: [(&str, Reader); 20] = [
     ("sudden_confusion", |text| says_sudden(text, &CONFUSED)),
 ];
 
-/// A symptom the model rates near sentences that say something else, and the reader that
+/// Symptoms the model rates near sentences that say something else, and the reader that
 /// tells those sentences.
 pub(super) struct TakenBack {
-    pub(super) symptom: &'static str,
+    pub(super) symptoms: &'static [&'static str],
     pub(super) reader: Reader,
     /// Whether the reading denies the symptom, or only takes it back unsaid.
     pub(super) denies: bool,
@@ -72,10 +72,10 @@ pub(super) struct TakenBack {
     pub(super) beside: Option<&'static str>,
 }
 
-pub(super) const TAKEN_BACK: [TakenBack; 10] = [
+pub(super) const TAKEN_BACK: [TakenBack; 8] = [
     // "The bleeding has mostly stopped" is rated nearest a bleeding that won't stop.
     TakenBack {
-        symptom: "heavy_bleeding_wound",
+        symptoms: &["heavy_bleeding_wound"],
         reader: bleeding_stopped,
         denies: true,
         unless_said_clearly: false,
@@ -84,7 +84,7 @@ pub(super) const TAKEN_BACK: [TakenBack; 10] = [
     // "I get out of breath walking uphill" leaves breathlessness at rest unsaid, which an
     // acute attack's likelihood would then take for possible.
     TakenBack {
-        symptom: "shortness_of_breath_at_rest",
+        symptoms: &["shortness_of_breath_at_rest"],
         reader: breathless_only_with_exertion,
         denies: true,
         unless_said_clearly: true,
@@ -93,7 +93,7 @@ pub(super) const TAKEN_BACK: [TakenBack; 10] = [
     // "A stiff neck from sleeping funny" says the meningitis sign's own words, of a neck
     // that only aches.
     TakenBack {
-        symptom: "stiff_neck",
+        symptoms: &["stiff_neck"],
         reader: neck_stiff_from_posture,
         denies: false,
         unless_said_clearly: false,
@@ -102,7 +102,7 @@ pub(super) const TAKEN_BACK: [TakenBack; 10] = [
     // "Tingling in my thumb and first two fingers" is rated near "cut my finger", and a
     // cut taken as said ranked a deep one first, an emergency.
     TakenBack {
-        symptom: "cut_wound",
+        symptoms: &["cut_wound"],
         reader: no_wound_named,
         denies: false,
         unless_said_clearly: true,
@@ -110,7 +110,7 @@ pub(super) const TAKEN_BACK: [TakenBack; 10] = [
     },
     // "I fell and hurt my knee" is rated near "grazed my knee".
     TakenBack {
-        symptom: "cut_wound",
+        symptoms: &["cut_wound"],
         reader: fall_without_a_wound,
         denies: false,
         unless_said_clearly: true,
@@ -118,7 +118,7 @@ pub(super) const TAKEN_BACK: [TakenBack; 10] = [
     },
     // "Migraines with flashing lights" is rated nearest a detaching retina's flashes.
     TakenBack {
-        symptom: "floaters_flashes",
+        symptoms: &["floaters_flashes"],
         reader: aura_with_a_headache,
         denies: false,
         unless_said_clearly: false,
@@ -127,7 +127,7 @@ pub(super) const TAKEN_BACK: [TakenBack; 10] = [
     // "A bulge that pops out when I cough" is a hernia's sign: the cough is what brings
     // the lump out, and a cough taken as said ranked a cold first.
     TakenBack {
-        symptom: "cough",
+        symptoms: &["cough"],
         reader: cough_brings_out_a_lump,
         denies: false,
         unless_said_clearly: false,
@@ -136,21 +136,7 @@ pub(super) const TAKEN_BACK: [TakenBack; 10] = [
     // "I fell asleep on my arm and now it's numb" is rated near a stroke's numbness and
     // weakness down one side, and near numbness around the bottom ("numb").
     TakenBack {
-        symptom: "numbness_one_side",
-        reader: limb_pressed,
-        denies: false,
-        unless_said_clearly: true,
-        beside: None,
-    },
-    TakenBack {
-        symptom: "arm_weakness",
-        reader: limb_pressed,
-        denies: false,
-        unless_said_clearly: true,
-        beside: None,
-    },
-    TakenBack {
-        symptom: "saddle_numbness",
+        symptoms: &["numbness_one_side", "arm_weakness", "saddle_numbness"],
         reader: limb_pressed,
         denies: false,
         unless_said_clearly: true,
@@ -882,7 +868,7 @@ fn fall_without_a_wound(text: &str) -> bool {
 /// says a limb has gone to sleep ("my leg went to sleep", "my foot fell asleep"): pressure
 /// on a nerve, whose numbness the model rates near a stroke's. Not "I fell asleep on the
 /// sofa", nor with a negation just before ("I didn't sleep on it").
-pub(super) fn limb_pressed(text: &str) -> bool {
+fn limb_pressed(text: &str) -> bool {
     let numb = names_any(text, &NUMB);
     sentence_words(text).any(|words| {
         let a_limb = |words: &[&str]| Sites::named_in(&words.join(" ")).names_a_limb();
