@@ -2583,3 +2583,24 @@ fn a_neck_stiff_from_how_it_was_held_is_neck_pain_unless_meningitis_has_other_si
         );
     }
 }
+
+#[test]
+fn a_lump_on_a_limb_is_under_the_skin_and_a_lump_by_the_back_passage_is_piles() {
+    let arm = reply_to("I've noticed a lump on my upper arm.", ADULT);
+    assert!(
+        arm.understood_present
+            .iter()
+            .any(|s| s == "A lump under the skin"),
+        "{arm:?}"
+    );
+    assert_eq!(arm.conditions[0].id, "skin_cyst", "{arm:?}");
+    assert!(arm.triage.level < Triage::Consultation24, "{arm:?}");
+    let piles = reply_to("There's a lump by my back passage.", ADULT);
+    assert_eq!(piles.conditions[0].id, "haemorrhoids", "{piles:?}");
+    // A lump said with no part is no longer the bottom's.
+    let knocked = evidence("I banged my knee and now there's a lump.");
+    assert!(
+        !knocked.present.contains(&symptom("lump_near_anus")),
+        "{knocked:?}"
+    );
+}
