@@ -2604,3 +2604,33 @@ fn a_lump_on_a_limb_is_under_the_skin_and_a_lump_by_the_back_passage_is_piles() 
         "{knocked:?}"
     );
 }
+
+#[test]
+fn headaches_that_keep_coming_back_are_not_a_cold() {
+    let evenings = reply_to("Every evening I get a headache.", ADULT);
+    let top_two: Vec<&str> = evenings
+        .conditions
+        .iter()
+        .take(2)
+        .map(|c| c.id.as_str())
+        .collect();
+    assert!(
+        top_two.contains(&"tension_headache") && top_two.contains(&"migraine"),
+        "{evenings:?}"
+    );
+    // It asks what kind of headache, not whether there is one.
+    assert_ne!(
+        evenings.question.as_ref().map(|q| q.symptom.as_str()),
+        Some("headache")
+    );
+    for one_off in [
+        "I've had a headache since lunchtime.",
+        "I don't normally get headaches but today my head is pounding.",
+    ] {
+        let found = evidence(one_off);
+        assert!(
+            !found.present.contains(&symptom("recurring_headaches")),
+            "{one_off}: {found:?}"
+        );
+    }
+}

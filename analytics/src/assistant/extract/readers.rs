@@ -34,7 +34,9 @@ pub(super) type Reader = fn(&str) -> bool;
 
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-pub(super) const READERS: [(&str, Reader); 20] = [
+pub(super) const READERS: [(&str, Reader); 22] = [
+    ("recurring_headaches", headaches_recur),
+    ("headache", headaches_recur),
     ("neck_pain", neck_stiff_from_posture),
     ("numb_from_pressure", limb_pressed),
     ("reliever_not_helping", reliever_not_helping),
@@ -254,7 +256,7 @@ const NOSEBLEED_TOO_LONG_MINUTES: u32 = 15;
 /// Words before a time that make it a window or a rate rather than a length.
 const NOT_HOW_LONG: [&str; 6] = ["last", "past", "every", "within", "each", "per"];
 
-/// Words of a migraine or a headache ([`aura_with_a_headache`])…
+/// Words of a migraine or a headache ([`aura_with_a_headache`], [`headaches_recur`])…
 #[rustfmt::skip]
 const HEADACHES: [&str; 4] = ["migraine", "migraines", "headache", "headaches"];
 
@@ -265,6 +267,22 @@ const AURA_SIGHTS: [&str; 7] = ["flashing", "flashes", "flickering", "zigzag", "
 /// …and none of a detaching retina's own signs (the NHS's: floaters, a shadow or curtain).
 #[rustfmt::skip]
 const RETINA_SIGNS: [&str; 5] = ["floaters", "floater", "curtain", "shadow", "cobwebs"];
+
+/// Phrases that say headaches ([`HEADACHES`]) keep coming back ([`headaches_recur`])…
+#[rustfmt::skip]
+const RECURRING: [&str; 22] = [
+    "every day", "every morning", "every afternoon", "every evening", "every night",
+    "every week", "every few days", "most days", "most mornings", "daily", "all the time",
+    "keep getting", "keeps coming back", "keep coming back", "comes back", "coming back",
+    "times a week", "days a week", "regularly", "frequent", "recurring", "again and again",
+];
+
+/// …or by getting or suffering them, said of them in the plural ("I get migraines").
+const HABITUAL: [&str; 4] = ["get", "getting", "suffer", "prone"];
+
+/// How many words after [`HABITUAL`]'s may name the headaches ("I get really bad
+/// headaches").
+const HABITUAL_REACH: usize = 4;
 
 /// Words of lying, sleeping, sitting or leaning on something ([`limb_pressed`])…
 #[rustfmt::skip]
@@ -810,6 +828,32 @@ fn aura_with_a_headache(text: &str) -> bool {
         })
 }
 
+/// Whether a sentence says headaches or migraines keep coming back ("I get a headache
+/// every afternoon", "I've been getting headaches most days", "I suffer from migraines"):
+/// a headache that recurs, which no cold or flu gives, while the model reads only the
+/// headache and ranks a cold first by its prior. Not "I've got a headache", "I don't
+/// usually get headaches", nor "I'm getting a headache".
+fn headaches_recur(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        let headache_at = |i: usize| HEADACHES.contains(&words[i]) && !negated_at(&words, i);
+        let recurring = RECURRING.iter().any(|phrase| {
+            let phrase: Vec<&str> = phrase.split(' ').collect();
+            words
+                .windows(phrase.len())
+                .enumerate()
+                .any(|(i, window)| window == phrase.as_slice() && !negated_at(&words, i))
+        });
+        let habitual = words.iter().enumerate().any(|(i, w)| {
+            HABITUAL.contains(w)
+                && !negated_at(&words, i)
+                && words[i + 1..words.len().min(i + 1 + HABITUAL_REACH)]
+                    .iter()
+                    .any(|w| matches!(*w, "headaches" | "migraines"))
+        });
+        (0..words.len()).any(headache_at) && (recurring || habitual)
+    })
+}
+
 /// Whether a sentence says a limb was hurt by a fall, a twist or a knock ("I fell on my
 /// wrist", "tripped and landed on my knee", "I hurt my ankle playing football"): a recent
 /// injury, which the model reads in none of them, as the words of the fall are few and
@@ -1029,7 +1073,7 @@ mod tests {
 
     #[test]
     fn what_sentences_say_is_read_and_their_lookalikes_are_not() {
-        let readers: [(Reader, &[&str], &[&str]); 21] = [
+        let readers: [(Reader, &[&str], &[&str]); 22] = [
             (
                 larger_than_a_hand,
                 &[
@@ -1137,6 +1181,22 @@ mod tests {
                     "stiff neck from sleeping funny and a temperature of 39",
                     "i slept badly, stiff neck and a rash on my legs",
                     "my back is stiff from sitting at my desk",
+                ],
+            ),
+            (
+                headaches_recur,
+                &[
+                    "i get a headache every afternoon",
+                    "i've been getting headaches most days",
+                    "i suffer from migraines",
+                    "my headache keeps coming back",
+                ],
+                &[
+                    "i've got a headache",
+                    "i don't usually get headaches",
+                    "i'm getting a headache",
+                    "i feel sick every morning and my back hurts",
+                    "the headache hasn't come back",
                 ],
             ),
             (
