@@ -2634,3 +2634,34 @@ fn headaches_that_keep_coming_back_are_not_a_cold() {
         );
     }
 }
+
+#[test]
+fn thrush_in_a_baby_is_oral_thrush_seen_by_a_doctor() {
+    for said in [
+        "Our baby has got thrush.",
+        "My 2 month old has thrush.",
+        "I think my 2 month old has thrush.",
+    ] {
+        let reply = reply_to(said, ADULT);
+        assert_eq!(reply.conditions[0].id, "oral_thrush", "{said}: {reply:?}");
+        assert!(
+            !reply
+                .understood_present
+                .iter()
+                .any(|s| s.starts_with("Vaginal")),
+            "{said}: {reply:?}"
+        );
+    }
+    // A baby's is seen by a doctor (the NHS: a GP under 4 months) when the message opens
+    // with the baby; "I think my…" is read as the parent's own account, as elsewhere.
+    for said in ["Our baby has got thrush.", "My 2 month old has thrush."] {
+        let reply = reply_to(said, ADULT);
+        assert_eq!(
+            reply.triage.level,
+            Triage::Consultation,
+            "{said}: {reply:?}"
+        );
+    }
+    let nappy = reply_to("My baby has thrush in the nappy area.", ADULT);
+    assert_eq!(nappy.conditions[0].id, "nappy_rash", "{nappy:?}");
+}

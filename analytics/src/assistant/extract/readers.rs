@@ -34,7 +34,8 @@ pub(super) type Reader = fn(&str) -> bool;
 
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-pub(super) const READERS: [(&str, Reader); 22] = [
+pub(super) const READERS: [(&str, Reader); 23] = [
+    ("white_patches_mouth", thrush_in_the_mouth),
     ("recurring_headaches", headaches_recur),
     ("headache", headaches_recur),
     ("neck_pain", neck_stiff_from_posture),
@@ -74,7 +75,16 @@ pub(super) struct TakenBack {
     pub(super) beside: Option<&'static str>,
 }
 
-pub(super) const TAKEN_BACK: [TakenBack; 8] = [
+pub(super) const TAKEN_BACK: [TakenBack; 9] = [
+    // "I think my 3 month old has thrush" is rated as near vaginal thrush, and thrush in
+    // the nappy area, as oral.
+    TakenBack {
+        symptoms: &["vaginal_itching", "nappy_area_rash"],
+        reader: thrush_in_the_mouth,
+        denies: false,
+        unless_said_clearly: true,
+        beside: None,
+    },
     // "The bleeding has mostly stopped" is rated nearest a bleeding that won't stop.
     TakenBack {
         symptoms: &["heavy_bleeding_wound"],
@@ -283,6 +293,24 @@ const HABITUAL: [&str; 4] = ["get", "getting", "suffer", "prone"];
 /// How many words after [`HABITUAL`]'s may name the headaches ("I get really bad
 /// headaches").
 const HABITUAL_REACH: usize = 4;
+
+/// Words of a baby or of the mouth, with which thrush is the mouth's
+/// ([`thrush_in_the_mouth`])…
+#[rustfmt::skip]
+const BABY_OR_MOUTH: [&str; 10] = [
+    "baby", "baby's", "newborn", "infant", "mouth", "tongue", "gums", "cheeks", "dummy",
+    "feeding",
+];
+
+/// …or of an age under 2 years, in days…
+const THRUSH_BABY_DAYS: f32 = 730.0;
+
+/// …unless the message speaks of the genitals or a nappy, where thrush is too.
+#[rustfmt::skip]
+const THRUSH_ELSEWHERE: [&str; 9] = [
+    "vagina", "vaginal", "below", "genital", "genitals", "penis", "nappy", "discharge",
+    "itchy",
+];
 
 /// Words of lying, sleeping, sitting or leaning on something ([`limb_pressed`])…
 #[rustfmt::skip]
@@ -828,6 +856,23 @@ fn aura_with_a_headache(text: &str) -> bool {
         })
 }
 
+/// Whether a sentence names thrush with a baby or the mouth ("my baby has thrush", "I
+/// think it's thrush on her tongue"), or the message gives an age under 2 ("I think my 3
+/// month old has thrush"), and it speaks of no other place thrush grows
+/// ([`THRUSH_ELSEWHERE`]): oral thrush, which the word alone does not place (the model
+/// rates "thrush" as near vaginal thrush as oral).
+fn thrush_in_the_mouth(text: &str) -> bool {
+    let a_baby = age_in_days(text).is_some_and(|days| days < THRUSH_BABY_DAYS);
+    !names_any(text, &THRUSH_ELSEWHERE)
+        && sentence_words(text).any(|words| {
+            words
+                .iter()
+                .enumerate()
+                .any(|(i, w)| *w == "thrush" && !negated_at(&words, i))
+                && (a_baby || words.iter().any(|w| BABY_OR_MOUTH.contains(w)))
+        })
+}
+
 /// Whether a sentence says headaches or migraines keep coming back ("I get a headache
 /// every afternoon", "I've been getting headaches most days", "I suffer from migraines"):
 /// a headache that recurs, which no cold or flu gives, while the model reads only the
@@ -1073,7 +1118,7 @@ mod tests {
 
     #[test]
     fn what_sentences_say_is_read_and_their_lookalikes_are_not() {
-        let readers: [(Reader, &[&str], &[&str]); 22] = [
+        let readers: [(Reader, &[&str], &[&str]); 23] = [
             (
                 larger_than_a_hand,
                 &[
@@ -1181,6 +1226,22 @@ mod tests {
                     "stiff neck from sleeping funny and a temperature of 39",
                     "i slept badly, stiff neck and a rash on my legs",
                     "my back is stiff from sitting at my desk",
+                ],
+            ),
+            (
+                thrush_in_the_mouth,
+                &[
+                    "my baby has thrush",
+                    "i think it's thrush on her tongue",
+                    "white patches in my mouth, the pharmacist said thrush",
+                    "i think my 3 month old has thrush",
+                ],
+                &[
+                    "my baby has thrush in the nappy area",
+                    "i've got thrush, itchy down below",
+                    "my baby has white patches on her tongue",
+                    "it's not thrush, my baby has a rash",
+                    "i have thrush, and my 3 year old has a cold",
                 ],
             ),
             (
