@@ -2665,3 +2665,24 @@ fn thrush_in_a_baby_is_oral_thrush_seen_by_a_doctor() {
     let nappy = reply_to("My baby has thrush in the nappy area.", ADULT);
     assert_eq!(nappy.conditions[0].id, "nappy_rash", "{nappy:?}");
 }
+
+#[test]
+fn a_pain_in_the_side_while_running_is_a_stitch_not_the_kidneys() {
+    let running = reply_to(
+        "I keep getting a sharp pain in my side while I'm running.",
+        ADULT,
+    );
+    assert_eq!(running.conditions[0].id, "exercise_stitch", "{running:?}");
+    assert_eq!(running.triage.level, Triage::SelfCare, "{running:?}");
+    assert!(
+        !running
+            .understood_present
+            .iter()
+            .any(|s| s.starts_with("Pain in the side or back")),
+        "{running:?}"
+    );
+    // With a fever and no running, it is still the kidneys'.
+    let fever = reply_to("Pain in my side and a fever, I feel awful.", ADULT);
+    assert_eq!(fever.conditions[0].id, "pyelonephritis", "{fever:?}");
+    assert_eq!(fever.triage.level, Triage::Consultation24, "{fever:?}");
+}

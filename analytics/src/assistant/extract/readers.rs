@@ -34,7 +34,8 @@ pub(super) type Reader = fn(&str) -> bool;
 
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-pub(super) const READERS: [(&str, Reader); 23] = [
+pub(super) const READERS: [(&str, Reader); 24] = [
+    ("side_pain_with_exercise", side_hurts_exercising),
     ("white_patches_mouth", thrush_in_the_mouth),
     ("recurring_headaches", headaches_recur),
     ("headache", headaches_recur),
@@ -75,7 +76,15 @@ pub(super) struct TakenBack {
     pub(super) beside: Option<&'static str>,
 }
 
-pub(super) const TAKEN_BACK: [TakenBack; 9] = [
+pub(super) const TAKEN_BACK: [TakenBack; 10] = [
+    // "A pain in my side when I run" says a kidney's loin pain word for word, of a stitch.
+    TakenBack {
+        symptoms: &["flank_pain"],
+        reader: side_hurts_exercising,
+        denies: false,
+        unless_said_clearly: false,
+        beside: None,
+    },
     // "I think my 3 month old has thrush" is rated as near vaginal thrush, and thrush in
     // the nappy area, as oral.
     TakenBack {
@@ -293,6 +302,23 @@ const HABITUAL: [&str; 4] = ["get", "getting", "suffer", "prone"];
 /// How many words after [`HABITUAL`]'s may name the headaches ("I get really bad
 /// headaches").
 const HABITUAL_REACH: usize = 4;
+
+/// Words of pain ([`side_hurts_exercising`])…
+#[rustfmt::skip]
+const HURTING: [&str; 8] = ["pain", "pains", "ache", "aches", "aching", "hurts", "hurt", "sore"];
+
+/// …of running or other exercise…
+#[rustfmt::skip]
+const EXERCISING: [&str; 16] = [
+    "run", "runs", "running", "ran", "jog", "jogging", "sprint", "sprinting", "exercise",
+    "exercising", "swim", "swimming", "cycling", "football", "training", "workout",
+];
+
+/// …and of while, said just before them ("when I run", "during my run").
+const WHILE: [&str; 5] = ["when", "while", "whilst", "whenever", "during"];
+
+/// How many words before [`EXERCISING`]'s [`WHILE`]'s may be.
+const WHILE_REACH: usize = 3;
 
 /// Words of a baby or of the mouth, with which thrush is the mouth's
 /// ([`thrush_in_the_mouth`])…
@@ -856,6 +882,29 @@ fn aura_with_a_headache(text: &str) -> bool {
         })
 }
 
+/// Whether a sentence says the side hurts, or a stitch comes, while running or exercising
+/// ("I get a pain in my side when I run", "a stitch during my run"): a stitch, which the
+/// loin pain phrasing "pain in my side" reads as a kidney's. Not "pain in my side, and I
+/// ran a temperature", "I can't run because of the pain in my side", nor with a negation
+/// just before the exercise or its while ("it doesn't hurt when I run").
+fn side_hurts_exercising(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        let said = |set: &[&str]| {
+            words
+                .iter()
+                .enumerate()
+                .any(|(i, w)| set.contains(w) && !negated_at(&words, i))
+        };
+        let exercising = words.iter().enumerate().any(|(i, w)| {
+            let from = i.saturating_sub(WHILE_REACH);
+            EXERCISING.contains(w)
+                && !negated_at(&words, i)
+                && (from..i).any(|j| WHILE.contains(&words[j]) && !negated_at(&words, j))
+        });
+        exercising && (said(&["stitch"]) || (words.contains(&"side") && said(&HURTING)))
+    })
+}
+
 /// Whether a sentence names thrush with a baby or the mouth ("my baby has thrush", "I
 /// think it's thrush on her tongue"), or the message gives an age under 2 ("I think my 3
 /// month old has thrush"), and it speaks of no other place thrush grows
@@ -1118,7 +1167,7 @@ mod tests {
 
     #[test]
     fn what_sentences_say_is_read_and_their_lookalikes_are_not() {
-        let readers: [(Reader, &[&str], &[&str]); 23] = [
+        let readers: [(Reader, &[&str], &[&str]); 24] = [
             (
                 larger_than_a_hand,
                 &[
@@ -1226,6 +1275,20 @@ mod tests {
                     "stiff neck from sleeping funny and a temperature of 39",
                     "i slept badly, stiff neck and a rash on my legs",
                     "my back is stiff from sitting at my desk",
+                ],
+            ),
+            (
+                side_hurts_exercising,
+                &[
+                    "i get a pain in my side when i run",
+                    "a stitch during my run",
+                    "my left side aches whenever i go jogging",
+                ],
+                &[
+                    "pain in my side, and i ran a temperature",
+                    "i can't run because of the pain in my side",
+                    "pain in my side but it doesn't hurt when i run",
+                    "my side hurts when i pee",
                 ],
             ),
             (
