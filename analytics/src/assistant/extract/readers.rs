@@ -34,11 +34,10 @@ pub(super) type Reader = fn(&str) -> bool;
 
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-pub(super) const READERS: [(&str, Reader); 24] = [
+pub(super) const READERS: [(&str, Reader); 23] = [
     ("side_pain_with_exercise", side_hurts_exercising),
     ("white_patches_mouth", thrush_in_the_mouth),
     ("recurring_headaches", headaches_recur),
-    ("headache", headaches_recur),
     ("neck_pain", neck_stiff_from_posture),
     ("numb_from_pressure", limb_pressed),
     ("reliever_not_helping", reliever_not_helping),
