@@ -26,7 +26,7 @@ use super::clauses::JOINERS;
 use super::cues::{
     PAIN_RELIEF, RELIEVERS, THREE_MONTHS_DAYS, age_in_days, fails_to_help, sentence_duration_days,
 };
-use super::words::{contains_words, has_negation, names_any, negated_at, sentence_words};
+use super::words::{contains_words, has_negation, names_any, negated_at, says_any, sentence_words};
 use crate::assistant::body_sites::Sites;
 
 /// Whether a normalised text says a finding, read from its sentences.
@@ -754,12 +754,10 @@ fn baby_moves_less(text: &str) -> bool {
 /// Heavily: a word of it not denied ([`HEAVY_BLEEDING`]) or of its not stopping in that
 /// sentence.
 pub(super) fn bleeding_in_pregnancy(text: &str) -> Option<bool> {
-    let pregnant = sentence_words(text).any(|words| {
-        (0..words.len()).any(|i| PREGNANCY.contains(&words[i]) && !negated_at(&words, i))
-    });
+    let pregnant = sentence_words(text).any(|words| says_any(&words, &PREGNANCY));
     let womb = Sites::named_in(WOMB_PARTS);
     let bleeding = sentence_words(text).find(|words| {
-        (0..words.len()).any(|i| BLEEDING.contains(&words[i]) && !negated_at(words, i))
+        says_any(words, &BLEEDING)
             && !words.iter().any(|w| NOT_THE_WOMBS.contains(w))
             && Sites::named_in(&words.join(" ")).union(womb) == womb
     })?;
@@ -796,13 +794,9 @@ fn bleeding_stopped(text: &str) -> bool {
         .iter()
         .any(|words| words.contains(&"again") || says_not_stopping(words));
     !not_stopping
-        && words.iter().any(|words| {
-            words.iter().any(|w| names_bleeding(w))
-                && words
-                    .iter()
-                    .enumerate()
-                    .any(|(i, w)| STOPPED.contains(w) && !negated_at(words, i))
-        })
+        && words
+            .iter()
+            .any(|words| words.iter().any(|w| names_bleeding(w)) && says_any(words, &STOPPED))
 }
 
 /// Whether `word` is one of bleeding ([`BLEEDING`]) or a nosebleed.
@@ -870,15 +864,8 @@ fn cut_said_deep(text: &str) -> bool {
 /// the message speaks of floaters or a shadow, a retina's own signs, whatever else it says.
 fn aura_with_a_headache(text: &str) -> bool {
     !names_any(text, &RETINA_SIGNS)
-        && sentence_words(text).any(|words| {
-            let said = |set: &[&str]| {
-                words
-                    .iter()
-                    .enumerate()
-                    .any(|(i, w)| set.contains(w) && !negated_at(&words, i))
-            };
-            said(&HEADACHES) && said(&AURA_SIGHTS)
-        })
+        && sentence_words(text)
+            .any(|words| says_any(&words, &HEADACHES) && says_any(&words, &AURA_SIGHTS))
 }
 
 /// Whether a sentence says the side hurts, or a stitch comes, while running or exercising
@@ -888,19 +875,15 @@ fn aura_with_a_headache(text: &str) -> bool {
 /// just before the exercise or its while ("it doesn't hurt when I run").
 fn side_hurts_exercising(text: &str) -> bool {
     sentence_words(text).any(|words| {
-        let said = |set: &[&str]| {
-            words
-                .iter()
-                .enumerate()
-                .any(|(i, w)| set.contains(w) && !negated_at(&words, i))
-        };
         let exercising = words.iter().enumerate().any(|(i, w)| {
             let from = i.saturating_sub(WHILE_REACH);
             EXERCISING.contains(w)
                 && !negated_at(&words, i)
                 && (from..i).any(|j| WHILE.contains(&words[j]) && !negated_at(&words, j))
         });
-        exercising && (said(&["stitch"]) || (words.contains(&"side") && said(&HURTING)))
+        exercising
+            && (says_any(&words, &["stitch"])
+                || (words.contains(&"side") && says_any(&words, &HURTING)))
     })
 }
 
@@ -913,10 +896,7 @@ fn thrush_in_the_mouth(text: &str) -> bool {
     let a_baby = age_in_days(text).is_some_and(|days| days < THRUSH_BABY_DAYS);
     !names_any(text, &THRUSH_ELSEWHERE)
         && sentence_words(text).any(|words| {
-            words
-                .iter()
-                .enumerate()
-                .any(|(i, w)| *w == "thrush" && !negated_at(&words, i))
+            says_any(&words, &["thrush"])
                 && (a_baby || words.iter().any(|w| BABY_OR_MOUTH.contains(w)))
         })
 }
@@ -928,7 +908,6 @@ fn thrush_in_the_mouth(text: &str) -> bool {
 /// usually get headaches", nor "I'm getting a headache".
 fn headaches_recur(text: &str) -> bool {
     sentence_words(text).any(|words| {
-        let headache_at = |i: usize| HEADACHES.contains(&words[i]) && !negated_at(&words, i);
         let recurring = RECURRING.iter().any(|phrase| {
             let phrase: Vec<&str> = phrase.split(' ').collect();
             words
@@ -943,7 +922,7 @@ fn headaches_recur(text: &str) -> bool {
                     .iter()
                     .any(|w| matches!(*w, "headaches" | "migraines"))
         });
-        (0..words.len()).any(headache_at) && (recurring || habitual)
+        says_any(&words, &HEADACHES) && (recurring || habitual)
     })
 }
 
@@ -975,13 +954,7 @@ fn neck_stiff_from_posture(text: &str) -> bool {
     !names_any(text, &MENINGITIS_SIGNS)
         && !names_any(text, &FEVER_WORDS)
         && sentence_words(text).any(|words| {
-            let said = |set: &[&str]| {
-                words
-                    .iter()
-                    .enumerate()
-                    .any(|(i, w)| set.contains(w) && !negated_at(&words, i))
-            };
-            words.contains(&"neck") && said(&STIFF) && said(&POSTURES)
+            words.contains(&"neck") && says_any(&words, &STIFF) && says_any(&words, &POSTURES)
         })
 }
 
@@ -1166,7 +1139,71 @@ mod tests {
 
     #[test]
     fn what_sentences_say_is_read_and_their_lookalikes_are_not() {
-        let readers: [(Reader, &[&str], &[&str]); 24] = [
+        let readers: [(Reader, &[&str], &[&str]); 28] = [
+            (
+                on_regular_medicine,
+                &[
+                    "i'm on tablets for my blood pressure",
+                    "she's on blood pressure meds",
+                    "on my pills",
+                    "taken my usual tablets",
+                    "she's had her regular meds",
+                ],
+                &[
+                    "it came on after taking tablets",
+                    "i'm going to take all my tablets",
+                    "on purpose i took all my pills",
+                    "i'm on my own",
+                    "took all my usual tablets",
+                    "i've taken double my normal pills",
+                ],
+            ),
+            (
+                medicine_missed,
+                &[
+                    "i forgot to take my tablets this morning",
+                    "i've run out of my blood pressure tablets",
+                    "i missed my pills yesterday",
+                    "she's been without her meds for a week",
+                ],
+                &[
+                    "i've been saving up my tablets",
+                    "i forgot i'd taken them and took a double dose of my tablets",
+                    "i took all my pills",
+                    "my tablets ran out and i took too many of my husband's pills",
+                ],
+            ),
+            (
+                counts_an_overdose,
+                &[
+                    "i took about 24 paracetamol about 3 hours ago",
+                    "she's swallowed 16 tablets of co codamol",
+                    "he has taken 30 of his sleeping pills",
+                    "i took 30 paracetamol and i don't feel any different",
+                ],
+                &[
+                    "i took 2 paracetamol for my headache",
+                    "i took 1000 mg of paracetamol",
+                    "i didn't take 20 tablets, only 2",
+                    "my 12 year old took paracetamol",
+                    "we have 20 tablets in the cupboard",
+                ],
+            ),
+            (
+                tablets_gone_missing,
+                &[
+                    "just found my toddler with my mums blood pressure tablets, the packet was open \
+                     and i think 3 are missing",
+                    "some of my pills have gone and my son was playing with the box",
+                ],
+                &[
+                    "i counted the tablets and none are missing",
+                    "my prescription has gone missing",
+                    "my headache has gone since i took 2 paracetamol",
+                    "i took 2 paracetamol and my headache has gone",
+                    "3 of my socks are missing",
+                ],
+            ),
             (
                 larger_than_a_hand,
                 &[
@@ -1582,90 +1619,6 @@ mod tests {
             "I'm bleeding between periods",
         ] {
             assert_eq!(read(said), None, "{said}");
-        }
-    }
-
-    #[test]
-    fn being_on_a_medicine_is_told_from_taking_one() {
-        for said in [
-            "i'm on tablets for my blood pressure",
-            "she's on blood pressure meds",
-            "on my pills",
-            "taken my usual tablets",
-            "she's had her regular meds",
-        ] {
-            assert!(on_regular_medicine(said), "{said}");
-        }
-        for said in [
-            "it came on after taking tablets",
-            "i'm going to take all my tablets",
-            "on purpose i took all my pills",
-            "i'm on my own",
-            "took all my usual tablets",
-            "i've taken double my normal pills",
-        ] {
-            assert!(!on_regular_medicine(said), "{said}");
-        }
-    }
-
-    #[test]
-    fn a_dose_missed_is_told_from_tablets_taken_or_saved_up() {
-        for said in [
-            "i forgot to take my tablets this morning",
-            "i've run out of my blood pressure tablets",
-            "i missed my pills yesterday",
-            "she's been without her meds for a week",
-        ] {
-            assert!(medicine_missed(said), "{said}");
-        }
-        for said in [
-            "i've been saving up my tablets",
-            "i forgot i'd taken them and took a double dose of my tablets",
-            "i took all my pills",
-            "my tablets ran out and i took too many of my husband's pills",
-        ] {
-            assert!(!medicine_missed(said), "{said}");
-        }
-    }
-
-    #[test]
-    fn more_tablets_taken_than_a_days_most_is_an_overdose() {
-        for said in [
-            "i took about 24 paracetamol about 3 hours ago",
-            "she's swallowed 16 tablets of co codamol",
-            "he has taken 30 of his sleeping pills",
-            "i took 30 paracetamol and i don't feel any different",
-        ] {
-            assert!(counts_an_overdose(said), "{said}");
-        }
-        for said in [
-            "i took 2 paracetamol for my headache",
-            "i took 1000 mg of paracetamol",
-            "i didn't take 20 tablets, only 2",
-            "my 12 year old took paracetamol",
-            "we have 20 tablets in the cupboard",
-        ] {
-            assert!(!counts_an_overdose(said), "{said}");
-        }
-    }
-
-    #[test]
-    fn tablets_gone_missing_may_have_been_swallowed() {
-        for said in [
-            "just found my toddler with my mums blood pressure tablets, the packet was open \
-             and i think 3 are missing",
-            "some of my pills have gone and my son was playing with the box",
-        ] {
-            assert!(tablets_gone_missing(said), "{said}");
-        }
-        for said in [
-            "i counted the tablets and none are missing",
-            "my prescription has gone missing",
-            "my headache has gone since i took 2 paracetamol",
-            "i took 2 paracetamol and my headache has gone",
-            "3 of my socks are missing",
-        ] {
-            assert!(!tablets_gone_missing(said), "{said}");
         }
     }
 }

@@ -113,6 +113,12 @@ pub(super) fn negated_at(words: &[&str], i: usize) -> bool {
     has_negation(&words[i.saturating_sub(3)..i].join(" "))
 }
 
+/// Whether one of `set` is among `words` with no negation just before it ([`negated_at`]):
+/// "a stiff neck", not "no stiff neck".
+pub(super) fn says_any(words: &[&str], set: &[&str]) -> bool {
+    (0..words.len()).any(|i| set.contains(&words[i]) && !negated_at(words, i))
+}
+
 /// Whether a normalised text has one of `words` as a word of its own.
 pub(super) fn names_any(text: &str, words: &[&str]) -> bool {
     text.split([' ', ',', '.']).any(|w| words.contains(&w))
