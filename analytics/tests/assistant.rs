@@ -2686,3 +2686,38 @@ fn a_pain_in_the_side_while_running_is_a_stitch_not_the_kidneys() {
     assert_eq!(fever.conditions[0].id, "pyelonephritis", "{fever:?}");
     assert_eq!(fever.triage.level, Triage::Consultation24, "{fever:?}");
 }
+
+#[test]
+fn beliefs_that_others_reach_into_the_mind_are_psychosis_seen_within_a_day() {
+    let young_man = aged(24, Sex::Male);
+    let beliefs = reply_to(
+        "For weeks the television has been sending me messages and the neighbours can hear \
+         my thoughts.",
+        young_man,
+    );
+    assert_eq!(beliefs.triage.level, Triage::Consultation24, "{beliefs:?}");
+    assert!(
+        beliefs.conditions[..3].iter().any(|c| c.id == "psychosis"),
+        "{beliefs:?}"
+    );
+    assert!(
+        beliefs
+            .understood_present
+            .iter()
+            .any(|s| s.starts_with("Strange beliefs")),
+        "{beliefs:?}"
+    );
+    // A mind that won't quiet at night is no delusion.
+    let busy = reply_to(
+        "My head is full of thoughts at night and I can't get to sleep.",
+        young_man,
+    );
+    assert!(
+        !busy
+            .understood_present
+            .iter()
+            .any(|s| s.starts_with("Strange beliefs")),
+        "{busy:?}"
+    );
+    assert!(busy.triage.level < Triage::Consultation24, "{busy:?}");
+}

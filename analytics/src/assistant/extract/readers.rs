@@ -34,7 +34,8 @@ pub(super) type Reader = fn(&str) -> bool;
 
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-pub(super) const READERS: [(&str, Reader); 23] = [
+pub(super) const READERS: [(&str, Reader); 24] = [
+    ("unusual_beliefs", believes_thoughts_or_messages_come_from_outside),
     ("side_pain_with_exercise", side_hurts_exercising),
     ("white_patches_mouth", thrush_in_the_mouth),
     ("recurring_headaches", headaches_recur),
@@ -75,7 +76,15 @@ pub(super) struct TakenBack {
     pub(super) beside: Option<&'static str>,
 }
 
-pub(super) const TAKEN_BACK: [TakenBack; 10] = [
+pub(super) const TAKEN_BACK: [TakenBack; 11] = [
+    // "Someone is putting thoughts in my head" is rated near a headache.
+    TakenBack {
+        symptoms: &["headache"],
+        reader: believes_thoughts_or_messages_come_from_outside,
+        denies: false,
+        unless_said_clearly: true,
+        beside: None,
+    },
     // "A pain in my side when I run" says a kidney's loin pain word for word, of a stitch.
     TakenBack {
         symptoms: &["flank_pain"],
@@ -318,6 +327,48 @@ const WHILE: [&str; 5] = ["when", "while", "whilst", "whenever", "during"];
 
 /// How many words before [`EXERCISING`]'s [`WHILE`]'s may be.
 const WHILE_REACH: usize = 3;
+
+/// Words of the mind ([`believes_thoughts_or_messages_come_from_outside`])…
+const MIND: [&str; 3] = ["thoughts", "thought", "mind"];
+
+/// …of doing something to it from outside: putting thoughts in, taking them out,
+/// controlling, reading or hearing them…
+#[rustfmt::skip]
+const INTERFERING: [&str; 32] = [
+    "putting", "put", "puts", "inserting", "inserted", "planting", "planted", "sending",
+    "sent", "stealing", "stole", "stolen", "taking", "taken", "removing", "removed",
+    "controlling", "controlled", "control", "controls", "reading", "read", "reads",
+    "broadcasting", "broadcast", "hear", "hearing", "hears", "listening", "listen",
+    "hacking", "hacked",
+];
+
+/// …by others, or in the passive ("my thoughts are being read")…
+#[rustfmt::skip]
+const OTHERS: [&str; 16] = [
+    "someone", "somebody", "they", "they're", "people", "everyone", "everybody", "others",
+    "neighbours", "neighbour", "government", "aliens", "police", "being", "he's", "she's",
+];
+
+/// …except in the idioms of calm ("the nurse put my mind at rest") and distraction
+/// ("they're taking my mind off it").
+const MIND_IDIOMS: [&str; 3] = ["at rest", "at ease", "off"];
+
+/// Words of broadcasting, which a belief holds to be speaking to the patient…
+#[rustfmt::skip]
+const MEDIA: [&str; 9] = [
+    "tv", "television", "telly", "radio", "newspaper", "newspapers", "adverts", "news",
+    "programmes",
+];
+
+/// …in these words, within [`MEDIA_REACH`] words after them ("the radio is talking about
+/// me", "the tv is sending me messages").
+#[rustfmt::skip]
+const MEANT_FOR_ME: [&str; 8] = [
+    "about me", "to me", "me messages", "me signals", "me signs", "messages for me",
+    "signals for me", "messages meant for me",
+];
+
+const MEDIA_REACH: usize = 6;
 
 /// Words of a baby or of the mouth, with which thrush is the mouth's
 /// ([`thrush_in_the_mouth`])…
@@ -926,6 +977,31 @@ fn headaches_recur(text: &str) -> bool {
     })
 }
 
+/// Whether a sentence says others put thoughts into the patient's mind, take them out,
+/// control, read or hear them ("someone is putting thoughts in my head", "my thoughts
+/// are being controlled", "people can read my mind"), or that the television or radio
+/// speaks to them ("the radio is talking about me"): the delusions of psychosis
+/// (Schneider's first-rank symptoms), which the model rates as near any sentence with
+/// "thoughts" in it ("my head is full of thoughts") as near their phrasings. Not "I
+/// can't control my thoughts", "the nurse put my mind at rest", nor "the tv was on and
+/// my son was talking to me".
+fn believes_thoughts_or_messages_come_from_outside(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        let sentence = words.join(" ");
+        let interfered = says_any(&words, &MIND)
+            && says_any(&words, &INTERFERING)
+            && words.iter().any(|w| OTHERS.contains(w))
+            && !MIND_IDIOMS.iter().any(|idiom| contains_words(&sentence, idiom));
+        let spoken_to = words.iter().enumerate().any(|(i, w)| {
+            let reach = words[i..words.len().min(i + 1 + MEDIA_REACH)].join(" ");
+            MEDIA.contains(w)
+                && !negated_at(&words, i)
+                && MEANT_FOR_ME.iter().any(|phrase| contains_words(&reach, phrase))
+        });
+        interfered || spoken_to
+    })
+}
+
 /// Whether a sentence says a limb was hurt by a fall, a twist or a knock ("I fell on my
 /// wrist", "tripped and landed on my knee", "I hurt my ankle playing football"): a recent
 /// injury, which the model reads in none of them, as the words of the fall are few and
@@ -1139,7 +1215,27 @@ mod tests {
 
     #[test]
     fn what_sentences_say_is_read_and_their_lookalikes_are_not() {
-        let readers: [(Reader, &[&str], &[&str]); 28] = [
+        let readers: [(Reader, &[&str], &[&str]); 29] = [
+            (
+                believes_thoughts_or_messages_come_from_outside,
+                &[
+                    "someone is putting thoughts in my head",
+                    "my thoughts are being controlled",
+                    "people can read my mind",
+                    "i think the government is reading my mind",
+                    "the radio is talking about me",
+                    "the tv keeps sending me messages",
+                ],
+                &[
+                    "i can't control my thoughts",
+                    "the nurse put my mind at rest",
+                    "they're taking my mind off it",
+                    "the tv was on and my son was talking to me",
+                    "my head is full of thoughts",
+                    "i heard about it on the news",
+                    "i read that my thoughts can affect my mood",
+                ],
+            ),
             (
                 on_regular_medicine,
                 &[
