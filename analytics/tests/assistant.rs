@@ -2721,3 +2721,42 @@ fn beliefs_that_others_reach_into_the_mind_are_psychosis_seen_within_a_day() {
     );
     assert!(busy.triage.level < Triage::Consultation24, "{busy:?}");
 }
+
+#[test]
+fn waking_up_with_a_symptom_is_when_it_began_not_drowsiness() {
+    let woke = reply_to("I woke up this morning with a headache.", ADULT);
+    assert!(
+        !woke
+            .understood_present
+            .iter()
+            .any(|s| s.starts_with("Very drowsy") || s == "Trouble sleeping"),
+        "{woke:?}"
+    );
+    assert_ne!(
+        woke.question.as_ref().map(|q| q.symptom.as_str()),
+        Some("drowsiness"),
+        "{woke:?}"
+    );
+    // A child who has not woken is still asked about.
+    let unwoken = reply_to(
+        "He hasn't woken up since lunch and is very floppy.",
+        aged(2, Sex::Male),
+    );
+    assert!(unwoken.triage.level >= Triage::Emergency, "{unwoken:?}");
+}
+
+#[test]
+fn stools_of_a_normal_colour_are_not_pale() {
+    let normal = reply_to(
+        "Burning pain at the top of my stomach. My poo is a normal colour.",
+        ADULT,
+    );
+    assert!(
+        normal.understood_absent.iter().any(|s| s == "Pale stools"),
+        "{normal:?}"
+    );
+    assert!(
+        !normal.understood_present.iter().any(|s| s == "Pale stools"),
+        "{normal:?}"
+    );
+}

@@ -18,10 +18,12 @@ use crate::assistant::body_sites::Sites;
 const NORMAL_ENDINGS: [&str; 6] = ["fine", "normal", "normally", "ok", "okay", "well"];
 
 /// Words after the normal ending that only say for how long ("eyesight is ok so far",
-/// "breathing is fine at the moment").
+/// "breathing is fine at the moment") or in what it is normal ("poo is a normal colour",
+/// which the model rates as near pale stools as a pale one).
 #[rustfmt::skip]
-const FOR_NOW: [&str; 9] = [
-    "so", "far", "now", "still", "at", "the", "moment", "for", "thankfully",
+const FOR_NOW: [&str; 11] = [
+    "so", "far", "now", "still", "at", "the", "moment", "for", "thankfully", "colour",
+    "color",
 ];
 
 pub(super) const SCARCITY: [&str; 2] = ["fewer", "little"];
@@ -105,6 +107,13 @@ const PART_FILLERS: [&str; 10] = [
     "my", "his", "her", "their", "your", "our", "the", "of", "a", "and",
 ];
 
+/// Words of waking up, and those that say when ([`only_waking_up`]).
+#[rustfmt::skip]
+const WAKING_UP: [&str; 21] = [
+    "woke", "woken", "up", "this", "morning", "today", "yesterday", "when", "after", "just",
+    "i", "i've", "he", "she", "they", "we", "have", "has", "had", "then", "all",
+];
+
 /// One clause of the text and whether a negation or an ability governs it.
 #[derive(Debug, PartialEq)]
 pub(super) struct Clause {
@@ -149,6 +158,17 @@ pub(super) fn only_a_place(clause: &str, place_first: bool) -> bool {
         && words
             .iter()
             .all(|w| PLACES.contains(w) || PART_FILLERS.contains(w) || part(w))
+}
+
+/// Whether a clause only says the patient woke up ("woke up this morning", "when I woke
+/// up"), the time the rest of the sentence happened: it reports nothing itself, though a
+/// sentence embedding rates it close to being hard to wake, a baby who won't wake and
+/// waking in the night. A negated one ("he hasn't woken up") is not this: it is not
+/// passed here.
+pub(super) fn only_waking_up(clause: &str) -> bool {
+    let words: Vec<&str> = clause.split(' ').filter(|w| !w.is_empty()).collect();
+    words.iter().any(|w| matches!(*w, "woke" | "woken"))
+        && words.iter().all(|w| WAKING_UP.contains(w))
 }
 
 /// The clause's content word, when it has exactly one.
@@ -516,15 +536,20 @@ mod tests {
     }
 
     #[test]
-    fn a_clause_saying_something_is_normal_for_now_reports_it_absent() {
-        let text = normalise("Eyesight is ok so far, breathing is fine at the moment");
+    fn a_clause_saying_something_is_normal_for_now_or_in_colour_reports_it_absent() {
+        let text = normalise(
+            "Eyesight is ok so far, breathing is fine at the moment, poo is a normal colour",
+        );
         assert_eq!(
             texts(&clauses(&text)),
             [
                 ("eyesight is ok so far", true),
-                ("breathing is fine at the moment", true)
+                ("breathing is fine at the moment", true),
+                ("poo is a normal colour", true)
             ]
         );
+        let changed = clauses(&normalise("My wee has changed colour"));
+        assert_eq!(texts(&changed), [("my wee has changed colour", false)]);
     }
 
     #[test]
@@ -653,6 +678,21 @@ mod tests {
         assert!(!only_a_place("my leg hurts", false));
         for symptom in ["a headache", "nosebleeds"] {
             assert!(!only_a_place(symptom, false), "{symptom}");
+        }
+    }
+
+    #[test]
+    fn a_clause_that_only_says_the_patient_woke_up_says_only_when() {
+        for clause in ["woke up this morning", "when i woke up", "she woke up"] {
+            assert!(only_waking_up(clause), "{clause}");
+        }
+        for clause in [
+            "woke up in the night",
+            "woke up early",
+            "woke up drenched",
+            "up",
+        ] {
+            assert!(!only_waking_up(clause), "{clause}");
         }
     }
 

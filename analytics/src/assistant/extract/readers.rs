@@ -35,7 +35,10 @@ pub(super) type Reader = fn(&str) -> bool;
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
 pub(super) const READERS: [(&str, Reader); 24] = [
-    ("unusual_beliefs", believes_thoughts_or_messages_come_from_outside),
+    (
+        "unusual_beliefs",
+        believes_thoughts_or_messages_come_from_outside,
+    ),
     ("side_pain_with_exercise", side_hurts_exercising),
     ("white_patches_mouth", thrush_in_the_mouth),
     ("recurring_headaches", headaches_recur),
@@ -991,12 +994,16 @@ fn believes_thoughts_or_messages_come_from_outside(text: &str) -> bool {
         let interfered = says_any(&words, &MIND)
             && says_any(&words, &INTERFERING)
             && words.iter().any(|w| OTHERS.contains(w))
-            && !MIND_IDIOMS.iter().any(|idiom| contains_words(&sentence, idiom));
+            && !MIND_IDIOMS
+                .iter()
+                .any(|idiom| contains_words(&sentence, idiom));
         let spoken_to = words.iter().enumerate().any(|(i, w)| {
             let reach = words[i..words.len().min(i + 1 + MEDIA_REACH)].join(" ");
             MEDIA.contains(w)
                 && !negated_at(&words, i)
-                && MEANT_FOR_ME.iter().any(|phrase| contains_words(&reach, phrase))
+                && MEANT_FOR_ME
+                    .iter()
+                    .any(|phrase| contains_words(&reach, phrase))
         });
         interfered || spoken_to
     })
