@@ -2653,8 +2653,12 @@ fn thrush_in_a_baby_is_oral_thrush_seen_by_a_doctor() {
         );
     }
     // A baby's is seen by a doctor (the NHS: a GP under 4 months) when the message opens
-    // with the baby; "I think my…" is read as the parent's own account, as elsewhere.
-    for said in ["Our baby has got thrush.", "My 2 month old has thrush."] {
+    // with the baby, after a carer's worry or not.
+    for said in [
+        "Our baby has got thrush.",
+        "My 2 month old has thrush.",
+        "I think my 2 month old has thrush.",
+    ] {
         let reply = reply_to(said, ADULT);
         assert_eq!(
             reply.triage.level,

@@ -109,6 +109,14 @@ const MALE_RELATIVES: [&str; 13] = [
 /// …named this near the "my" that opens it ("my 3 year old son").
 const RELATIVE_REACH: usize = 4;
 
+/// Words of a carer's worry that may come before the "my" a message opens with ("I think
+/// my 2 month old has…", "I'm really worried that my baby…").
+#[rustfmt::skip]
+const CARERS_OPENING: [&str; 12] = [
+    "i", "i'm", "im", "think", "worried", "concerned", "scared", "that", "am", "really",
+    "so", "hi",
+];
+
 /// A baby a message opens with ("my baby", "our newborn"): under a year, as the NHS's
 /// pages for babies mean…
 const BABY_WORDS: [&str; 3] = ["baby", "newborn", "infant"];
@@ -244,9 +252,10 @@ pub(super) fn days_in(unit: &str) -> Option<f32> {
 
 /// Whom the text is about, when it says: the age it gives ([`age_in_days`], in whole
 /// years) and the sex of the relative it opens with or names after that age ("my son
-/// has…", "my 3 year old daughter"). A relative named later is not the subject ("I caught
-/// it from my son"). A baby under a year is the subject only when the text opens with
-/// them ("my 8 month old has…", "my baby has…") and speaks of no one else: an age said
+/// has…", "my 3 year old daughter"), after a carer's worry or not ("I think my…"). A
+/// relative named later is not the subject ("I caught it from my son"). A baby under a
+/// year is the subject only when the text opens with them ("my 8 month old has…", "I'm
+/// worried my baby has…") and speaks of no one else: an age said
 /// elsewhere may be the child of a mother speaking of her own breast or mood (whose fever
 /// it is, is then asked: see `conversation`).
 pub(super) fn subject(text: &str) -> Subject {
@@ -254,13 +263,19 @@ pub(super) fn subject(text: &str) -> Subject {
         .split([' ', ',', '.'])
         .filter(|w| !w.is_empty())
         .collect();
-    let opens_with_my = words.first().is_some_and(|w| ["my", "our"].contains(w));
+    // The "my" that opens it, after a carer's worry ("I think my…", "I'm worried my…").
+    let my = words
+        .iter()
+        .position(|w| !CARERS_OPENING.contains(w))
+        .filter(|&i| ["my", "our"].contains(&words[i]));
+    let opens_with_my = my.is_some();
+    let after_my = my.map_or(1, |i| i + 1);
     let mut age = age_in_days(text).map(|days| (days / DAYS_IN_A_YEAR) as u32);
     if age.is_none_or(|age| age == 0) {
-        let opening = words.iter().skip(1).take(RELATIVE_REACH);
+        let opening = words.iter().skip(after_my).take(RELATIVE_REACH);
         let a_baby = opening.clone().any(|w| BABY_WORDS.contains(w))
             || (age == Some(0) && opening.clone().any(|w| *w == "old"));
-        let only_of_the_baby = !words.iter().enumerate().skip(1).any(|(i, w)| {
+        let only_of_the_baby = !words.iter().enumerate().skip(after_my).any(|(i, w)| {
             let after = &words[i + 1..(i + 1 + CARING_REACH).min(words.len())];
             FIRST_PERSON.contains(w) && !after.iter().any(|w| CARING.contains(w))
         });
@@ -278,7 +293,13 @@ pub(super) fn subject(text: &str) -> Subject {
             .or_else(|| MALE_RELATIVES.contains(&w).then_some(Sex::Male))
     };
     let opening = opens_with_my
-        .then(|| words.iter().skip(1).take(RELATIVE_REACH).find_map(relative))
+        .then(|| {
+            words
+                .iter()
+                .skip(after_my)
+                .take(RELATIVE_REACH)
+                .find_map(relative)
+        })
         .flatten();
     let after_age = words
         .windows(2)
@@ -385,6 +406,13 @@ mod tests {
             }
         );
         assert_eq!(about("My baby has diarrhoea and I'm worried").age, Some(0));
+        // A carer's worry may come before the "my".
+        assert_eq!(about("I think my 2 month old has thrush").age, Some(0));
+        assert_eq!(about("I'm really worried my baby has a fever").age, Some(0));
+        assert_eq!(
+            about("I think my 3 week old gave me thrush"),
+            Subject::default()
+        );
         // A mother may speak of her own mood or breast beside her baby's age.
         for said in [
             "My baby is 2 months old and I cry every day",
