@@ -337,24 +337,23 @@ const MIND: [&str; 3] = ["thoughts", "thought", "mind"];
 /// …of doing something to it from outside: putting thoughts in, taking them out,
 /// controlling, reading or hearing them…
 #[rustfmt::skip]
-const INTERFERING: [&str; 32] = [
-    "putting", "put", "puts", "inserting", "inserted", "planting", "planted", "sending",
-    "sent", "stealing", "stole", "stolen", "taking", "taken", "removing", "removed",
-    "controlling", "controlled", "control", "controls", "reading", "read", "reads",
-    "broadcasting", "broadcast", "hear", "hearing", "hears", "listening", "listen",
-    "hacking", "hacked",
+const INTERFERING: [&str; 30] = [
+    "putting", "put", "puts", "inserting", "inserted", "planting", "planted", "stealing",
+    "stole", "stolen", "taking", "taken", "removing", "removed", "controlling",
+    "controlled", "control", "controls", "reading", "read", "reads", "broadcasting",
+    "broadcast", "hear", "hearing", "hears", "listening", "listen", "hacking", "hacked",
 ];
 
-/// …by others, or in the passive ("my thoughts are being read")…
+/// …by others, or in the passive, "being" just before ("my thoughts are being read")…
 #[rustfmt::skip]
-const OTHERS: [&str; 16] = [
+const OTHERS: [&str; 15] = [
     "someone", "somebody", "they", "they're", "people", "everyone", "everybody", "others",
-    "neighbours", "neighbour", "government", "aliens", "police", "being", "he's", "she's",
+    "neighbours", "neighbour", "government", "aliens", "police", "he's", "she's",
 ];
 
-/// …except in the idioms of calm ("the nurse put my mind at rest") and distraction
-/// ("they're taking my mind off it").
-const MIND_IDIOMS: [&str; 3] = ["at rest", "at ease", "off"];
+/// …except in the idioms of calm ("the nurse put my mind at rest"), distraction
+/// ("they're taking my mind off it") and sympathy ("thoughts and prayers").
+const MIND_IDIOMS: [&str; 4] = ["at rest", "at ease", "off", "prayers"];
 
 /// Words of broadcasting, which a belief holds to be speaking to the patient…
 #[rustfmt::skip]
@@ -366,9 +365,9 @@ const MEDIA: [&str; 9] = [
 /// …in these words, within [`MEDIA_REACH`] words after them ("the radio is talking about
 /// me", "the tv is sending me messages").
 #[rustfmt::skip]
-const MEANT_FOR_ME: [&str; 8] = [
-    "about me", "to me", "me messages", "me signals", "me signs", "messages for me",
-    "signals for me", "messages meant for me",
+const MEANT_FOR_ME: [&str; 9] = [
+    "talking about me", "talking to me", "speaking to me", "speaking about me", "sending me",
+    "messages for me", "signals for me", "signs for me", "messages meant for me",
 ];
 
 const MEDIA_REACH: usize = 6;
@@ -991,9 +990,12 @@ fn headaches_recur(text: &str) -> bool {
 fn believes_thoughts_or_messages_come_from_outside(text: &str) -> bool {
     sentence_words(text).any(|words| {
         let sentence = words.join(" ");
+        let passive = words
+            .windows(2)
+            .any(|w| w[0] == "being" && INTERFERING.contains(&w[1]));
         let interfered = says_any(&words, &MIND)
             && says_any(&words, &INTERFERING)
-            && words.iter().any(|w| OTHERS.contains(w))
+            && (passive || words.iter().any(|w| OTHERS.contains(w)))
             && !MIND_IDIOMS
                 .iter()
                 .any(|idiom| contains_words(&sentence, idiom));
@@ -1241,6 +1243,9 @@ mod tests {
                     "my head is full of thoughts",
                     "i heard about it on the news",
                     "i read that my thoughts can affect my mood",
+                    "i'm being sent for a scan and my mind is racing",
+                    "people keep sending me their thoughts and prayers",
+                    "my son is watching tv next to me",
                 ],
             ),
             (
