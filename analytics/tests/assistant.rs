@@ -2764,3 +2764,25 @@ fn stools_of_a_normal_colour_are_not_pale() {
         "{normal:?}"
     );
 }
+
+#[test]
+fn a_headache_called_a_migraine_is_a_migraine_unless_its_red_flags_say_otherwise() {
+    let migraine = reply_to("I've got a migraine.", ADULT);
+    assert_eq!(migraine.conditions[0].id, "migraine", "{migraine:?}");
+    // The patient's word is weak beside meningitis's signs.
+    let meningitis = reply_to("I have a migraine, a high fever and a stiff neck.", ADULT);
+    assert_eq!(meningitis.conditions[0].id, "meningitis", "{meningitis:?}");
+    assert_eq!(
+        meningitis.triage.level,
+        Triage::EmergencyAmbulance,
+        "{meningitis:?}"
+    );
+    // A bad headache is not called one for the patient.
+    let bad = reply_to("I have a really bad headache.", ADULT);
+    assert!(
+        !bad.understood_present
+            .iter()
+            .any(|s| s.contains("migraine")),
+        "{bad:?}"
+    );
+}

@@ -122,9 +122,10 @@ const A_LOT: [&str; 8] = [
 /// reliever most days" an inhaler not helping, "burnt my finger" a burn bigger than the
 /// hand, "my baby" a baby under 3 months, "my wrists are swollen" a wrist broken), which
 /// would call an ambulance or send to A&E until the patient answered; a swallowed
-/// object, which swallowed tablets would be read as otherwise; and a rape or
-/// sexual assault, which is the patient's to say, never the model's to guess.
-const WORD_FOR_WORD: [&str; 32] = [
+/// object, which swallowed tablets would be read as otherwise; a rape or sexual
+/// assault, which is the patient's to say, never the model's to guess; and a headache
+/// called a migraine, which is the patient's own word for it, not a bad headache's.
+const WORD_FOR_WORD: [&str; 33] = [
     "numb_from_pressure",
     "under_3_months",
     "high_temperature_3_to_6_months",
@@ -157,6 +158,7 @@ const WORD_FOR_WORD: [&str; 32] = [
     "sexually_assaulted",
     "swallowed_object",
     "swallowed_sharp_object",
+    "called_a_migraine",
 ];
 
 /// Phrasings that name something other than what the phrasings within them say
