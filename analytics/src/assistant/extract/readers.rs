@@ -353,7 +353,12 @@ const OTHERS: [&str; 15] = [
 
 /// …except in the idioms of calm ("the nurse put my mind at rest"), distraction
 /// ("they're taking my mind off it") and sympathy ("thoughts and prayers").
-const MIND_IDIOMS: [&str; 4] = ["at rest", "at ease", "off", "prayers"];
+const MIND_IDIOMS: [&str; 4] = [
+    "mind at rest",
+    "mind at ease",
+    "mind off",
+    "thoughts and prayers",
+];
 
 /// Words of broadcasting, which a belief holds to be speaking to the patient…
 #[rustfmt::skip]
@@ -988,26 +993,32 @@ fn headaches_recur(text: &str) -> bool {
 /// can't control my thoughts", "the nurse put my mind at rest", nor "the tv was on and
 /// my son was talking to me".
 fn believes_thoughts_or_messages_come_from_outside(text: &str) -> bool {
+    // Strings are joined only for the sentences the word checks leave: readers run on
+    // every message.
     sentence_words(text).any(|words| {
-        let sentence = words.join(" ");
         let passive = words
             .windows(2)
             .any(|w| w[0] == "being" && INTERFERING.contains(&w[1]));
         let interfered = says_any(&words, &MIND)
             && says_any(&words, &INTERFERING)
             && (passive || words.iter().any(|w| OTHERS.contains(w)))
-            && !MIND_IDIOMS
-                .iter()
-                .any(|idiom| contains_words(&sentence, idiom));
-        let spoken_to = words.iter().enumerate().any(|(i, w)| {
-            let reach = words[i..words.len().min(i + 1 + MEDIA_REACH)].join(" ");
-            MEDIA.contains(w)
-                && !negated_at(&words, i)
-                && MEANT_FOR_ME
+            && {
+                let sentence = words.join(" ");
+                !MIND_IDIOMS
                     .iter()
-                    .any(|phrase| contains_words(&reach, phrase))
-        });
-        interfered || spoken_to
+                    .any(|idiom| contains_words(&sentence, idiom))
+            };
+        let spoken_to = || {
+            words.iter().enumerate().any(|(i, w)| {
+                MEDIA.contains(w) && !negated_at(&words, i) && {
+                    let reach = words[i..words.len().min(i + 1 + MEDIA_REACH)].join(" ");
+                    MEANT_FOR_ME
+                        .iter()
+                        .any(|phrase| contains_words(&reach, phrase))
+                }
+            })
+        };
+        interfered || spoken_to()
     })
 }
 
@@ -1229,6 +1240,7 @@ mod tests {
                 believes_thoughts_or_messages_come_from_outside,
                 &[
                     "someone is putting thoughts in my head",
+                    "someone is putting thoughts in my head and it's put me off my food",
                     "my thoughts are being controlled",
                     "people can read my mind",
                     "i think the government is reading my mind",
