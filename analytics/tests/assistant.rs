@@ -937,6 +937,12 @@ fn chest_pain_on_exertion_that_goes_with_rest_is_angina_for_a_gp_today_not_an_am
 
 /// Every question a conversation of `profile` starting with `text` asks, each answered no.
 fn all_questions(text: &str, profile: Profile) -> Vec<String> {
+    denying_the_rest(text, profile).0
+}
+
+/// The questions a conversation of `profile` starting with `text` asks, each answered no,
+/// and its last reply.
+fn denying_the_rest(text: &str, profile: Profile) -> (Vec<String>, Reply) {
     let mut state = State::default();
     let input = Input::Text(text.into());
     let none = RecentVitals::default();
@@ -947,7 +953,7 @@ fn all_questions(text: &str, profile: Profile) -> Vec<String> {
         let no = Input::Answer(Answer::No);
         reply = assistant().turn(&mut state, &no, profile, none).unwrap().0;
     }
-    asked
+    (asked, reply)
 }
 
 #[test]
@@ -2785,4 +2791,20 @@ fn a_headache_called_a_migraine_is_a_migraine_unless_its_red_flags_say_otherwise
             .any(|s| s.contains("migraine")),
         "{bad:?}"
     );
+}
+
+#[test]
+fn a_sore_throat_that_has_outlasted_a_week_is_not_an_ordinary_one() {
+    let teenager = aged(18, Sex::Male);
+    let lasting = reply_to(
+        "My throat has been sore for 2 weeks now, the glands in my neck are up and I'm exhausted.",
+        teenager,
+    );
+    assert_eq!(lasting.conditions[0].id, "glandular_fever", "{lasting:?}");
+    assert_eq!(lasting.triage.level, Triage::Consultation, "{lasting:?}");
+    let days = reply_to(
+        "My throat has been sore for 3 days, the glands in my neck are up and I'm exhausted.",
+        teenager,
+    );
+    assert_eq!(days.conditions[0].id, "viral_sore_throat", "{days:?}");
 }
