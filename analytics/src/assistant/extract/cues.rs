@@ -371,6 +371,7 @@ pub(super) fn sentence_duration_days(sentence: &str) -> Option<u32> {
         let unit = match pair[1].trim_end_matches('s') {
             "day" => Some(1),
             "week" => Some(7),
+            "fortnight" => Some(14),
             "month" => Some(30),
             "year" => Some(365),
             _ => None,
@@ -483,6 +484,7 @@ mod tests {
     #[test]
     fn durations_take_the_longest_mentioned() {
         assert_eq!(duration_days("for 3 weeks now"), Some(21));
+        assert_eq!(duration_days("sore for a fortnight"), Some(14));
         assert_eq!(duration_days("since a couple days"), Some(2));
         assert_eq!(
             duration_days("it started two months ago then a week of fever"),
