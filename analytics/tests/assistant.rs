@@ -2808,3 +2808,25 @@ fn a_sore_throat_that_has_outlasted_a_week_is_not_an_ordinary_one() {
     );
     assert_eq!(days.conditions[0].id, "viral_sore_throat", "{days:?}");
 }
+
+#[test]
+fn pain_in_both_shoulders_is_polymyalgias_and_in_one_is_the_shoulders_own() {
+    let older = aged(72, Sex::Female);
+    // Polymyalgia's other signs denied, both shoulders stiff in the morning still say it.
+    for told in [
+        "For a fortnight both my shoulders have been stiff in the morning for an hour.",
+        "For a fortnight my shoulders and hips have been stiff in the morning for an hour.",
+    ] {
+        let (_, both) = denying_the_rest(told, older);
+        assert_eq!(
+            both.conditions[0].id, "polymyalgia_rheumatica",
+            "{told}: {both:?}"
+        );
+        assert_eq!(both.triage.level, Triage::Consultation, "{told}: {both:?}");
+    }
+    let one = reply_to("My right shoulder has been stiff for a fortnight.", older);
+    assert!(
+        !one.understood_present.iter().any(|s| s.contains("both")),
+        "{one:?}"
+    );
+}

@@ -123,9 +123,10 @@ const A_LOT: [&str; 8] = [
 /// hand, "my baby" a baby under 3 months, "my wrists are swollen" a wrist broken), which
 /// would call an ambulance or send to A&E until the patient answered; a swallowed
 /// object, which swallowed tablets would be read as otherwise; a rape or sexual
-/// assault, which is the patient's to say, never the model's to guess; and a headache
-/// called a migraine, which is the patient's own word for it, not a bad headache's.
-const WORD_FOR_WORD: [&str; 33] = [
+/// assault, which is the patient's to say, never the model's to guess; a headache called a
+/// migraine, which is the patient's own word for it, not a bad headache's; and pain in
+/// both shoulders, which one shoulder's pain resembles as closely as any.
+const WORD_FOR_WORD: [&str; 34] = [
     "numb_from_pressure",
     "under_3_months",
     "high_temperature_3_to_6_months",
@@ -159,6 +160,7 @@ const WORD_FOR_WORD: [&str; 33] = [
     "swallowed_object",
     "swallowed_sharp_object",
     "called_a_migraine",
+    "both_shoulders",
 ];
 
 /// Phrasings that name something other than what the phrasings within them say
