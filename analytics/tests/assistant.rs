@@ -2830,3 +2830,35 @@ fn pain_in_both_shoulders_is_polymyalgias_and_in_one_is_the_shoulders_own() {
         "{one:?}"
     );
 }
+
+#[test]
+fn hearing_lost_overnight_is_seen_within_a_day_and_here_typed_for_hear_is_read() {
+    for told in [
+        "I woke up today and I can't hear a thing out of my right ear. It doesn't hurt.",
+        "Woke up and can barely here anything on the left side. No pain.",
+    ] {
+        let reply = reply_to(told, aged(50, Sex::Male));
+        assert!(
+            reply
+                .understood_present
+                .contains(&"Hearing lost suddenly".to_owned()),
+            "{told}: {reply:?}"
+        );
+        assert_eq!(
+            reply.triage.level,
+            Triage::Consultation24,
+            "{told}: {reply:?}"
+        );
+    }
+    // An ear infection found on waking muffles hearing too: not read as sudden loss.
+    let infection = reply_to(
+        "I woke up with earache and my hearing is muffled.",
+        aged(50, Sex::Male),
+    );
+    assert!(
+        !infection
+            .understood_present
+            .contains(&"Hearing lost suddenly".to_owned()),
+        "{infection:?}"
+    );
+}

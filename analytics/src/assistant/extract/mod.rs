@@ -1,4 +1,5 @@
-//! From a patient's free text to symptom evidence. The text is normalised and cut into
+//! From a patient's free text to symptom evidence. The text is normalised ("here" after
+//! "can't" mended to "hear") and cut into
 //! clauses ([`clauses`](mod@clauses), which also says what a negation governs). Each clause is matched
 //! to the knowledge base's lay phrasings: literally when a phrasing appears in it (one with
 //! a joiner, "diarrhoea with blood", across the clauses the joiner split), and by
@@ -70,8 +71,8 @@ use readers::{
     swallowed_something_sharp, tablets_gone_missing,
 };
 use words::{
-    contains_words, content_words, has_negation, names_any, normalise, on_word_boundaries,
-    without_words,
+    contains_words, content_words, has_negation, mend_hear, names_any, normalise,
+    on_word_boundaries, without_words,
 };
 
 /// A clause this similar to a phrasing reports its symptom…
@@ -346,7 +347,7 @@ impl Extractor {
         text: &str,
         before: Sites,
     ) -> Result<Evidence, EmbeddingError> {
-        let normalised = inabilities(&normalise(text));
+        let normalised = inabilities(&mend_hear(&normalise(text)));
         let clauses = clauses(&normalised);
         let said: Vec<String> = clauses.iter().map(Clause::said).collect();
         // A clause that contains a phrasing word for word is matched by it; only the rest

@@ -6,7 +6,8 @@
 //! reliever inhaler said not to help, a swallowed battery or magnet, a burn bigger than a
 //! hand, a cut said deep or gaping, a limb hurt in a fall, a twist or a knock ("I fell on
 //! my wrist"), a baby moving less in the womb, testicle pain or confusion said to have come
-//! on suddenly, chest pain that exertion brings on and rest takes away or that rest does
+//! on suddenly, hearing lost suddenly or overnight (with no pain said beside it, as an ear
+//! infection found on waking has), chest pain that exertion brings on and rest takes away or that rest does
 //! not ease, a fever of 5 days, a sugar said not to come up after treatment and a limb
 //! lain or slept on and numb ("I fell asleep on my arm and now it's numb") are read
 //! likewise, as is bleeding in pregnancy.
@@ -34,7 +35,7 @@ pub(super) type Reader = fn(&str) -> bool;
 
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-pub(super) const READERS: [(&str, Reader); 24] = [
+pub(super) const READERS: [(&str, Reader); 25] = [
     (
         "unusual_beliefs",
         believes_thoughts_or_messages_come_from_outside,
@@ -62,6 +63,7 @@ pub(super) const READERS: [(&str, Reader); 24] = [
     ("nosebleed_not_stopping", nosebleed_lasting),
     ("sudden_testicle_pain", |text| says_sudden(text, &TESTICLE)),
     ("sudden_confusion", |text| says_sudden(text, &CONFUSED)),
+    ("sudden_hearing_loss", hearing_lost_suddenly),
 ];
 
 /// Symptoms the model rates near sentences that say something else, and the reader that
@@ -216,6 +218,31 @@ const TESTICLE: [&str; 6] = [
 #[rustfmt::skip]
 const CONFUSED: [&str; 6] = [
     "confused", "confusion", "disorientated", "disoriented", "muddled", "delirious",
+];
+
+/// …and of hearing lost, a word of which is "deaf" or "deafness", or "hear" or "hearing"
+/// after a word of not being able to ([`CANNOT_HEAR`]) or before one of its going
+/// ([`HEARING_GONE`]): the NHS has hearing lost suddenly seen within a day (NICE NG98:
+/// steroids help only early).
+const DEAF: [&str; 2] = ["deaf", "deafness"];
+
+#[rustfmt::skip]
+const CANNOT_HEAR: [&str; 8] = [
+    "can't", "cant", "cannot", "couldn't", "couldnt", "barely", "hardly", "unable",
+];
+
+#[rustfmt::skip]
+const HEARING_GONE: [&str; 8] = [
+    "gone", "went", "lost", "muffled", "dull", "dulled", "reduced", "worse",
+];
+
+/// Words of an onset overnight: hearing lost "when I woke up" went while asleep.
+const ON_WAKING: [&str; 5] = ["woke", "woken", "waking", "awoke", "overnight"];
+
+/// Words of pain, which hearing muffled on waking often comes with in an ear infection.
+#[rustfmt::skip]
+const EAR_PAIN: [&str; 8] = [
+    "pain", "painful", "hurts", "hurting", "earache", "ache", "aching", "sore",
 ];
 
 /// Words of bleeding having stopped ([`bleeding_stopped`]); "stop" and "stopping" are
@@ -1202,6 +1229,29 @@ fn says_sudden(text: &str, subjects: &[&str]) -> bool {
     })
 }
 
+/// Whether a sentence says hearing was lost ([`DEAF`]) suddenly ("my hearing suddenly went")
+/// or overnight ("woke up and can barely hear out of my left ear"), the latter with no
+/// pain said beside it.
+fn hearing_lost_suddenly(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        let lost = (0..words.len()).any(|i| match words[i] {
+            w if DEAF.contains(&w) => !negated_at(&words, i),
+            "hear" | "hearing" => {
+                let before = &words[i.saturating_sub(3)..i];
+                let after = &words[i + 1..(i + 4).min(words.len())];
+                before
+                    .iter()
+                    .any(|w| CANNOT_HEAR.contains(w) || *w == "lost")
+                    || after.iter().any(|w| HEARING_GONE.contains(w))
+            }
+            _ => false,
+        });
+        let sudden = (0..words.len()).any(|i| SUDDEN.contains(&words[i]) && !negated_at(&words, i));
+        let on_waking = words.iter().any(|w| ON_WAKING.contains(w)) && !says_any(&words, &EAR_PAIN);
+        lost && (sudden || on_waking)
+    })
+}
+
 /// Whether `word` names tablets or a medicine ([`MEDICINES`], [`PAIN_RELIEF`]).
 fn names_a_medicine(word: &str) -> bool {
     MEDICINES.contains(&word) || PAIN_RELIEF.contains(&word)
@@ -1715,6 +1765,27 @@ mod tests {
                 confusion
             };
             assert!(!says_sudden(&normalise(said), subjects), "{said}");
+        }
+    }
+
+    #[test]
+    fn hearing_lost_suddenly_or_overnight_is_read_and_pain_on_waking_or_a_ringing_is_not() {
+        for said in [
+            "My hearing suddenly went in my right ear.",
+            "Woke up deaf in one ear.",
+            "I woke up this morning and can't hear out of my left ear, no pain.",
+            "Overnight my hearing has gone muffled on the left.",
+        ] {
+            assert!(hearing_lost_suddenly(&normalise(said)), "{said}");
+        }
+        for said in [
+            "I woke up with earache and my hearing is muffled.",
+            "Woke up and could hear a loud ringing.",
+            "My hearing has got slowly worse over the years.",
+            "I woke up with a sore throat. I can't hear well on the phone.",
+            "It wasn't sudden, I just can't hear as well as I used to.",
+        ] {
+            assert!(!hearing_lost_suddenly(&normalise(said)), "{said}");
         }
     }
 
