@@ -2862,3 +2862,25 @@ fn hearing_lost_overnight_is_seen_within_a_day_and_here_typed_for_hear_is_read()
         "{infection:?}"
     );
 }
+
+#[test]
+fn a_stomach_pain_that_eating_eases_is_an_ulcers_not_a_chest_pain_eased_by_leaning_forward() {
+    let told = "A gnawing pain high in my tummy that gets better for a while when I eat.";
+    let first = reply_to(told, aged(50, Sex::Male));
+    assert!(
+        first
+            .understood_present
+            .contains(&"Tummy pain that eases when you eat".to_owned()),
+        "{first:?}"
+    );
+    assert!(
+        !first
+            .understood_present
+            .iter()
+            .any(|s| s.starts_with("Chest pain")),
+        "{first:?}"
+    );
+    let (_, last) = denying_the_rest(told, aged(50, Sex::Male));
+    assert_eq!(last.conditions[0].id, "peptic_ulcer", "{last:?}");
+    assert_eq!(last.triage.level, Triage::Consultation, "{last:?}");
+}

@@ -125,9 +125,10 @@ const A_LOT: [&str; 8] = [
 /// would call an ambulance or send to A&E until the patient answered; a swallowed
 /// object, which swallowed tablets would be read as otherwise; a rape or sexual
 /// assault, which is the patient's to say, never the model's to guess; a headache called a
-/// migraine, which is the patient's own word for it, not a bad headache's; and pain in
-/// both shoulders, which one shoulder's pain resembles as closely as any.
-const WORD_FOR_WORD: [&str; 34] = [
+/// migraine, which is the patient's own word for it, not a bad headache's; pain in both
+/// shoulders, which one shoulder's pain resembles as closely as any; and a pain eased by
+/// eating, which the model rates as near one eating brings on.
+const WORD_FOR_WORD: [&str; 35] = [
     "numb_from_pressure",
     "under_3_months",
     "high_temperature_3_to_6_months",
@@ -162,6 +163,7 @@ const WORD_FOR_WORD: [&str; 34] = [
     "swallowed_sharp_object",
     "called_a_migraine",
     "both_shoulders",
+    "pain_eased_by_eating",
 ];
 
 /// Phrasings that name something other than what the phrasings within them say

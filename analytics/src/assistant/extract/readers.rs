@@ -3,24 +3,25 @@
 //! paracetamol") is an overdose, and an amount of tablets gone missing ("3 are missing")
 //! loosely one, but a coin or a drink swallowed is not; being sick counted ("been sick
 //! twice") is vomiting; an age under 3 months ("my 6 week old") is a young baby; and a
-//! reliever inhaler said not to help, a swallowed battery or magnet, a burn bigger than a
-//! hand, a cut said deep or gaping, a limb hurt in a fall, a twist or a knock ("I fell on
-//! my wrist"), a baby moving less in the womb, testicle pain or confusion said to have come
-//! on suddenly, hearing lost suddenly or overnight (with no pain said beside it, as an ear
-//! infection found on waking has), chest pain that exertion brings on and rest takes away or that rest does
-//! not ease, a fever of 5 days, a sugar said not to come up after treatment and a limb
-//! lain or slept on and numb ("I fell asleep on my arm and now it's numb") are read
-//! likewise, as is bleeding in pregnancy.
+//! reliever inhaler said not to help, a swallowed battery or magnet, a burn bigger than
+//! a hand, a cut said deep or gaping, a limb hurt in a fall, a twist or a knock ("I fell
+//! on my wrist"), a baby moving less in the womb, testicle pain or confusion said to
+//! have come on suddenly, hearing lost suddenly or overnight (with no pain said beside
+//! it, as an ear infection found on waking has), a pain eased by eating, chest pain that
+//! exertion brings on and rest takes away or that rest does not ease, a fever of 5 days,
+//! a sugar said not to come up after treatment and a limb lain or slept on and numb ("I
+//! fell asleep on my arm and now it's numb") are read likewise, as is bleeding in
+//! pregnancy.
 //!
 //! Some readings take back what the model read beside them ([`TAKEN_BACK`]):
-//! breathlessness said only with an exertion ("short of breath when I exercise") denies it
-//! at rest, a bleeding said stopped ("it's mostly stopped now") one that won't stop; a
-//! cough said only as what brings a lump out ("a bulge that pops out when I cough") is no
-//! cough, a migraine's aura no retina's flashes, a fall, or a message naming nothing of a
-//! wound, no cut, and a limb lain on and numb no stroke's numbness or weakness down one
-//! side.
-//! A clause saying the patient is on a medicine ("I'm on tablets for my blood pressure") or
-//! missed a dose ("I forgot to take my tablets") rules out what it only resembles of
+//! breathlessness said only with an exertion ("short of breath when I exercise") denies
+//! it at rest, a bleeding said stopped ("it's mostly stopped now") one that won't stop;
+//! a cough said only as what brings a lump out ("a bulge that pops out when I cough") is
+//! no cough, a pain eating eases no chest pain eased by leaning forward, a migraine's
+//! aura no retina's flashes, a fall, or a message naming nothing of a wound, no cut, and
+//! a limb lain on and numb no stroke's numbness or weakness down one side.
+//! A clause saying the patient is on a medicine ("I'm on tablets for my blood pressure")
+//! or missed a dose ("I forgot to take my tablets") rules out what it only resembles of
 //! tablets taken or saved up.
 
 use super::clauses::JOINERS;
@@ -35,7 +36,7 @@ pub(super) type Reader = fn(&str) -> bool;
 
 /// Findings read from a sentence rather than matched to a phrasing, each with its reader:
 /// said clearly whenever the reader finds it.
-pub(super) const READERS: [(&str, Reader); 25] = [
+pub(super) const READERS: [(&str, Reader); 26] = [
     (
         "unusual_beliefs",
         believes_thoughts_or_messages_come_from_outside,
@@ -64,6 +65,7 @@ pub(super) const READERS: [(&str, Reader); 25] = [
     ("sudden_testicle_pain", |text| says_sudden(text, &TESTICLE)),
     ("sudden_confusion", |text| says_sudden(text, &CONFUSED)),
     ("sudden_hearing_loss", hearing_lost_suddenly),
+    ("pain_eased_by_eating", pain_eases_with_food),
 ];
 
 /// Symptoms the model rates near sentences that say something else, and the reader that
@@ -81,11 +83,19 @@ pub(super) struct TakenBack {
     pub(super) beside: Option<&'static str>,
 }
 
-pub(super) const TAKEN_BACK: [TakenBack; 11] = [
+pub(super) const TAKEN_BACK: [TakenBack; 12] = [
     // "Someone is putting thoughts in my head" is rated near a headache.
     TakenBack {
         symptoms: &["headache"],
         reader: believes_thoughts_or_messages_come_from_outside,
+        denies: false,
+        unless_said_clearly: true,
+        beside: None,
+    },
+    // "It eases a bit when I eat" is rated near chest pain eased by sitting forward.
+    TakenBack {
+        symptoms: &["chest_pain_leaning_forward"],
+        reader: pain_eases_with_food,
         denies: false,
         unless_said_clearly: true,
         beside: None,
@@ -340,6 +350,22 @@ const HABITUAL: [&str; 4] = ["get", "getting", "suffer", "prone"];
 /// How many words after [`HABITUAL`]'s may name the headaches ("I get really bad
 /// headaches").
 const HABITUAL_REACH: usize = 4;
+
+/// Words of easing ([`pain_eases_with_food`])…
+#[rustfmt::skip]
+const EASING: [&str; 10] = [
+    "eases", "eased", "easing", "better", "settles", "settled", "relieves", "relieved", "helps",
+    "soothes",
+];
+
+/// …by eating…
+const EATING: [&str; 7] = ["eat", "eating", "ate", "eaten", "food", "meal", "meals"];
+
+/// …said within this many words after the easing ("it eases a bit when i eat").
+const EASED_BY_REACH: usize = 6;
+
+/// …and of pain as a stomach's is described.
+const GNAWING: [&str; 3] = ["gnawing", "burning", "discomfort"];
 
 /// Words of pain ([`side_hurts_exercising`])…
 #[rustfmt::skip]
@@ -969,6 +995,27 @@ fn side_hurts_exercising(text: &str) -> bool {
         exercising
             && (says_any(&words, &["stitch"])
                 || (words.contains(&"side") && says_any(&words, &HURTING)))
+    })
+}
+
+/// Whether a sentence says a pain eases with food: an easing word with no negation just
+/// before it, and a word of eating just before it ("eating helps") or a few words after
+/// it with no "worse" between ("it eases a bit when i eat", "better after a meal"). Not
+/// "worse after eating, better lying down", nor "eating doesn't help".
+fn pain_eases_with_food(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        let pain = says_any(&words, &HURTING) || words.iter().any(|w| GNAWING.contains(w));
+        pain && (0..words.len()).any(|i| {
+            let after = &words[i + 1..(i + 1 + EASED_BY_REACH).min(words.len())];
+            let by_eating_after = after
+                .iter()
+                .take_while(|w| **w != "worse")
+                .any(|w| EATING.contains(w));
+            let by_eating_before = i > 0 && EATING.contains(&words[i - 1]);
+            EASING.contains(&words[i])
+                && !negated_at(&words, i)
+                && (by_eating_after || by_eating_before)
+        })
     })
 }
 
@@ -1786,6 +1833,26 @@ mod tests {
             "It wasn't sudden, I just can't hear as well as I used to.",
         ] {
             assert!(!hearing_lost_suddenly(&normalise(said)), "{said}");
+        }
+    }
+
+    #[test]
+    fn a_pain_eased_by_food_is_read_and_one_food_worsens_is_not() {
+        for said in [
+            "Gnawing pain in my upper tummy, it eases a bit when I eat.",
+            "The burning is better after a meal then comes back.",
+            "My stomach pain goes off for a while, eating helps.",
+        ] {
+            assert!(pain_eases_with_food(&normalise(said)), "{said}");
+        }
+        for said in [
+            "The pain is worse after eating and better lying down.",
+            "My stomach hurts and eating doesn't help.",
+            "The pain doesn't get better when I eat.",
+            "I feel shaky and sweaty, better once I eat something.",
+            "Pain after eating fatty food. Gaviscon helps.",
+        ] {
+            assert!(!pain_eases_with_food(&normalise(said)), "{said}");
         }
     }
 
