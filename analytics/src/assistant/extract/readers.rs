@@ -249,12 +249,6 @@ const HEARING_GONE: [&str; 8] = [
 /// Words of an onset overnight: hearing lost "when I woke up" went while asleep.
 const ON_WAKING: [&str; 5] = ["woke", "woken", "waking", "awoke", "overnight"];
 
-/// Words of pain, which hearing muffled on waking often comes with in an ear infection.
-#[rustfmt::skip]
-const EAR_PAIN: [&str; 8] = [
-    "pain", "painful", "hurts", "hurting", "earache", "ache", "aching", "sore",
-];
-
 /// Words of bleeding having stopped ([`bleeding_stopped`]); "stop" and "stopping" are
 /// more often of its not stopping ("won't stop", "not stopping").
 const STOPPED: [&str; 5] = ["stopped", "stops", "eased", "slowed", "settled"];
@@ -367,9 +361,11 @@ const EASED_BY_REACH: usize = 6;
 /// …and of pain as a stomach's is described.
 const GNAWING: [&str; 3] = ["gnawing", "burning", "discomfort"];
 
-/// Words of pain ([`side_hurts_exercising`])…
+/// Words of pain ([`side_hurts_exercising`], [`hearing_lost_suddenly`])…
 #[rustfmt::skip]
-const HURTING: [&str; 8] = ["pain", "pains", "ache", "aches", "aching", "hurts", "hurt", "sore"];
+const HURTING: [&str; 10] = [
+    "pain", "pains", "painful", "ache", "aches", "aching", "hurts", "hurt", "hurting", "sore",
+];
 
 /// …of running or other exercise…
 #[rustfmt::skip]
@@ -1294,7 +1290,9 @@ fn hearing_lost_suddenly(text: &str) -> bool {
             _ => false,
         });
         let sudden = (0..words.len()).any(|i| SUDDEN.contains(&words[i]) && !negated_at(&words, i));
-        let on_waking = words.iter().any(|w| ON_WAKING.contains(w)) && !says_any(&words, &EAR_PAIN);
+        // Hearing muffled on waking with pain is an ear infection's as often.
+        let pained = says_any(&words, &HURTING) || says_any(&words, &["earache"]);
+        let on_waking = words.iter().any(|w| ON_WAKING.contains(w)) && !pained;
         lost && (sudden || on_waking)
     })
 }
