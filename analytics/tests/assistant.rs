@@ -2884,3 +2884,24 @@ fn a_stomach_pain_that_eating_eases_is_an_ulcers_not_a_chest_pain_eased_by_leani
     assert_eq!(last.conditions[0].id, "peptic_ulcer", "{last:?}");
     assert_eq!(last.triage.level, Triage::Consultation, "{last:?}");
 }
+
+#[test]
+fn coming_round_on_the_floor_after_a_faint_is_not_a_fall_one_cannot_get_up_from() {
+    let older = aged(80, Sex::Female);
+    let faint = reply_to(
+        "I fainted in the kitchen and woke up on the floor a few seconds later, fine now.",
+        older,
+    );
+    assert!(
+        !faint
+            .understood_present
+            .contains(&"Fallen and can't get up".to_owned()),
+        "{faint:?}"
+    );
+    assert!(faint.triage.level < Triage::Emergency, "{faint:?}");
+    let stuck = reply_to(
+        "My mum fell and she's on the floor, she can't get up.",
+        older,
+    );
+    assert_eq!(stuck.triage.level, Triage::EmergencyAmbulance, "{stuck:?}");
+}

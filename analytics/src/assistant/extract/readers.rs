@@ -17,14 +17,15 @@
 //! breathlessness said only with an exertion ("short of breath when I exercise") denies
 //! it at rest, a bleeding said stopped ("it's mostly stopped now") one that won't stop;
 //! a cough said only as what brings a lump out ("a bulge that pops out when I cough") is
-//! no cough, a pain eating eases no chest pain eased by leaning forward, a migraine's
-//! aura no retina's flashes, a fall, or a message naming nothing of a wound, no cut, and
-//! a limb lain on and numb no stroke's numbness or weakness down one side.
+//! no cough, a pain eating eases no chest pain eased by leaning forward, coming round on
+//! the floor after a faint no fall one cannot get up from, a migraine's aura no retina's
+//! flashes, a fall, or a message naming nothing of a wound, no cut, and a limb lain on
+//! and numb no stroke's numbness or weakness down one side.
 //! A clause saying the patient is on a medicine ("I'm on tablets for my blood pressure")
 //! or missed a dose ("I forgot to take my tablets") rules out what it only resembles of
 //! tablets taken or saved up.
 
-use super::clauses::JOINERS;
+use super::clauses::{INABILITY, JOINERS};
 use super::cues::{
     PAIN_RELIEF, RELIEVERS, THREE_MONTHS_DAYS, age_in_days, fails_to_help, sentence_duration_days,
 };
@@ -83,11 +84,19 @@ pub(super) struct TakenBack {
     pub(super) beside: Option<&'static str>,
 }
 
-pub(super) const TAKEN_BACK: [TakenBack; 12] = [
+pub(super) const TAKEN_BACK: [TakenBack; 13] = [
     // "Someone is putting thoughts in my head" is rated near a headache.
     TakenBack {
         symptoms: &["headache"],
         reader: believes_thoughts_or_messages_come_from_outside,
+        denies: false,
+        unless_said_clearly: true,
+        beside: None,
+    },
+    // "I fainted and woke up on the floor" is rated near being unable to get up off it.
+    TakenBack {
+        symptoms: &["cannot_get_up"],
+        reader: came_round_on_the_floor,
         denies: false,
         unless_said_clearly: true,
         beside: None,
@@ -1015,6 +1024,22 @@ fn pain_eases_with_food(text: &str) -> bool {
     })
 }
 
+/// Whether a sentence says the patient came round on the floor ("fainted and woke up on
+/// the floor", "came to on the kitchen floor") and nothing of being unable to get up or
+/// stuck there: how a faint ends, not a fall an older person cannot get up from.
+fn came_round_on_the_floor(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        let came_round = |i: usize| {
+            matches!(words[i], "woke" | "woken" | "awoke")
+                || matches!(words[i], "came" | "come")
+                    && matches!(words.get(i + 1), Some(&("round" | "around" | "to")))
+        };
+        let floor = words.iter().position(|w| *w == "floor");
+        floor.is_some_and(|at| (0..at).any(came_round))
+            && !words.iter().any(|w| INABILITY.contains(w) || *w == "stuck")
+    })
+}
+
 /// Whether a sentence names thrush with a baby or the mouth ("my baby has thrush", "I
 /// think it's thrush on her tongue"), or the message gives an age under 2 ("I think my 3
 /// month old has thrush"), and it speaks of no other place thrush grows
@@ -1851,6 +1876,23 @@ mod tests {
             "Pain after eating fatty food. Gaviscon helps.",
         ] {
             assert!(!pain_eases_with_food(&normalise(said)), "{said}");
+        }
+    }
+
+    #[test]
+    fn coming_round_on_the_floor_is_read_and_being_stuck_there_is_not() {
+        for said in [
+            "I fainted and woke up on the floor a few seconds later.",
+            "She came round on the bathroom floor.",
+        ] {
+            assert!(came_round_on_the_floor(&normalise(said)), "{said}");
+        }
+        for said in [
+            "He fell and woke up on the floor and couldn't get up.",
+            "Mum has been on the floor since last night, stuck.",
+            "Woke up with a headache. I mopped the floor.",
+        ] {
+            assert!(!came_round_on_the_floor(&normalise(said)), "{said}");
         }
     }
 
