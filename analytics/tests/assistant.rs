@@ -2905,3 +2905,23 @@ fn coming_round_on_the_floor_after_a_faint_is_not_a_fall_one_cannot_get_up_from(
     );
     assert_eq!(stuck.triage.level, Triage::EmergencyAmbulance, "{stuck:?}");
 }
+
+#[test]
+fn a_relative_named_without_my_is_the_subject_not_a_new_mother() {
+    let reply = reply_to("Mum has been sick all day.", aged(60, Sex::Female));
+    assert!(
+        !reply
+            .understood_present
+            .contains(&"Recently given birth".to_owned()),
+        "{reply:?}"
+    );
+    assert_eq!(reply.conditions[0].id, "viral_gastroenteritis", "{reply:?}");
+    // A mother who says she is one still is.
+    let new_mum = reply_to("I'm a new mum and I feel low.", aged(30, Sex::Female));
+    assert!(
+        new_mum
+            .understood_present
+            .contains(&"Recently given birth".to_owned()),
+        "{new_mum:?}"
+    );
+}

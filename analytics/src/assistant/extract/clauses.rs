@@ -87,6 +87,15 @@ const RELATIVES: [&str; 26] = [
     "sister",
 ];
 
+/// Relatives a carer names without "my" ("Mum has been sick all day", "Dad's got a
+/// rash"): the name draws a clause away from its symptom as "my mum" does, "mum" towards
+/// having had a baby.
+#[rustfmt::skip]
+const NAMED_AS_SUCH: [&str; 13] = [
+    "mum", "mom", "dad", "mother", "father", "nan", "nana", "grandma", "grandad", "granddad",
+    "grandpa", "grandmother", "grandfather",
+];
+
 /// A segment after a comma this short continues a negated list.
 const LIST_ITEM_WORDS: usize = 2;
 
@@ -190,10 +199,16 @@ pub(super) fn inabilities(text: &str) -> String {
 }
 
 /// A clause about a relative without its subject ("my son clashed heads" → "clashed
-/// heads", "our little girl has a rash" → "has a rash"); a clause that is only the subject
-/// is kept.
+/// heads", "our little girl has a rash" → "has a rash", "mum has been sick" → "has been
+/// sick"); a clause that is only the subject is kept.
 fn without_subject(text: &str) -> &str {
     let words: Vec<&str> = text.split(' ').collect();
+    let named = words
+        .first()
+        .is_some_and(|w| NAMED_AS_SUCH.contains(&w.trim_end_matches("'s")));
+    if named && words.len() > 1 {
+        return &text[words[0].len() + 1..];
+    }
     if !matches!(words.first(), Some(&"my" | &"our")) {
         return text;
     }
@@ -406,6 +421,12 @@ mod tests {
             "my cough is 2 weeks old"
         );
         assert_eq!(without_subject("he has a rash"), "he has a rash");
+        assert_eq!(
+            without_subject("mum has been sick all day"),
+            "has been sick all day"
+        );
+        assert_eq!(without_subject("dad's got a rash"), "got a rash");
+        assert_eq!(without_subject("mum"), "mum");
         let clauses = clauses("my daughter has a fever and my son is fine");
         assert_eq!(clauses[0].text, "has a fever");
         assert_eq!(
