@@ -240,15 +240,10 @@ const CONFUSED: [&str; 6] = [
 ];
 
 /// …and of hearing lost, a word of which is "deaf" or "deafness", or "hear" or "hearing"
-/// after a word of not being able to ([`CANNOT_HEAR`]) or before one of its going
-/// ([`HEARING_GONE`]): the NHS has hearing lost suddenly seen within a day (NICE NG98:
-/// steroids help only early).
+/// after a word of not being able to ([`INABILITY`], "barely", "hardly") or of losing, or
+/// before one of its going ([`HEARING_GONE`]): the NHS has hearing lost suddenly seen
+/// within a day (NICE NG98: steroids help only early).
 const DEAF: [&str; 2] = ["deaf", "deafness"];
-
-#[rustfmt::skip]
-const CANNOT_HEAR: [&str; 8] = [
-    "can't", "cant", "cannot", "couldn't", "couldnt", "barely", "hardly", "unable",
-];
 
 #[rustfmt::skip]
 const HEARING_GONE: [&str; 8] = [
@@ -1309,7 +1304,7 @@ fn hearing_lost_suddenly(text: &str) -> bool {
                 let after = &words[i + 1..(i + 4).min(words.len())];
                 before
                     .iter()
-                    .any(|w| CANNOT_HEAR.contains(w) || *w == "lost")
+                    .any(|w| INABILITY.contains(w) || ["barely", "hardly", "lost"].contains(w))
                     || after.iter().any(|w| HEARING_GONE.contains(w))
             }
             _ => false,
