@@ -71,12 +71,10 @@ pub(super) fn mend_hear(text: &str) -> String {
     words
         .iter()
         .enumerate()
-        .map(|(i, &w)| {
-            if w == "here" && can_before(i) {
-                "hear"
-            } else {
-                w
-            }
+        .map(|(i, &w)| match w.strip_prefix("here") {
+            // "here" may end a clause or a sentence ("i can't here, it's muffled").
+            Some(rest @ ("" | "," | ".")) if can_before(i) => format!("hear{rest}"),
+            _ => w.to_owned(),
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -172,6 +170,7 @@ mod tests {
                 "can't hear out of my left ear",
             ),
             ("unable to here properly", "unable to hear properly"),
+            ("i can't here, it's muffled", "i can't hear, it's muffled"),
             ("the pain is here", "the pain is here"),
             ("can you come here", "can you come here"),
         ] {
