@@ -198,6 +198,29 @@ pub(super) fn inabilities(text: &str) -> String {
     out.trim().to_owned()
 }
 
+/// `text` with "here" mended to "hear" where the words before say an ability, or its
+/// lack ("i can't here out of my left ear", "can barely here"): the model reads a hearing
+/// loss from the one, nothing from the other.
+pub(super) fn mend_hear(text: &str) -> String {
+    let words: Vec<&str> = text.split(' ').collect();
+    let able = |w: &str| ABILITY.contains(&w) || INABILITY.contains(&w);
+    let can_before = |i: usize| {
+        let before = |back: usize| i.checked_sub(back).map(|at| words[at]);
+        before(1).is_some_and(|w| able(w) || w == "to" && before(2) == Some("unable"))
+            || before(1).is_some_and(|w| BARELY.contains(&w)) && before(2).is_some_and(able)
+    };
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| match w.strip_prefix("here") {
+            // "here" may end a clause or a sentence ("i can't here, it's muffled").
+            Some(rest @ ("" | "," | ".")) if can_before(i) => format!("hear{rest}"),
+            _ => w.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A clause about a relative without its subject ("my son clashed heads" → "clashed
 /// heads", "our little girl has a rash" → "has a rash", "mum has been sick" → "has been
 /// sick"); a clause that is only the subject is kept.
@@ -401,6 +424,23 @@ fn list_item_follows(rest: &[&str]) -> bool {
 mod tests {
     use super::*;
     use crate::assistant::extract::words::normalise;
+
+    #[test]
+    fn here_after_an_ability_is_hear() {
+        for (typed, meant) in [
+            ("i can barely here anything", "i can barely hear anything"),
+            (
+                "can't here out of my left ear",
+                "can't hear out of my left ear",
+            ),
+            ("unable to here properly", "unable to hear properly"),
+            ("i can't here, it's muffled", "i can't hear, it's muffled"),
+            ("the pain is here", "the pain is here"),
+            ("can you come here", "can you come here"),
+        ] {
+            assert_eq!(mend_hear(typed), meant);
+        }
+    }
 
     #[test]
     fn a_clause_about_a_relative_is_read_without_its_subject() {

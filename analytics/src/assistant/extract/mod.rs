@@ -58,7 +58,7 @@ use super::readings::{
 };
 use super::reasoning::Evidence;
 use clauses::{
-    Clause, INABILITY, SCARCITY, clauses, ends_negation, inabilities, only_a_place,
+    Clause, INABILITY, SCARCITY, clauses, ends_negation, inabilities, mend_hear, only_a_place,
     only_content_word, only_waking_up, says_a_lack,
 };
 use cues::{
@@ -71,8 +71,8 @@ use readers::{
     swallowed_something_sharp, tablets_gone_missing,
 };
 use words::{
-    contains_words, content_words, has_negation, mend_hear, names_any, normalise,
-    on_word_boundaries, without_words,
+    contains_words, content_words, has_negation, names_any, normalise, on_word_boundaries,
+    without_words,
 };
 
 /// A clause this similar to a phrasing reports its symptom…

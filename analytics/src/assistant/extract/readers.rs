@@ -250,8 +250,10 @@ const HEARING_GONE: [&str; 8] = [
     "gone", "went", "lost", "muffled", "dull", "dulled", "reduced", "worse",
 ];
 
-/// Words of an onset overnight: hearing lost "when I woke up" went while asleep.
-const ON_WAKING: [&str; 5] = ["woke", "woken", "waking", "awoke", "overnight"];
+/// Words of waking: hearing lost "when I woke up" went while asleep
+/// ([`hearing_lost_suddenly`]), and one who "woke up on the floor" had been out
+/// ([`came_round_on_the_floor`]).
+const WAKING: [&str; 4] = ["woke", "woken", "waking", "awoke"];
 
 /// Words of bleeding having stopped ([`bleeding_stopped`]); "stop" and "stopping" are
 /// more often of its not stopping ("won't stop", "not stopping").
@@ -1006,15 +1008,16 @@ fn pain_eases_with_food(text: &str) -> bool {
     sentence_words(text).any(|words| {
         let pain = says_any(&words, &HURTING) || words.iter().any(|w| GNAWING.contains(w));
         pain && (0..words.len()).any(|i| {
-            let after = &words[i + 1..(i + 1 + EASED_BY_REACH).min(words.len())];
-            let by_eating_after = after
-                .iter()
-                .take_while(|w| **w != "worse")
-                .any(|w| EATING.contains(w));
+            let by_eating_after = || {
+                words[i + 1..(i + 1 + EASED_BY_REACH).min(words.len())]
+                    .iter()
+                    .take_while(|w| **w != "worse")
+                    .any(|w| EATING.contains(w))
+            };
             let by_eating_before = i > 0 && EATING.contains(&words[i - 1]);
             EASING.contains(&words[i])
                 && !negated_at(&words, i)
-                && (by_eating_after || by_eating_before)
+                && (by_eating_before || by_eating_after())
         })
     })
 }
@@ -1025,7 +1028,7 @@ fn pain_eases_with_food(text: &str) -> bool {
 fn came_round_on_the_floor(text: &str) -> bool {
     sentence_words(text).any(|words| {
         let came_round = |i: usize| {
-            matches!(words[i], "woke" | "woken" | "awoke")
+            WAKING.contains(&words[i])
                 || matches!(words[i], "came" | "come")
                     && matches!(words.get(i + 1), Some(&("round" | "around" | "to")))
         };
@@ -1309,11 +1312,16 @@ fn hearing_lost_suddenly(text: &str) -> bool {
             }
             _ => false,
         });
-        let sudden = (0..words.len()).any(|i| SUDDEN.contains(&words[i]) && !negated_at(&words, i));
+        let sudden =
+            || (0..words.len()).any(|i| SUDDEN.contains(&words[i]) && !negated_at(&words, i));
         // Hearing muffled on waking with pain is an ear infection's as often.
-        let pained = says_any(&words, &HURTING) || says_any(&words, &["earache"]);
-        let on_waking = words.iter().any(|w| ON_WAKING.contains(w)) && !pained;
-        lost && (sudden || on_waking)
+        let on_waking = || {
+            words
+                .iter()
+                .any(|w| WAKING.contains(w) || *w == "overnight")
+                && !(says_any(&words, &HURTING) || says_any(&words, &["earache"]))
+        };
+        lost && (sudden() || on_waking())
     })
 }
 

@@ -47,39 +47,6 @@ pub(super) fn normalise(text: &str) -> String {
     mapped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Words that say what one can do: "here" after them ("can barely here anything") was
-/// typed for "hear".
-#[rustfmt::skip]
-const ABILITY: [&str; 8] = [
-    "can", "can't", "cant", "cannot", "could", "couldn't", "couldnt", "unable",
-];
-
-/// Words that may stand between [`ABILITY`] and what one can do ("can barely hear").
-const DEGREE: [&str; 6] = ["barely", "hardly", "not", "only", "still", "just"];
-
-/// `text` with "here" mended to "hear" where the words before say an ability ("i can't
-/// here out of my left ear"): the model reads a hearing loss from the one, nothing from
-/// the other.
-pub(super) fn mend_hear(text: &str) -> String {
-    let words: Vec<&str> = text.split(' ').collect();
-    let can_before = |i: usize| {
-        let before = |back: usize| i.checked_sub(back).map(|at| words[at]);
-        before(1).is_some_and(|w| ABILITY.contains(&w) || w == "to" && before(2) == Some("unable"))
-            || before(1).is_some_and(|w| DEGREE.contains(&w))
-                && before(2).is_some_and(|w| ABILITY.contains(&w))
-    };
-    words
-        .iter()
-        .enumerate()
-        .map(|(i, &w)| match w.strip_prefix("here") {
-            // "here" may end a clause or a sentence ("i can't here, it's muffled").
-            Some(rest @ ("" | "," | ".")) if can_before(i) => format!("hear{rest}"),
-            _ => w.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 pub(super) fn has_negation(text: &str) -> bool {
     text.split(' ')
         .any(|w| NEGATION_CUES.contains(&w) || w.ends_with("n't"))
@@ -160,23 +127,6 @@ pub(super) fn names_any(text: &str, words: &[&str]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn here_after_an_ability_is_hear() {
-        for (typed, meant) in [
-            ("i can barely here anything", "i can barely hear anything"),
-            (
-                "can't here out of my left ear",
-                "can't hear out of my left ear",
-            ),
-            ("unable to here properly", "unable to hear properly"),
-            ("i can't here, it's muffled", "i can't hear, it's muffled"),
-            ("the pain is here", "the pain is here"),
-            ("can you come here", "can you come here"),
-        ] {
-            assert_eq!(mend_hear(typed), meant);
-        }
-    }
 
     #[test]
     fn phrases_match_on_word_boundaries_only() {
