@@ -166,6 +166,50 @@ fn a_batch_shared_among_passes_and_threads_embeds_each_text_as_alone() {
     }
 }
 
+/// Values of two vectors as candle-transformers' BERT computed them (candle 0.9.2, f32),
+/// before `assistant::bert` replaced it: an independent implementation of the same model,
+/// so a slip in the encoder's arithmetic (a head split wrongly, a bias misplaced, a poorer
+/// GELU) moves them, where the tests of resemblance above could still pass.
+#[test]
+fn vectors_are_those_an_independent_bert_computes() {
+    let (_serial, model) = embedder();
+    let picks = [0, 47, 100, 191, 250, 383];
+    let expected: [(&str, [f32; 6]); 2] = [
+        (
+            "I have had a sharp pain in my lower back since Tuesday",
+            [
+                -0.005_725_628,
+                0.007_377_543,
+                -0.005_665_555,
+                0.027_635_54,
+                0.094_749_99,
+                0.022_435_432,
+            ],
+        ),
+        (
+            "dizzy",
+            [
+                -0.047_762_655,
+                0.005_030_741,
+                0.064_611_57,
+                -0.072_868_35,
+                0.016_646_568,
+                0.010_514_402,
+            ],
+        ),
+    ];
+    for (text, values) in expected {
+        let vector = model.embed_one(text).expect("embed");
+        for (&i, want) in picks.iter().zip(values) {
+            assert!(
+                (vector[i] - want).abs() < 1e-5,
+                "{text:?}[{i}] = {}, not {want}",
+                vector[i]
+            );
+        }
+    }
+}
+
 #[test]
 fn the_same_text_gives_the_same_vector() {
     let (_serial, model) = embedder();

@@ -18,10 +18,11 @@
 
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{Embedding, LayerNorm, VarBuilder};
-use candle_transformers::models::bert::{BertEncoder, Config};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
 use tokenizers::{Encoding, Tokenizer, TruncationParams};
+
+use super::bert::{Bert, Config};
 
 /// Where `deploy/setup.sh` installs the model, and where [`model_dir`] looks by default.
 pub const DEFAULT_MODEL_DIR: &str = "/var/cache/healthsync-setup/models/all-MiniLM-L6-v2";
@@ -77,8 +78,7 @@ fn inference_error(err: impl std::fmt::Display) -> EmbeddingError {
 /// all-MiniLM-L6-v2, loaded once and shared: `embed` takes `&self`, and the embedder is
 /// `Send + Sync`, so one instance in an `Arc` serves concurrent callers.
 pub struct Embedder {
-    embeddings: Embeddings,
-    encoder: BertEncoder,
+    model: Bert,
     tokenizer: Tokenizer,
     device: Device,
     dimensions: usize,
@@ -117,6 +117,9 @@ impl Embedder {
             .map_err(|e| load_error(&config_path.display().to_string(), e))?;
         let config: Config = serde_json::from_str(&config)
             .map_err(|e| load_error(&config_path.display().to_string(), e))?;
+        if let Some(why) = config.unsupported() {
+            return Err(load_error(&config_path.display().to_string(), why));
+        }
 
         let tokenizer_path = dir.join("tokenizer.json");
         let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
@@ -139,22 +142,15 @@ impl Embedder {
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
             .map_err(|e| load_error(&weights_path.display().to_string(), e))?;
         // Checkpoints saved from a task model name their tensors under its type ("bert.").
-        let load = |vb: VarBuilder| -> candle_core::Result<(Embeddings, BertEncoder)> {
-            Ok((
-                Embeddings::load(vb.pp("embeddings"), &config)?,
-                BertEncoder::load(vb.pp("encoder"), &config)?,
-            ))
-        };
-        let (embeddings, encoder) = load(vb.clone())
+        let model = Bert::load(vb.clone(), &config)
             .or_else(|err| match &config.model_type {
-                Some(prefix) => load(vb.pp(prefix)).map_err(|_| err),
+                Some(prefix) => Bert::load(vb.pp(prefix), &config).map_err(|_| err),
                 None => Err(err),
             })
             .map_err(|e| load_error(&weights_path.display().to_string(), e))?;
 
         Ok(Embedder {
-            embeddings,
-            encoder,
+            model,
             tokenizer,
             device,
             dimensions: config.hidden_size,
@@ -302,50 +298,19 @@ impl Embedder {
         let ids = Tensor::from_vec(ids, shape, &self.device)?;
         let type_ids = Tensor::from_vec(type_ids, shape, &self.device)?;
         let positions = Tensor::from_vec(positions, shape, &self.device)?;
-        // (rows, 1, width, width): broadcast over the attention heads
-        let mask = Tensor::from_vec(mask, (rows, 1, width, width), &self.device)?;
-        let embedded = self.embeddings.forward(&ids, &type_ids, &positions)?;
-        self.encoder.forward(&embedded, &mask)?.to_vec3::<f32>()
-    }
-}
-
-/// BERT's input embeddings, with each token's position given rather than counted from the
-/// row's start (candle's own count from the start, which packed texts cannot use).
-struct Embeddings {
-    words: Embedding,
-    positions: Embedding,
-    token_types: Embedding,
-    layer_norm: LayerNorm,
-}
-
-impl Embeddings {
-    fn load(vb: VarBuilder, config: &Config) -> candle_core::Result<Embeddings> {
-        let hidden = config.hidden_size;
-        Ok(Embeddings {
-            words: candle_nn::embedding(config.vocab_size, hidden, vb.pp("word_embeddings"))?,
-            positions: candle_nn::embedding(
-                config.max_position_embeddings,
-                hidden,
-                vb.pp("position_embeddings"),
-            )?,
-            token_types: candle_nn::embedding(
-                config.type_vocab_size,
-                hidden,
-                vb.pp("token_type_embeddings"),
-            )?,
-            layer_norm: candle_nn::layer_norm(hidden, config.layer_norm_eps, vb.pp("LayerNorm"))?,
-        })
-    }
-
-    fn forward(
-        &self,
-        ids: &Tensor,
-        type_ids: &Tensor,
-        positions: &Tensor,
-    ) -> candle_core::Result<Tensor> {
-        let summed = ((self.words.forward(ids)? + self.token_types.forward(type_ids)?)?
-            + self.positions.forward(positions)?)?;
-        self.layer_norm.forward(&summed)
+        // (rows, 1, width, width): broadcast over the attention heads; none when every
+        // token attends to every other (one text alone, as a message's often is).
+        let mask = match mask.iter().all(|&m| m == 0.0) {
+            true => None,
+            false => Some(Tensor::from_vec(
+                mask,
+                (rows, 1, width, width),
+                &self.device,
+            )?),
+        };
+        self.model
+            .forward(&ids, &type_ids, &positions, mask.as_ref())?
+            .to_vec3::<f32>()
     }
 }
 

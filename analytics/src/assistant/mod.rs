@@ -3,6 +3,7 @@
 //!
 //! - [`knowledge`]: the curated knowledge base (conditions, symptoms, emergency patterns).
 //! - [`embedding`]: all-MiniLM-L6-v2 sentence embeddings with candle.
+//! - [`bert`]: the BERT encoder the embeddings run, for inference on the CPU.
 //! - [`extract`]: free text to symptom evidence (phrasing match, negation, duration and
 //!   severity cues).
 //! - [`body_sites`]: the parts of the body a clause and a symptom name.
@@ -12,6 +13,7 @@
 //! - [`conversation`]: one turn of a conversation, its stored state and its reply.
 //! - [`evaluation`]: the assistant measured against the vignettes.
 
+pub mod bert;
 pub mod body_sites;
 pub mod conversation;
 pub mod embedding;
