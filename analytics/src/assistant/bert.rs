@@ -11,7 +11,7 @@
 //! token may attend to every other. [`crate::assistant::embedding`] owns tokenizing,
 //! packing texts into rows and pooling.
 
-use candle_core::{DType, Module, Tensor};
+use candle_core::{Module, Tensor};
 use candle_nn::{Embedding, LayerNorm, VarBuilder};
 use serde::Deserialize;
 
@@ -244,7 +244,7 @@ impl Dense {
 
 /// The exact GELU, x·Φ(x) = x/2·(1 + erf(x/√2)), element by element.
 fn gelu(xs: &Tensor) -> candle_core::Result<Tensor> {
-    let mut values = xs.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+    let mut values = xs.flatten_all()?.to_vec1::<f32>()?;
     for x in &mut values {
         *x = 0.5 * *x * (1.0 + erf(*x * std::f32::consts::FRAC_1_SQRT_2));
     }
