@@ -2810,6 +2810,27 @@ fn a_sore_throat_that_has_outlasted_a_week_is_not_an_ordinary_one() {
 }
 
 #[test]
+fn an_illness_that_has_outlasted_its_usual_course_is_seen_by_a_doctor() {
+    // The NHS: see a GP if a sore throat has not improved after a week. Every other sign
+    // denied, a plain sore throat still leads; how long it has lasted decides the level.
+    let adult = aged(30, Sex::Female);
+    let (_, lasting) = denying_the_rest("My throat has been sore for ten days.", adult);
+    assert_eq!(lasting.conditions[0].id, "viral_sore_throat", "{lasting:?}");
+    assert_eq!(lasting.triage.level, Triage::Consultation, "{lasting:?}");
+    assert!(
+        lasting
+            .triage
+            .reasons
+            .iter()
+            .any(|r| r.contains("longer than Viral sore throat")),
+        "{lasting:?}"
+    );
+    let (_, recent) = denying_the_rest("My throat has been sore for two days.", adult);
+    assert_eq!(recent.conditions[0].id, "viral_sore_throat", "{recent:?}");
+    assert_eq!(recent.triage.level, Triage::SelfCare, "{recent:?}");
+}
+
+#[test]
 fn pain_in_both_shoulders_is_polymyalgias_and_in_one_is_the_shoulders_own() {
     let older = aged(72, Sex::Female);
     // Polymyalgia's other signs denied, both shoulders stiff in the morning still say it.

@@ -143,7 +143,9 @@ pub struct Condition {
     #[serde(default)]
     pub sites: Vec<String>,
     /// The longest a bout of it usually lasts, in days, for a condition that clears on
-    /// its own within weeks (a cold): one said to have lasted longer is unlikely.
+    /// its own within weeks (a cold): one said to have lasted longer is unlikely, and is
+    /// seen by a doctor if it leads still. No shorter than the NHS's "see a GP if it has
+    /// not improved after" for it.
     #[serde(default)]
     pub lasts_days: Option<u32>,
     /// A more urgent level for young children, where the NHS has them seen sooner than

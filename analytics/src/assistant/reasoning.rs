@@ -668,6 +668,23 @@ pub fn triage(
             },
         ));
     }
+    // An illness that clears on its own and has not, told to last longer than it does,
+    // is seen by a doctor whatever the ranking's level: the NHS's "see a GP if it has not
+    // improved after a week" (a sore throat), "after 3 weeks" (a cold). Its outlasted
+    // course made it unlikely, but when it leads still, nothing likelier explains it.
+    if let Some(&first) = top.first().filter(|&&c| posterior[c] > 0.0)
+        && let (Some(days), Some(lasts)) = (evidence.duration_days, kb.conditions[first].lasts_days)
+        && days > lasts
+    {
+        floors.push((
+            Triage::Consultation,
+            format!(
+                "it has lasted {}, longer than {} usually does",
+                how_long(days),
+                kb.conditions[first].name
+            ),
+        ));
+    }
     // Raised for a danger sign, the ranking's level is still only as sure as the ranking.
     let mut ranking_level = by_ranking;
     if by_ranking >= Triage::Emergency
