@@ -311,8 +311,9 @@ pub(super) fn subject(text: &str) -> Subject {
     }
 }
 
-/// The longest duration the text mentions, in days ("for 3 weeks", "two days", "a month"),
-/// sentence by sentence; "… ago" counts only as an onset (see [`ONSET`]).
+/// The longest duration the text mentions, in days ("for 3 weeks", "two days", "a month",
+/// "a couple of weeks", "a week and a half", "for the past fortnight", "6 wks"), sentence
+/// by sentence; "… ago" counts only as an onset (see [`ONSET`]).
 pub(super) fn duration_days(text: &str) -> Option<u32> {
     text.split(['.', '!', '?', ';'])
         .filter_map(sentence_duration_days)
@@ -337,14 +338,73 @@ fn is_rate(word: &str) -> bool {
             && !NOT_PLURALS.contains(&word))
 }
 
+/// How many a word counts ("a", "two", "couple", "3"), before a unit of time.
+fn count(word: &str) -> Option<u32> {
+    const WORDS: [(&str, u32); 19] = [
+        ("a", 1),
+        ("an", 1),
+        ("one", 1),
+        ("two", 2),
+        ("couple", 2),
+        ("three", 3),
+        ("few", 3),
+        ("four", 4),
+        ("several", 4),
+        ("five", 5),
+        ("six", 6),
+        ("seven", 7),
+        ("eight", 8),
+        ("nine", 9),
+        ("ten", 10),
+        ("eleven", 11),
+        ("twelve", 12),
+        ("fourteen", 14),
+        ("twenty", 20),
+    ];
+    WORDS
+        .iter()
+        .find(|(w, _)| *w == word)
+        .map(|&(_, n)| n)
+        .or_else(|| word.parse().ok())
+}
+
+/// The days a unit of time is ("weeks", "wk", "fortnight").
+fn unit_days(word: &str) -> Option<u32> {
+    match word.trim_end_matches('s') {
+        "day" => Some(1),
+        "week" | "wk" => Some(7),
+        "fortnight" => Some(14),
+        "month" | "mth" | "mnth" => Some(30),
+        "year" | "yr" => Some(365),
+        _ => None,
+    }
+}
+
 pub(super) fn sentence_duration_days(sentence: &str) -> Option<u32> {
     let words: Vec<&str> = sentence
         .split([' ', ','])
         .filter(|w| !w.is_empty())
         .collect();
     let mut longest = None;
-    for (i, pair) in words.windows(2).enumerate() {
-        let next = words.get(i + 2);
+    for i in 0..words.len() {
+        // "for the past fortnight", "over the last month": one of the unit.
+        let the_last = i >= 2
+            && ["past", "last"].contains(&words[i])
+            && words[i - 1] == "the"
+            && ["for", "over"].contains(&words[i - 2]);
+        let Some(count) = count(words[i]).or(the_last.then_some(1)) else {
+            continue;
+        };
+        // "a couple of weeks": the unit after "of".
+        let at = if words.get(i + 1) == Some(&"of") {
+            i + 2
+        } else {
+            i + 1
+        };
+        let Some(unit) = words.get(at).and_then(|w| unit_days(w)) else {
+            continue;
+        };
+        let next = words.get(at + 1);
         // "a 3 month old", "6 weeks pregnant": an age, not how long it has lasted.
         if next.is_some_and(|next| ["old", "pregnant", "along"].contains(next)) {
             continue;
@@ -353,33 +413,17 @@ pub(super) fn sentence_duration_days(sentence: &str) -> Option<u32> {
             continue;
         }
         // "a few times a year", "40 a day", "3 pints a night": how often, not how long.
-        if matches!(pair[0], "a" | "an") && i > 0 && is_rate(words[i - 1]) {
+        if matches!(words[i], "a" | "an") && i > 0 && is_rate(words[i - 1]) {
             continue;
         }
-        let count = match pair[0] {
-            "a" | "an" | "one" => Some(1),
-            "two" | "couple" => Some(2),
-            "three" | "few" => Some(3),
-            "four" => Some(4),
-            "five" => Some(5),
-            "six" => Some(6),
-            "seven" => Some(7),
-            "ten" => Some(10),
-            "several" => Some(4),
-            n => n.parse::<u32>().ok(),
+        // "a week and a half"
+        let half = if words.get(at + 1..at + 4) == Some(&["and", "a", "half"][..]) {
+            unit / 2
+        } else {
+            0
         };
-        let unit = match pair[1].trim_end_matches('s') {
-            "day" => Some(1),
-            "week" => Some(7),
-            "fortnight" => Some(14),
-            "month" => Some(30),
-            "year" => Some(365),
-            _ => None,
-        };
-        if let (Some(count), Some(unit)) = (count, unit) {
-            let days = count.saturating_mul(unit);
-            longest = longest.max(Some(days));
-        }
+        let days = count.saturating_mul(unit).saturating_add(half);
+        longest = longest.max(Some(days));
     }
     longest
 }
@@ -519,5 +563,32 @@ mod tests {
             Some(2)
         );
         assert_eq!(duration_days("i'm 6 weeks pregnant"), None);
+    }
+
+    #[test]
+    fn durations_are_read_as_people_say_them() {
+        for (said, days) in [
+            ("it's been sore for a couple of weeks", 14),
+            ("a cough for eight days", 8),
+            ("twelve days of this", 12),
+            ("it's been twenty days", 20),
+            ("on and off for a week and a half", 10),
+            ("for the past fortnight", 14),
+            ("getting worse over the last month", 30),
+            ("for 6 wks", 42),
+            ("a rash for a couple of days", 2),
+            ("2 yrs", 730),
+        ] {
+            assert_eq!(duration_days(said), Some(days), "{said}");
+        }
+        // What happened in a while, or when, is not how long it has lasted.
+        for said in [
+            "i had flu last week",
+            "i've been to a&e twice in the last year",
+            "the last week of my holiday",
+            "my 2 week old son",
+        ] {
+            assert_eq!(duration_days(said), None, "{said}");
+        }
     }
 }
