@@ -1,5 +1,5 @@
 //! What a message says beside its symptoms: how long they have gone on ("for 3 weeks", but
-//! not a rate such as "twice a year"), how severe they are ("worst ever"), whether pain
+//! not a rate such as "twice a year"), how severe they are ("worst ever", "9/10"), whether pain
 //! relief has failed ("paracetamol isn't touching it"), and whom the message is about (an
 //! age, the relative it opens with).
 
@@ -176,26 +176,40 @@ pub(super) const SIX_MONTHS_DAYS: f32 = 182.6;
 
 /// …counted in figures or in words ("a week old", "ten days old").
 #[rustfmt::skip]
-const NUMBER_WORDS: [(&str, u32); 14] = [
+const NUMBER_WORDS: [(&str, u32); 16] = [
     ("a", 1), ("an", 1), ("one", 1), ("two", 2), ("three", 3), ("four", 4), ("five", 5),
     ("six", 6), ("seven", 7), ("eight", 8), ("nine", 9), ("ten", 10), ("eleven", 11),
-    ("twelve", 12),
+    ("twelve", 12), ("fourteen", 14), ("twenty", 20),
 ];
 
+/// The lowest pain score out of 10 that is severe pain: 8-10 in the Manchester Triage
+/// System's pain ladder.
+const SEVERE_SCORE: u32 = 8;
+
 /// Whether the text calls its pain or illness severe: not "a terrible mum", nor the heel
-/// pain "worst for the first few steps".
+/// pain "worst for the first few steps"; or scores its pain 8 out of 10 or more ("the
+/// pain is 9 out of 10", "pain 10/10").
 pub(super) fn severe(text: &str) -> bool {
     let words: Vec<&str> = text
         .split([' ', ',', '.'])
         .filter(|w| !w.is_empty())
         .collect();
+    let of_pain = |i: usize| {
+        words[i.saturating_sub(SEVERITY_REACH)..(i + SEVERITY_REACH + 1).min(words.len())]
+            .iter()
+            .any(|near| SEVERE_OF.contains(near))
+    };
+    // Normalised, "9/10" is "9 10".
+    let out_of_ten = |i: usize| {
+        words.get(i + 1) == Some(&"10") || words.get(i + 1..i + 4) == Some(&["out", "of", "10"][..])
+    };
     words.iter().enumerate().any(|(i, w)| {
         AGONY.contains(w)
-            || SEVERE.contains(w)
-                && words
-                    [i.saturating_sub(SEVERITY_REACH)..(i + SEVERITY_REACH + 1).min(words.len())]
-                    .iter()
-                    .any(|near| SEVERE_OF.contains(near))
+            || SEVERE.contains(w) && of_pain(i)
+            || w.parse::<u32>()
+                .is_ok_and(|score| (SEVERE_SCORE..=10).contains(&score))
+                && out_of_ten(i)
+                && of_pain(i)
     })
 }
 
@@ -338,31 +352,13 @@ fn is_rate(word: &str) -> bool {
             && !NOT_PLURALS.contains(&word))
 }
 
-/// How many a word counts ("a", "two", "couple", "3"), before a unit of time.
+/// How many a word counts before a unit of time: a number ([`NUMBER_WORDS`], "3") or a
+/// vague count ("a couple", "a few", "several").
 fn count(word: &str) -> Option<u32> {
-    const WORDS: [(&str, u32); 19] = [
-        ("a", 1),
-        ("an", 1),
-        ("one", 1),
-        ("two", 2),
-        ("couple", 2),
-        ("three", 3),
-        ("few", 3),
-        ("four", 4),
-        ("several", 4),
-        ("five", 5),
-        ("six", 6),
-        ("seven", 7),
-        ("eight", 8),
-        ("nine", 9),
-        ("ten", 10),
-        ("eleven", 11),
-        ("twelve", 12),
-        ("fourteen", 14),
-        ("twenty", 20),
-    ];
-    WORDS
+    const VAGUE: [(&str, u32); 3] = [("couple", 2), ("few", 3), ("several", 4)];
+    NUMBER_WORDS
         .iter()
+        .chain(&VAGUE)
         .find(|(w, _)| *w == word)
         .map(|&(_, n)| n)
         .or_else(|| word.parse().ok())
@@ -392,7 +388,15 @@ pub(super) fn sentence_duration_days(sentence: &str) -> Option<u32> {
             && ["past", "last"].contains(&words[i])
             && words[i - 1] == "the"
             && ["for", "over"].contains(&words[i - 2]);
-        let Some(count) = count(words[i]).or(the_last.then_some(1)) else {
+        // "for weeks": a plural is two at least.
+        let plural = words[i] == "for"
+            && words
+                .get(i + 1)
+                .is_some_and(|w| w.ends_with('s') && unit_days(w).is_some());
+        let Some(count) = count(words[i])
+            .or(the_last.then_some(1))
+            .or(plural.then_some(2))
+        else {
             continue;
         };
         // "a couple of weeks": the unit after "of".
@@ -486,6 +490,9 @@ mod tests {
             "worst headache of my life",
             "i'm in agony",
             "the worst i've ever felt",
+            "the pain is 9 out of 10",
+            "i'd score the headache 8/10",
+            "pain 10/10",
         ] {
             assert!(severe(&normalise(text)), "{text}");
         }
@@ -494,6 +501,8 @@ mod tests {
             "pain under my heel that's worst for the first few steps in the morning",
             "terrible sleep",
             "a sore throat",
+            "the pain is about 5 out of 10",
+            "8 out of 10 nights i can't sleep",
         ] {
             assert!(!severe(&normalise(text)), "{text}");
         }
@@ -578,6 +587,8 @@ mod tests {
             ("for 6 wks", 42),
             ("a rash for a couple of days", 2),
             ("2 yrs", 730),
+            ("i've had this cough for weeks", 14),
+            ("my knee has hurt for months", 60),
         ] {
             assert_eq!(duration_days(said), Some(days), "{said}");
         }
