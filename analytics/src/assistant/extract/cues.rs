@@ -238,15 +238,7 @@ pub(super) fn fails_to_help(text: &str, remedies: &[&str]) -> bool {
 /// The first age the text gives in days, weeks, months or years ("my 6 week old", "a
 /// 4-month-old", "aged 5 months", "ten days old", "my 80 year old mum"), in days.
 pub(super) fn age_in_days(text: &str) -> Option<f32> {
-    let days = |count: &str, unit: &str| {
-        let count = count.parse::<u32>().ok().or_else(|| {
-            NUMBER_WORDS
-                .iter()
-                .find(|(word, _)| *word == count)
-                .map(|(_, n)| *n)
-        })?;
-        Some(count as f32 * days_in(unit)?)
-    };
+    let days = |count: &str, unit: &str| Some(number(count)? as f32 * days_in(unit)?);
     sentence_words(text).find_map(|words| {
         words.windows(3).find_map(|w| match (w[0], w[2]) {
             ("aged", _) => days(w[1], w[2]),
@@ -352,16 +344,21 @@ fn is_rate(word: &str) -> bool {
             && !NOT_PLURALS.contains(&word))
 }
 
-/// How many a word counts before a unit of time: a number ([`NUMBER_WORDS`], "3") or a
-/// vague count ("a couple", "a few", "several").
+/// The number a word is, in figures or in words ([`NUMBER_WORDS`]).
+fn number(word: &str) -> Option<u32> {
+    word.parse().ok().or_else(|| {
+        NUMBER_WORDS
+            .iter()
+            .find(|(w, _)| *w == word)
+            .map(|&(_, n)| n)
+    })
+}
+
+/// How many a word counts before a unit of time: a [`number`] or a vague count ("a
+/// couple", "a few", "several").
 fn count(word: &str) -> Option<u32> {
     const VAGUE: [(&str, u32); 3] = [("couple", 2), ("few", 3), ("several", 4)];
-    NUMBER_WORDS
-        .iter()
-        .chain(&VAGUE)
-        .find(|(w, _)| *w == word)
-        .map(|&(_, n)| n)
-        .or_else(|| word.parse().ok())
+    number(word).or_else(|| VAGUE.iter().find(|(w, _)| *w == word).map(|&(_, n)| n))
 }
 
 /// The days a unit of time is ("weeks", "wk", "fortnight").
