@@ -302,6 +302,62 @@ fn a_statement_of_ability_denies_the_inability_it_resembles() {
 }
 
 #[test]
+fn a_function_said_to_be_normal_denies_its_failing() {
+    let breathless = symptom("shortness_of_breath");
+    let at_rest = symptom("shortness_of_breath_at_rest");
+    for text in [
+        "My ribs are sore when I push on them. Breathing is fine.",
+        "Calf is swollen and warm. My breathing's totally normal.",
+        "Went grey and clammy at my desk, I'm breathing ok.",
+    ] {
+        let found = evidence(text);
+        assert!(found.absent.contains(&breathless), "{text}: {found:?}");
+        assert!(found.absent.contains(&at_rest), "{text}: {found:?}");
+    }
+    let stroke = evidence("Her arm is weak but her speech seems ok and her face looks normal.");
+    for id in ["slurred_speech", "face_drooping"] {
+        assert!(stroke.absent.contains(&symptom(id)), "{id}: {stroke:?}");
+    }
+    let sight = evidence("Swollen face and fingers at 32 weeks, my eyesight seems ok.");
+    assert!(
+        sight.absent.contains(&symptom("blurred_vision")),
+        "{sight:?}"
+    );
+    // Normal only sometimes, or not normal, denies nothing.
+    for text in [
+        "Breathing is fine at rest but I'm puffed out on the stairs.",
+        "He's not breathing normally.",
+        "I can't see ok out of my left eye.",
+    ] {
+        let found = evidence(text);
+        for id in [
+            "shortness_of_breath",
+            "shortness_of_breath_at_rest",
+            "blurred_vision",
+        ] {
+            assert!(
+                !found.absent.contains(&symptom(id)),
+                "{text}: {id}: {found:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_temp_denies_a_fever() {
+    let fever = symptom("fever");
+    for text in [
+        "Aching all over since yesterday. No temp though.",
+        "Sore throat, no temp.",
+    ] {
+        let found = evidence(text);
+        assert!(found.absent.contains(&fever), "{text}: {found:?}");
+    }
+    let found = evidence("She's had a temp since last night.");
+    assert!(found.present.contains(&fever), "{found:?}");
+}
+
+#[test]
 fn feeding_well_is_not_poor_feeding_and_not_feeding_well_is() {
     let poor_feeding = symptom("poor_feeding");
     let well = evidence("She's feeding well and has a runny nose.");

@@ -20,7 +20,9 @@
 //! no cough, a pain eating eases no chest pain eased by leaning forward, coming round on
 //! the floor after a faint no fall one cannot get up from, a migraine's aura no retina's
 //! flashes, a fall, or a message naming nothing of a wound, no cut, and a limb lain on
-//! and numb no stroke's numbness or weakness down one side.
+//! and numb no stroke's numbness or weakness down one side. Breathing, sight, speech,
+//! hearing or a face said to be normal ("breathing is fine", "her face looks normal")
+//! denies their failing.
 //! A clause saying the patient is on a medicine ("I'm on tablets for my blood pressure")
 //! or missed a dose ("I forgot to take my tablets") rules out what it only resembles of
 //! tablets taken or saved up.
@@ -84,7 +86,45 @@ pub(super) struct TakenBack {
     pub(super) beside: Option<&'static str>,
 }
 
-pub(super) const TAKEN_BACK: [TakenBack; 13] = [
+pub(super) const TAKEN_BACK: [TakenBack; 18] = [
+    // "Breathing is fine", "her speech seems ok": a function said to be normal denies what
+    // its failing would be. The model reads nothing there, or worse a symptom of the word
+    // ("no problems with my breathing" a wheeze).
+    TakenBack {
+        symptoms: &["shortness_of_breath", "shortness_of_breath_at_rest"],
+        reader: |text| said_normal(text, &BREATHING_WORDS),
+        denies: true,
+        unless_said_clearly: true,
+        beside: None,
+    },
+    TakenBack {
+        symptoms: &["blurred_vision", "sudden_vision_loss"],
+        reader: |text| said_normal(text, &SIGHT_WORDS),
+        denies: true,
+        unless_said_clearly: true,
+        beside: None,
+    },
+    TakenBack {
+        symptoms: &["slurred_speech"],
+        reader: |text| said_normal(text, &SPEECH_WORDS),
+        denies: true,
+        unless_said_clearly: true,
+        beside: None,
+    },
+    TakenBack {
+        symptoms: &["face_drooping"],
+        reader: |text| said_normal(text, &["face"]),
+        denies: true,
+        unless_said_clearly: true,
+        beside: None,
+    },
+    TakenBack {
+        symptoms: &["hearing_loss"],
+        reader: |text| said_normal(text, &HEARING_WORDS),
+        denies: true,
+        unless_said_clearly: true,
+        beside: None,
+    },
     // "Someone is putting thoughts in my head" is rated near a headache.
     TakenBack {
         symptoms: &["headache"],
@@ -196,6 +236,62 @@ pub(super) const TAKEN_BACK: [TakenBack; 13] = [
         beside: None,
     },
 ];
+
+/// Words of breathing, sight, speech and hearing, said to be normal ([`said_normal`])…
+const BREATHING_WORDS: [&str; 3] = ["breathing", "breathe", "breath"];
+const SIGHT_WORDS: [&str; 5] = ["eyesight", "sight", "vision", "see", "seeing"];
+const SPEECH_WORDS: [&str; 3] = ["speech", "speaking", "talking"];
+const HEARING_WORDS: [&str; 2] = ["hearing", "hear"];
+
+/// …by one of these words…
+#[rustfmt::skip]
+const NORMAL: [&str; 7] = ["fine", "ok", "okay", "normal", "normally", "alright", "unaffected"];
+
+/// …after at most a few of these between ("my breathing is totally fine", "I'm breathing
+/// ok", "her speech seems normal")…
+#[rustfmt::skip]
+const SAID_TO_BE: [&str; 16] = [
+    "is", "are", "was", "seems", "seem", "looks", "look", "sounds", "sound", "feels", "feel",
+    "totally", "completely", "perfectly", "absolutely", "still",
+];
+
+/// …unless a word follows that makes it normal only sometimes ("breathing is fine at rest",
+/// "ok when I sit still").
+#[rustfmt::skip]
+const ONLY_SOMETIMES: [&str; 14] = [
+    "when", "while", "if", "at", "unless", "until", "except", "apart", "most", "some",
+    "sometimes", "mostly", "before", "after",
+];
+
+/// Whether a sentence says one of `function` (breathing, sight) is normal: the word, a few
+/// words of being or seeming, and a word of normal, with no negation or inability before
+/// ("not breathing normally", "can't see ok") and nothing after that limits it.
+fn said_normal(text: &str, function: &[&str]) -> bool {
+    sentence_words(text).any(|words| {
+        words.iter().enumerate().any(|(i, word)| {
+            let word = word.strip_suffix("'s").unwrap_or(word);
+            if !function.contains(&word)
+                || negated_at(&words, i)
+                || words[i.saturating_sub(2)..i]
+                    .iter()
+                    .any(|w| INABILITY.contains(w))
+            {
+                return false;
+            }
+            let between = words[i + 1..]
+                .iter()
+                .take_while(|w| SAID_TO_BE.contains(w))
+                .count();
+            let at = i + 1 + between;
+            between <= 3
+                && words.get(at).is_some_and(|w| NORMAL.contains(w))
+                && !negated_at(&words, at)
+                && words
+                    .get(at + 1)
+                    .is_none_or(|w| !ONLY_SOMETIMES.contains(w))
+        })
+    })
+}
 
 /// Words of a pregnancy ([`bleeding_in_pregnancy`])…
 const PREGNANCY: [&str; 2] = ["pregnant", "pregnancy"];
