@@ -344,6 +344,44 @@ fn a_function_said_to_be_normal_denies_its_failing() {
 }
 
 #[test]
+fn a_pain_denied_at_a_part_is_that_parts_pain_denied() {
+    for (text, pain) in [
+        (
+            "Woke up with the room spinning. My head doesn't hurt.",
+            "headache",
+        ),
+        ("My left eye is red and gunky. It doesn't hurt.", "eye_pain"),
+        (
+            "Voice has been hoarse for weeks. Throat isn't sore.",
+            "sore_throat",
+        ),
+        (
+            "One of my balls has swelled up but it's not really painful.",
+            "testicular_pain",
+        ),
+        (
+            "Pink wee this morning, doesn't hurt to go though.",
+            "pain_on_urination",
+        ),
+    ] {
+        let found = evidence(text);
+        assert!(found.absent.contains(&symptom(pain)), "{text}: {found:?}");
+        assert!(!found.present.contains(&symptom(pain)), "{text}: {found:?}");
+    }
+    // An inability "without it hurting" says the pain; "it came back" names no back.
+    let rigid = evidence("Belly is rock hard and I can't move without it hurting.");
+    assert!(
+        !rigid.absent.contains(&symptom("abdominal_pain")),
+        "{rigid:?}"
+    );
+    let returned = evidence("The rash came back. It isn't sore.");
+    assert!(
+        !returned.absent.contains(&symptom("back_pain")),
+        "{returned:?}"
+    );
+}
+
+#[test]
 fn no_temp_denies_a_fever() {
     let fever = symptom("fever");
     for text in [

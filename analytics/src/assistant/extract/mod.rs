@@ -66,9 +66,9 @@ use cues::{
     severe, subject,
 };
 use readers::{
-    MEDICINES, READERS, Reader, TAKEN_BACK, TakenBack, bleeding_in_pregnancy, counts_an_overdose,
-    medicine_missed, on_regular_medicine, swallowed_an_object, swallowed_food_or_drink,
-    swallowed_something_sharp, tablets_gone_missing,
+    MEDICINES, PAINS_OF_PARTS, READERS, Reader, TAKEN_BACK, TakenBack, bleeding_in_pregnancy,
+    counts_an_overdose, medicine_missed, on_regular_medicine, pains_denied, swallowed_an_object,
+    swallowed_food_or_drink, swallowed_something_sharp, tablets_gone_missing,
 };
 use words::{
     contains_words, content_words, has_negation, names_any, normalise, on_word_boundaries,
@@ -224,6 +224,8 @@ pub struct Extractor {
     literal: AhoCorasick,
     /// …each pattern being this phrasing (an index into `phrasings`).
     literal_phrasings: Vec<usize>,
+    /// The symptom of each pain of [`PAINS_OF_PARTS`], by its index.
+    part_pains: Vec<Option<usize>>,
 }
 
 struct Phrasing {
@@ -333,6 +335,10 @@ impl Extractor {
                 .collect(),
             literal,
             literal_phrasings,
+            part_pains: PAINS_OF_PARTS
+                .iter()
+                .map(|(_, pain)| kb.symptom(pain))
+                .collect(),
             phrasings,
             words,
             word_index,
@@ -689,6 +695,11 @@ impl Extractor {
                 deny(&mut evidence, &mut said_clearly, symptom);
             } else {
                 unsay(&mut evidence, &mut said_clearly, symptom);
+            }
+        }
+        for part in pains_denied(&normalised) {
+            if let Some(pain) = self.part_pains[part].filter(|p| !said_clearly.contains(p)) {
+                deny(&mut evidence, &mut said_clearly, pain);
             }
         }
         // Said clearly in one clause, a symptom is not loose for resembling another.

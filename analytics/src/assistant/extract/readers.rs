@@ -22,7 +22,8 @@
 //! flashes, a fall, or a message naming nothing of a wound, no cut, and a limb lain on
 //! and numb no stroke's numbness or weakness down one side. Breathing, sight, speech,
 //! hearing or a face said to be normal ("breathing is fine", "her face looks normal")
-//! denies their failing.
+//! denies their failing, and a pain denied at a part ("my head doesn't hurt", "my eye is
+//! red. It doesn't hurt.") that part's pain ([`pains_denied`]).
 //! A clause saying the patient is on a medicine ("I'm on tablets for my blood pressure")
 //! or missed a dose ("I forgot to take my tablets") rules out what it only resembles of
 //! tablets taken or saved up.
@@ -291,6 +292,89 @@ fn said_normal(text: &str, function: &[&str]) -> bool {
                     .is_none_or(|w| !ONLY_SOMETIMES.contains(w))
         })
     })
+}
+
+/// Parts of the body, and doing, whose pain a denial names ([`pains_denied`]), each with
+/// the symptom that is that pain.
+#[rustfmt::skip]
+pub(super) const PAINS_OF_PARTS: [(&[&str], &str); 15] = [
+    (&["head"], "headache"),
+    (&["eye", "eyes"], "eye_pain"),
+    (&["ear", "ears"], "ear_pain"),
+    (&["throat"], "sore_throat"),
+    (&["neck"], "neck_pain"),
+    (&["tooth", "teeth"], "toothache"),
+    (&["chest"], "chest_pain"),
+    (&["tummy", "stomach", "belly", "abdomen", "tum"], "abdominal_pain"),
+    (&["back"], "back_pain"),
+    (&["testicle", "testicles", "ball", "balls"], "testicular_pain"),
+    (&["shoulder"], "shoulder_pain"),
+    (&["elbow"], "elbow_pain"),
+    (&["heel"], "heel_pain"),
+    (&["hip"], "hip_pain"),
+    (&["wee", "pee", "weeing", "peeing", "urinate", "urinating"], "pain_on_urination"),
+];
+
+/// Words of pain, which a negation just before denies ("doesn't hurt", "isn't sore",
+/// "not really painful")…
+#[rustfmt::skip]
+const PAIN_DENIED: [&str; 9] = [
+    "hurt", "hurts", "hurting", "sore", "painful", "pain", "ache", "aching", "tender",
+];
+
+/// …unless what follows makes the pain an injury ("didn't hurt myself", "didn't hurt my
+/// head").
+#[rustfmt::skip]
+const HURT_WHOM: [&str; 8] = ["myself", "himself", "herself", "themselves", "my", "his", "her", "it"];
+
+/// Words a sentence opens with that refer back to the part the sentence before named
+/// ("My eye is red. It doesn't hurt.").
+#[rustfmt::skip]
+const REFERS_BACK: [&str; 6] = ["it", "it's", "doesn't", "isn't", "they", "they're"];
+
+/// Words after which "back" is the body's ("my back doesn't hurt"; "it came back, it
+/// isn't sore" names no back).
+const THE_BACKS: [&str; 5] = ["my", "his", "her", "lower", "upper"];
+
+/// The pains ([`PAINS_OF_PARTS`], by index) that sentences deny at a part: a pain word
+/// just after a negation, and the part named nearest before it in the sentence ("my head
+/// doesn't hurt", "one of my balls has swelled up but it's not really painful"), or, when
+/// the sentence names none and opens by referring back, the last part of the sentence
+/// before ("My eye is red. It doesn't hurt.").
+pub(super) fn pains_denied(text: &str) -> Vec<usize> {
+    let mut denied = Vec::new();
+    let mut last_part = None;
+    for words in sentence_words(text) {
+        let part_at = |i: usize| {
+            let word = words[i].strip_suffix("'s").unwrap_or(words[i]);
+            PAINS_OF_PARTS.iter().position(|(parts, _)| {
+                parts.contains(&word)
+                    && (word != "back" || i > 0 && THE_BACKS.contains(&words[i - 1]))
+            })
+        };
+        let refers_back = words.first().is_some_and(|w| REFERS_BACK.contains(w));
+        for (i, word) in words.iter().enumerate() {
+            let injury = words.get(i + 1).is_some_and(|w| HURT_WHOM.contains(w));
+            // "Without" after an inability says the pain: "I can't move without it hurting".
+            let negated = words[i.saturating_sub(3)..i]
+                .iter()
+                .any(|w| *w != "without" && has_negation(w));
+            if !PAIN_DENIED.contains(word) || !negated || injury {
+                continue;
+            }
+            let named = (0..i).rev().find_map(part_at);
+            let part = match named {
+                Some(part) => Some(part),
+                None if refers_back => last_part,
+                None => None,
+            };
+            denied.extend(part);
+        }
+        if let Some(part) = (0..words.len()).rev().find_map(part_at) {
+            last_part = Some(part);
+        }
+    }
+    denied
 }
 
 /// Words of a pregnancy ([`bleeding_in_pregnancy`])…
