@@ -382,6 +382,43 @@ fn a_pain_denied_at_a_part_is_that_parts_pain_denied() {
 }
 
 #[test]
+fn no_blood_no_knock_and_not_sick_are_read_as_denials_of_what_they_are_said_of() {
+    let denied = |text: &str, id: &str| {
+        let found = evidence(text);
+        assert!(
+            found.absent.contains(&symptom(id)),
+            "{text}: {id}: {found:?}"
+        );
+    };
+    denied(
+        "Stings when I pee and I'm going all the time. No blood.",
+        "blood_in_urine",
+    );
+    denied(
+        "Running to the toilet every hour, all water. No blood in it.",
+        "blood_in_stool",
+    );
+    denied("No blood in my wee or poo.", "blood_in_urine");
+    denied("No blood in my wee or poo.", "blood_in_stool");
+    denied(
+        "She went stiff and jerked for a minute. She didn't bang her head.",
+        "head_injury",
+    );
+    denied(
+        "Awful pain at the back of my head. I didn't bang it on anything.",
+        "head_injury",
+    );
+    denied("He hasn't been sick and seems his normal self.", "vomiting");
+    // Said of nothing, "no blood" is nobody's; "I don't feel sick" is no vomiting denied.
+    let unsaid = evidence("I've had a bad cough. No blood.");
+    for id in ["blood_in_urine", "blood_in_stool"] {
+        assert!(!unsaid.absent.contains(&symptom(id)), "{id}: {unsaid:?}");
+    }
+    let queasy = evidence("I don't feel sick.");
+    assert!(!queasy.absent.contains(&symptom("vomiting")), "{queasy:?}");
+}
+
+#[test]
 fn no_temp_denies_a_fever() {
     let fever = symptom("fever");
     for text in [

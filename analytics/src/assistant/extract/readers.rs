@@ -23,7 +23,9 @@
 //! and numb no stroke's numbness or weakness down one side. Breathing, sight, speech,
 //! hearing or a face said to be normal ("breathing is fine", "her face looks normal")
 //! denies their failing, and a pain denied at a part ("my head doesn't hurt", "my eye is
-//! red. It doesn't hurt.") that part's pain ([`pains_denied`]).
+//! red. It doesn't hurt.") that part's pain ([`pains_denied`]). "No blood" said of urine
+//! or stools denies blood in them, a knock to the head denied ("she didn't bang her
+//! head") a head injury, and "he hasn't been sick" vomiting.
 //! A clause saying the patient is on a medicine ("I'm on tablets for my blood pressure")
 //! or missed a dose ("I forgot to take my tablets") rules out what it only resembles of
 //! tablets taken or saved up.
@@ -87,7 +89,38 @@ pub(super) struct TakenBack {
     pub(super) beside: Option<&'static str>,
 }
 
-pub(super) const TAKEN_BACK: [TakenBack; 18] = [
+pub(super) const TAKEN_BACK: [TakenBack; 22] = [
+    // "No blood" says whose blood by what it is said of: "it stings when I pee. No blood."
+    TakenBack {
+        symptoms: &["blood_in_urine"],
+        reader: |text| blood_denied_in(text, &URINE),
+        denies: true,
+        unless_said_clearly: true,
+        beside: None,
+    },
+    TakenBack {
+        symptoms: &["blood_in_stool"],
+        reader: |text| blood_denied_in(text, &STOOLS),
+        denies: true,
+        unless_said_clearly: true,
+        beside: None,
+    },
+    // "She didn't bang her head", "I didn't bang it on anything" (of a headache).
+    TakenBack {
+        symptoms: &["head_injury"],
+        reader: head_knock_denied,
+        denies: true,
+        unless_said_clearly: true,
+        beside: None,
+    },
+    // "He hasn't been sick": in British English, has not vomited.
+    TakenBack {
+        symptoms: &["vomiting"],
+        reader: sick_denied,
+        denies: true,
+        unless_said_clearly: true,
+        beside: None,
+    },
     // "Breathing is fine", "her speech seems ok": a function said to be normal denies what
     // its failing would be. The model reads nothing there, or worse a symptom of the word
     // ("no problems with my breathing" a wheeze).
@@ -290,6 +323,69 @@ fn said_normal(text: &str, function: &[&str]) -> bool {
                 && words
                     .get(at + 1)
                     .is_none_or(|w| !ONLY_SOMETIMES.contains(w))
+        })
+    })
+}
+
+/// Words of urine, and of stools, that say whose blood "no blood" denies
+/// ([`blood_denied_in`]).
+#[rustfmt::skip]
+const URINE: [&str; 10] = [
+    "wee", "wees", "weeing", "pee", "pees", "peeing", "urine", "urinating", "flow", "bladder",
+];
+#[rustfmt::skip]
+const STOOLS: [&str; 11] = [
+    "poo", "poos", "pooing", "stool", "stools", "bowel", "bowels", "nappy", "diarrhoea",
+    "bottom", "toilet",
+];
+
+/// Whether a sentence denies blood ("no blood", "never seen any blood in it") where it or
+/// the sentence before speaks of `context` (urine, stools): "no blood in my wee or poo"
+/// denies both.
+fn blood_denied_in(text: &str, context: &[&str]) -> bool {
+    let mut before_names = false;
+    sentence_words(text).any(|words| {
+        let names = names_any(&words.join(" "), context);
+        let denied = words
+            .iter()
+            .enumerate()
+            .any(|(i, w)| (*w == "blood" || *w == "bleeding") && negated_at(&words, i));
+        let said_of = names || before_names;
+        before_names = names;
+        denied && said_of
+    })
+}
+
+/// Words of knocking the head…
+#[rustfmt::skip]
+const KNOCKS: [&str; 8] = ["bang", "banged", "hit", "knock", "knocked", "bump", "bumped", "injure"];
+
+/// Whether a sentence denies a knock to the head: a negation just before a word of
+/// knocking, with "head" in the sentence or "it" after the knock and "head" in the
+/// sentence before ("pain at the back of my head... I didn't bang it on anything").
+fn head_knock_denied(text: &str) -> bool {
+    let mut head_before = false;
+    sentence_words(text).any(|words| {
+        let head = words.contains(&"head");
+        let denied = words.iter().enumerate().any(|(i, w)| {
+            KNOCKS.contains(w)
+                && negated_at(&words, i)
+                && (head || head_before && words.get(i + 1) == Some(&"it"))
+        });
+        head_before = head;
+        denied
+    })
+}
+
+/// Whether a sentence says someone has not been sick ("he hasn't been sick", "she wasn't
+/// sick", "not been sick"): not vomited.
+fn sick_denied(text: &str) -> bool {
+    sentence_words(text).any(|words| {
+        words.iter().enumerate().any(|(i, w)| {
+            *w == "sick"
+                && i > 0
+                && ["been", "was", "wasn't", "hasn't", "isn't"].contains(&words[i - 1])
+                && negated_at(&words, i)
         })
     })
 }
