@@ -379,6 +379,9 @@ fn a_pain_denied_at_a_part_is_that_parts_pain_denied() {
         !returned.absent.contains(&symptom("back_pain")),
         "{returned:?}"
     );
+    // The part nearest the denial is the one denied, though it has no pain of its own here.
+    let knee = evidence("My head is pounding but my knee doesn't hurt.");
+    assert!(!knee.absent.contains(&symptom("headache")), "{knee:?}");
 }
 
 #[test]

@@ -89,76 +89,40 @@ pub(super) struct TakenBack {
     pub(super) beside: Option<&'static str>,
 }
 
+impl TakenBack {
+    /// A reading that denies its symptoms unless a clause said one clearly.
+    const fn denial(symptoms: &'static [&'static str], reader: Reader) -> TakenBack {
+        TakenBack {
+            symptoms,
+            reader,
+            denies: true,
+            unless_said_clearly: true,
+            beside: None,
+        }
+    }
+}
+
 pub(super) const TAKEN_BACK: [TakenBack; 22] = [
     // "No blood" says whose blood by what it is said of: "it stings when I pee. No blood."
-    TakenBack {
-        symptoms: &["blood_in_urine"],
-        reader: |text| blood_denied_in(text, &URINE),
-        denies: true,
-        unless_said_clearly: true,
-        beside: None,
-    },
-    TakenBack {
-        symptoms: &["blood_in_stool"],
-        reader: |text| blood_denied_in(text, &STOOLS),
-        denies: true,
-        unless_said_clearly: true,
-        beside: None,
-    },
+    TakenBack::denial(&["blood_in_urine"], |text| blood_denied_in(text, &URINE)),
+    TakenBack::denial(&["blood_in_stool"], |text| blood_denied_in(text, &STOOLS)),
     // "She didn't bang her head", "I didn't bang it on anything" (of a headache).
-    TakenBack {
-        symptoms: &["head_injury"],
-        reader: head_knock_denied,
-        denies: true,
-        unless_said_clearly: true,
-        beside: None,
-    },
+    TakenBack::denial(&["head_injury"], head_knock_denied),
     // "He hasn't been sick": in British English, has not vomited.
-    TakenBack {
-        symptoms: &["vomiting"],
-        reader: sick_denied,
-        denies: true,
-        unless_said_clearly: true,
-        beside: None,
-    },
+    TakenBack::denial(&["vomiting"], sick_denied),
     // "Breathing is fine", "her speech seems ok": a function said to be normal denies what
     // its failing would be. The model reads nothing there, or worse a symptom of the word
     // ("no problems with my breathing" a wheeze).
-    TakenBack {
-        symptoms: &["shortness_of_breath", "shortness_of_breath_at_rest"],
-        reader: |text| said_normal(text, &BREATHING_WORDS),
-        denies: true,
-        unless_said_clearly: true,
-        beside: None,
-    },
-    TakenBack {
-        symptoms: &["blurred_vision", "sudden_vision_loss"],
-        reader: |text| said_normal(text, &SIGHT_WORDS),
-        denies: true,
-        unless_said_clearly: true,
-        beside: None,
-    },
-    TakenBack {
-        symptoms: &["slurred_speech"],
-        reader: |text| said_normal(text, &SPEECH_WORDS),
-        denies: true,
-        unless_said_clearly: true,
-        beside: None,
-    },
-    TakenBack {
-        symptoms: &["face_drooping"],
-        reader: |text| said_normal(text, &["face"]),
-        denies: true,
-        unless_said_clearly: true,
-        beside: None,
-    },
-    TakenBack {
-        symptoms: &["hearing_loss"],
-        reader: |text| said_normal(text, &HEARING_WORDS),
-        denies: true,
-        unless_said_clearly: true,
-        beside: None,
-    },
+    TakenBack::denial(
+        &["shortness_of_breath", "shortness_of_breath_at_rest"],
+        |text| said_normal(text, &BREATHING_WORDS),
+    ),
+    TakenBack::denial(&["blurred_vision", "sudden_vision_loss"], |text| {
+        said_normal(text, &SIGHT_WORDS)
+    }),
+    TakenBack::denial(&["slurred_speech"], |text| said_normal(text, &SPEECH_WORDS)),
+    TakenBack::denial(&["face_drooping"], |text| said_normal(text, &["face"])),
+    TakenBack::denial(&["hearing_loss"], |text| said_normal(text, &HEARING_WORDS)),
     // "Someone is putting thoughts in my head" is rated near a headache.
     TakenBack {
         symptoms: &["headache"],
@@ -439,14 +403,24 @@ const THE_BACKS: [&str; 5] = ["my", "his", "her", "lower", "upper"];
 /// before ("My eye is red. It doesn't hurt.").
 pub(super) fn pains_denied(text: &str) -> Vec<usize> {
     let mut denied = Vec::new();
+    // The pain of the last part the sentence before named, if that part has one here.
     let mut last_part = None;
     for words in sentence_words(text) {
-        let part_at = |i: usize| {
-            let word = words[i].strip_suffix("'s").unwrap_or(words[i]);
+        let word_at = |i: usize| words[i].strip_suffix("'s").unwrap_or(words[i]);
+        let pain_at = |i: usize| {
+            let word = word_at(i);
             PAINS_OF_PARTS.iter().position(|(parts, _)| {
                 parts.contains(&word)
                     && (word != "back" || i > 0 && THE_BACKS.contains(&words[i - 1]))
             })
+        };
+        // The nearest part named before `i`: one with no pain here ("my knee doesn't
+        // hurt") denies none, rather than one named further back ("my head is pounding").
+        let nearest_before = |i: usize| {
+            (0..i)
+                .rev()
+                .find(|&j| pain_at(j).is_some() || !Sites::named_in(word_at(j)).is_empty())
+                .map(pain_at)
         };
         let refers_back = words.first().is_some_and(|w| REFERS_BACK.contains(w));
         for (i, word) in words.iter().enumerate() {
@@ -458,16 +432,15 @@ pub(super) fn pains_denied(text: &str) -> Vec<usize> {
             if !PAIN_DENIED.contains(word) || !negated || injury {
                 continue;
             }
-            let named = (0..i).rev().find_map(part_at);
-            let part = match named {
-                Some(part) => Some(part),
+            let part = match nearest_before(i) {
+                Some(named) => named,
                 None if refers_back => last_part,
                 None => None,
             };
             denied.extend(part);
         }
-        if let Some(part) = (0..words.len()).rev().find_map(part_at) {
-            last_part = Some(part);
+        if let Some(named) = nearest_before(words.len()) {
+            last_part = named;
         }
     }
     denied
