@@ -372,7 +372,7 @@ pub(super) const PAINS_OF_PARTS: [(&[&str], &str); 15] = [
     (&["elbow"], "elbow_pain"),
     (&["heel"], "heel_pain"),
     (&["hip"], "hip_pain"),
-    (&["wee", "pee", "weeing", "peeing", "urinate", "urinating"], "pain_on_urination"),
+    (&URINE, "pain_on_urination"),
 ];
 
 /// Words of pain, which a negation just before denies ("doesn't hurt", "isn't sore",
@@ -392,10 +392,6 @@ const HURT_WHOM: [&str; 8] = ["myself", "himself", "herself", "themselves", "my"
 #[rustfmt::skip]
 const REFERS_BACK: [&str; 6] = ["it", "it's", "doesn't", "isn't", "they", "they're"];
 
-/// Words after which "back" is the body's ("my back doesn't hurt"; "it came back, it
-/// isn't sore" names no back).
-const THE_BACKS: [&str; 5] = ["my", "his", "her", "lower", "upper"];
-
 /// The pains ([`PAINS_OF_PARTS`], by index) that sentences deny at a part: a pain word
 /// just after a negation, and the part named nearest before it in the sentence ("my head
 /// doesn't hurt", "one of my balls has swelled up but it's not really painful"), or, when
@@ -411,7 +407,10 @@ pub(super) fn pains_denied(text: &str) -> Vec<usize> {
             let word = word_at(i);
             PAINS_OF_PARTS.iter().position(|(parts, _)| {
                 parts.contains(&word)
-                    && (word != "back" || i > 0 && THE_BACKS.contains(&words[i - 1]))
+                    // "Back" is the body's only after "my", "lower"…, as body_sites reads it:
+                    // "it came back" names no back.
+                    && (word != "back"
+                        || i > 0 && !Sites::named_in(&words[i - 1..=i].join(" ")).is_empty())
             })
         };
         // The nearest part named before `i`: one with no pain here ("my knee doesn't
