@@ -436,6 +436,19 @@ fn no_temp_denies_a_fever() {
 }
 
 #[test]
+fn each_item_of_a_list_of_denials_is_denied() {
+    let injury = symptom("recent_injury");
+    for text in [
+        "No rash, no injury.",
+        "No cough and no injury.",
+        "I have ankylosing spondylitis. No discharge, no injury.",
+    ] {
+        let found = evidence(text);
+        assert!(found.absent.contains(&injury), "{text}: {found:?}");
+    }
+}
+
+#[test]
 fn feeding_well_is_not_poor_feeding_and_not_feeding_well_is() {
     let poor_feeding = symptom("poor_feeding");
     let well = evidence("She's feeding well and has a runny nose.");

@@ -346,9 +346,14 @@ pub(super) fn clauses(text: &str) -> Vec<Clause> {
                         able = false;
                         continues = false;
                     }
-                } else if NEGATION_CUES.contains(&bare) && negation.is_none() {
+                } else if NEGATION_CUES.contains(&bare)
+                    && (negation.is_none() || current.is_empty())
+                {
+                    // A cue that opens a list item repeats the one in force ("no rash,
+                    // no injury"): the item is its own, not a word of what it negates.
+                    let repeated = negation.is_some();
                     flush(&mut current, negation, cue_here, able, continues, joiner);
-                    continues = false;
+                    continues = repeated && continues;
                     match relief_denied(&part[i + 1..]) {
                         Some(words) => relief_end = i + 1 + words,
                         None => {
@@ -525,6 +530,24 @@ mod tests {
             texts(&clauses(&text)),
             [("been sick", true), ("chest feels tight", false)]
         );
+    }
+
+    #[test]
+    fn a_cue_repeated_in_a_list_opens_its_item_and_is_not_read_as_a_word_of_it() {
+        let cues = |clauses: &[Clause]| -> Vec<Option<String>> {
+            clauses.iter().map(|c| c.cue.clone()).collect()
+        };
+        let text = normalise("No discharge, no injury.");
+        let read = clauses(&text);
+        assert_eq!(texts(&read), [("discharge", true), ("injury", true)]);
+        assert_eq!(cues(&read), [Some("no".into()), Some("no".into())]);
+        let text = normalise("No rash and not itchy, but sore");
+        let read = clauses(&text);
+        assert_eq!(
+            texts(&read),
+            [("rash", true), ("itchy", true), ("sore", false)]
+        );
+        assert_eq!(cues(&read), [Some("no".into()), Some("not".into()), None]);
     }
 
     #[test]
