@@ -449,6 +449,30 @@ fn each_item_of_a_list_of_denials_is_denied() {
 }
 
 #[test]
+fn regular_periods_and_a_regular_heartbeat_deny_their_irregular_opposites() {
+    let missed_period = symptom("missed_period");
+    let palpitations = symptom("palpitations");
+    for text in [
+        "My periods are regular.",
+        "Put on two stone this year. Periods are regular and not heavy.",
+    ] {
+        let found = evidence(text);
+        assert!(found.absent.contains(&missed_period), "{text}: {found:?}");
+        assert!(!found.present.contains(&missed_period), "{text}: {found:?}");
+    }
+    let found = evidence("My heartbeat is regular.");
+    assert!(found.absent.contains(&palpitations), "{found:?}");
+    // Lateness said beside it, or periods said irregular, keep the missed period.
+    for text in [
+        "My periods are regular but I'm 2 weeks late.",
+        "My periods are irregular.",
+    ] {
+        let found = evidence(text);
+        assert!(found.present.contains(&missed_period), "{text}: {found:?}");
+    }
+}
+
+#[test]
 fn feeding_well_is_not_poor_feeding_and_not_feeding_well_is() {
     let poor_feeding = symptom("poor_feeding");
     let well = evidence("She's feeding well and has a runny nose.");

@@ -102,7 +102,7 @@ impl TakenBack {
     }
 }
 
-pub(super) const TAKEN_BACK: [TakenBack; 22] = [
+pub(super) const TAKEN_BACK: [TakenBack; 24] = [
     // "No blood" says whose blood by what it is said of: "it stings when I pee. No blood."
     TakenBack::denial(&["blood_in_urine"], |text| blood_denied_in(text, &URINE)),
     TakenBack::denial(&["blood_in_stool"], |text| blood_denied_in(text, &STOOLS)),
@@ -123,6 +123,19 @@ pub(super) const TAKEN_BACK: [TakenBack; 22] = [
     TakenBack::denial(&["slurred_speech"], |text| said_normal(text, &SPEECH_WORDS)),
     TakenBack::denial(&["face_drooping"], |text| said_normal(text, &["face"])),
     TakenBack::denial(&["hearing_loss"], |text| said_normal(text, &HEARING_WORDS)),
+    // "My heartbeat is regular": the model rates it near "irregular heartbeat", a phrasing
+    // of palpitations.
+    TakenBack::denial(&["palpitations"], |text| said_normal(text, &HEART_WORDS)),
+    // "My periods are regular", rated near "irregular periods" (a missed period) and often
+    // clearly: the reading stands over that match, unless the message speaks of lateness
+    // ("regular, but I'm two weeks late").
+    TakenBack {
+        symptoms: &["missed_period"],
+        reader: periods_said_regular,
+        denies: true,
+        unless_said_clearly: false,
+        beside: None,
+    },
     // "Someone is putting thoughts in my head" is rated near a headache.
     TakenBack {
         symptoms: &["headache"],
@@ -235,15 +248,21 @@ pub(super) const TAKEN_BACK: [TakenBack; 22] = [
     },
 ];
 
-/// Words of breathing, sight, speech and hearing, said to be normal ([`said_normal`])…
+/// Words of breathing, sight, speech, hearing, the heartbeat and periods, said to be
+/// normal ([`said_normal`])…
 const BREATHING_WORDS: [&str; 3] = ["breathing", "breathe", "breath"];
 const SIGHT_WORDS: [&str; 5] = ["eyesight", "sight", "vision", "see", "seeing"];
 const SPEECH_WORDS: [&str; 3] = ["speech", "speaking", "talking"];
 const HEARING_WORDS: [&str; 2] = ["hearing", "hear"];
+/// Not "heart" alone: "my heart is fine" is as often a test's result as the beat.
+const HEART_WORDS: [&str; 3] = ["heartbeat", "heartbeats", "pulse"];
+const PERIOD_WORDS: [&str; 4] = ["period", "periods", "cycle", "cycles"];
 
 /// …by one of these words…
 #[rustfmt::skip]
-const NORMAL: [&str; 7] = ["fine", "ok", "okay", "normal", "normally", "alright", "unaffected"];
+const NORMAL: [&str; 8] = [
+    "fine", "ok", "okay", "normal", "normally", "alright", "unaffected", "regular",
+];
 
 /// …after at most a few of these between ("my breathing is totally fine", "I'm breathing
 /// ok", "her speech seems normal")…
@@ -289,6 +308,17 @@ fn said_normal(text: &str, function: &[&str]) -> bool {
                     .is_none_or(|w| !ONLY_SOMETIMES.contains(w))
         })
     })
+}
+
+/// Words that say a period is late or missed, against which "my periods are regular"
+/// denies nothing.
+#[rustfmt::skip]
+const LATENESS: [&str; 7] = ["late", "missed", "skipped", "stopped", "overdue", "due", "pregnant"];
+
+/// Whether the message says the periods are regular or normal ([`said_normal`]) and
+/// nothing of one being late.
+fn periods_said_regular(text: &str) -> bool {
+    said_normal(text, &PERIOD_WORDS) && !names_any(text, &LATENESS)
 }
 
 /// Words of urine, and of stools, that say whose blood "no blood" denies
