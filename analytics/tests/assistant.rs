@@ -328,6 +328,8 @@ fn a_function_said_to_be_normal_denies_its_failing() {
         "Breathing is fine at rest but I'm puffed out on the stairs.",
         "He's not breathing normally.",
         "I can't see ok out of my left eye.",
+        // "Regular" is normal only of a beat or a cycle.
+        "I see regular flashes of light in one eye.",
     ] {
         let found = evidence(text);
         for id in [

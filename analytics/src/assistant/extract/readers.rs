@@ -115,17 +115,23 @@ pub(super) const TAKEN_BACK: [TakenBack; 24] = [
     // ("no problems with my breathing" a wheeze).
     TakenBack::denial(
         &["shortness_of_breath", "shortness_of_breath_at_rest"],
-        |text| said_normal(text, &BREATHING_WORDS),
+        |text| said_normal(text, &BREATHING_WORDS, &[]),
     ),
     TakenBack::denial(&["blurred_vision", "sudden_vision_loss"], |text| {
-        said_normal(text, &SIGHT_WORDS)
+        said_normal(text, &SIGHT_WORDS, &[])
     }),
-    TakenBack::denial(&["slurred_speech"], |text| said_normal(text, &SPEECH_WORDS)),
-    TakenBack::denial(&["face_drooping"], |text| said_normal(text, &["face"])),
-    TakenBack::denial(&["hearing_loss"], |text| said_normal(text, &HEARING_WORDS)),
+    TakenBack::denial(&["slurred_speech"], |text| {
+        said_normal(text, &SPEECH_WORDS, &[])
+    }),
+    TakenBack::denial(&["face_drooping"], |text| said_normal(text, &["face"], &[])),
+    TakenBack::denial(&["hearing_loss"], |text| {
+        said_normal(text, &HEARING_WORDS, &[])
+    }),
     // "My heartbeat is regular": the model rates it near "irregular heartbeat", a phrasing
     // of palpitations.
-    TakenBack::denial(&["palpitations"], |text| said_normal(text, &HEART_WORDS)),
+    TakenBack::denial(&["palpitations"], |text| {
+        said_normal(text, &HEART_WORDS, &REGULAR)
+    }),
     // "My periods are regular", rated near "irregular periods" (a missed period) and often
     // clearly: the reading stands over that match, unless the message speaks of lateness
     // ("regular, but I'm two weeks late").
@@ -260,9 +266,11 @@ const PERIOD_WORDS: [&str; 4] = ["period", "periods", "cycle", "cycles"];
 
 /// …by one of these words…
 #[rustfmt::skip]
-const NORMAL: [&str; 8] = [
-    "fine", "ok", "okay", "normal", "normally", "alright", "unaffected", "regular",
-];
+const NORMAL: [&str; 7] = ["fine", "ok", "okay", "normal", "normally", "alright", "unaffected"];
+
+/// …or, of a beat or a cycle, this one. Not of the others: "I see regular flashes" and
+/// "I hear regular ringing" would deny a loss of sight or hearing.
+const REGULAR: [&str; 1] = ["regular"];
 
 /// …after at most a few of these between ("my breathing is totally fine", "I'm breathing
 /// ok", "her speech seems normal")…
@@ -281,9 +289,10 @@ const ONLY_SOMETIMES: [&str; 14] = [
 ];
 
 /// Whether a sentence says one of `function` (breathing, sight) is normal: the word, a few
-/// words of being or seeming, and a word of normal, with no negation or inability before
-/// ("not breathing normally", "can't see ok") and nothing after that limits it.
-fn said_normal(text: &str, function: &[&str]) -> bool {
+/// words of being or seeming, and a word of normal (or one of `also`), with no negation or
+/// inability before ("not breathing normally", "can't see ok") and nothing after that
+/// limits it.
+fn said_normal(text: &str, function: &[&str], also: &[&str]) -> bool {
     sentence_words(text).any(|words| {
         words.iter().enumerate().any(|(i, word)| {
             let word = word.strip_suffix("'s").unwrap_or(word);
@@ -301,7 +310,9 @@ fn said_normal(text: &str, function: &[&str]) -> bool {
                 .count();
             let at = i + 1 + between;
             between <= 3
-                && words.get(at).is_some_and(|w| NORMAL.contains(w))
+                && words
+                    .get(at)
+                    .is_some_and(|w| NORMAL.contains(w) || also.contains(w))
                 && !negated_at(&words, at)
                 && words
                     .get(at + 1)
@@ -310,15 +321,15 @@ fn said_normal(text: &str, function: &[&str]) -> bool {
     })
 }
 
-/// Words that say a period is late or missed, against which "my periods are regular"
-/// denies nothing.
+/// Words of a period late or missed, or of a pregnancy, beside which "my periods are
+/// regular" denies nothing.
 #[rustfmt::skip]
 const LATENESS: [&str; 7] = ["late", "missed", "skipped", "stopped", "overdue", "due", "pregnant"];
 
 /// Whether the message says the periods are regular or normal ([`said_normal`]) and
 /// nothing of one being late.
 fn periods_said_regular(text: &str) -> bool {
-    said_normal(text, &PERIOD_WORDS) && !names_any(text, &LATENESS)
+    said_normal(text, &PERIOD_WORDS, &REGULAR) && !names_any(text, &LATENESS)
 }
 
 /// Words of urine, and of stools, that say whose blood "no blood" denies
