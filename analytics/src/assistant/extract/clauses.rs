@@ -355,7 +355,12 @@ pub(super) fn clauses(text: &str) -> Vec<Clause> {
                     flush(&mut current, negation, cue_here, able, continues, joiner);
                     continues = repeated && continues;
                     match relief_denied(&part[i + 1..]) {
-                        Some(words) => relief_end = i + 1 + words,
+                        // A remedy not helping ends a list it comes in ("no fever, no
+                        // better with paracetamol and a headache"): it denies nothing after.
+                        Some(words) => {
+                            relief_end = i + 1 + words;
+                            negation = None;
+                        }
                         None => {
                             negation = Some(bare);
                             cue_here = true;
@@ -548,6 +553,15 @@ mod tests {
             [("rash", true), ("itchy", true), ("sore", false)]
         );
         assert_eq!(cues(&read), [Some("no".into()), Some("not".into()), None]);
+        let text = normalise("No fever, no better with paracetamol and a headache");
+        assert_eq!(
+            texts(&clauses(&text)),
+            [
+                ("fever", true),
+                ("paracetamol", false),
+                ("a headache", false)
+            ]
+        );
     }
 
     #[test]
