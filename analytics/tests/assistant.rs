@@ -939,6 +939,42 @@ fn no_emergency(text: &str) {
 }
 
 #[test]
+fn a_hot_joint_with_a_fever_goes_to_hospital_without_one_a_gout_attack_sees_a_gp() {
+    fires(
+        "My knee came up red, hot and swollen yesterday and now I have a high temperature and keep shivering.",
+        "hot_joint_with_fever",
+        Triage::Emergency,
+    );
+    // Without a fever said (a hot joint's heat is its own), the fever is asked first: it
+    // alone would make the joint an emergency. Denied, the attack is the GP's, not the
+    // next day's.
+    let attack = "My big toe is red, hot and swollen.";
+    let mut state = asks_first(attack, "fever");
+    let the_joint = [symptom("joint_pain"), symptom("joint_swelling")];
+    let reply = answer_all(&mut state, &the_joint);
+    assert_eq!(reply.conditions[0].id, "gout", "{reply:?}");
+    assert_eq!(reply.triage.emergency_pattern, None, "{reply:?}");
+    assert_eq!(reply.triage.level, Triage::Consultation, "{reply:?}");
+}
+
+#[test]
+fn heat_said_of_a_limb_is_no_fever_heat_said_of_the_patient_is() {
+    let fever = symptom("fever");
+    for limb in [
+        "My elbow is swollen and hot to touch.",
+        "My wrist is swollen, hot and painful.",
+    ] {
+        assert!(!evidence(limb).present.contains(&fever), "{limb}");
+    }
+    for patient in [
+        "My baby is hot to touch.",
+        "My knee is hot and swollen and I feel hot and shivery.",
+    ] {
+        assert!(evidence(patient).present.contains(&fever), "{patient}");
+    }
+}
+
+#[test]
 fn a_head_injury_with_vomiting_goes_to_hospital_a_bump_alone_does_not() {
     let (pattern, level) = pattern_of(
         "I banged my head on a cupboard door an hour ago and I've been throwing up since.",

@@ -30,12 +30,12 @@
 //! or missed a dose ("I forgot to take my tablets") rules out what it only resembles of
 //! tablets taken or saved up.
 
-use super::clauses::{INABILITY, JOINERS};
+use super::clauses::{INABILITY, JOINERS, clauses};
 use super::cues::{
     PAIN_RELIEF, RELIEVERS, THREE_MONTHS_DAYS, age_in_days, fails_to_help, sentence_duration_days,
 };
 use super::words::{contains_words, has_negation, names_any, negated_at, says_any, sentence_words};
-use crate::assistant::body_sites::Sites;
+use crate::assistant::body_sites::{self, Sites};
 
 /// Whether a normalised text says a finding, read from its sentences.
 pub(super) type Reader = fn(&str) -> bool;
@@ -102,7 +102,7 @@ impl TakenBack {
     }
 }
 
-pub(super) const TAKEN_BACK: [TakenBack; 24] = [
+pub(super) const TAKEN_BACK: [TakenBack; 25] = [
     // "No blood" says whose blood by what it is said of: "it stings when I pee. No blood."
     TakenBack::denial(&["blood_in_urine"], |text| blood_denied_in(text, &URINE)),
     TakenBack::denial(&["blood_in_stool"], |text| blood_denied_in(text, &STOOLS)),
@@ -239,6 +239,15 @@ pub(super) const TAKEN_BACK: [TakenBack; 24] = [
     TakenBack {
         symptoms: &["cough"],
         reader: cough_brings_out_a_lump,
+        denies: false,
+        unless_said_clearly: false,
+        beside: None,
+    },
+    // "My knee is red, hot and swollen", "my elbow is hot to touch": the model rates the
+    // heat near a fever, often clearly, and a fever beside a hot joint is an emergency.
+    TakenBack {
+        symptoms: &["fever"],
+        reader: heat_only_of_a_limb,
         denies: false,
         unless_said_clearly: false,
         beside: None,
@@ -1473,6 +1482,33 @@ fn limb_pressed(text: &str) -> bool {
     })
 }
 
+/// Words of heat: said of a limb ("a hot knee") its own inflammation, of the body or a
+/// child ("he's hot", "I feel hot") a fever…
+const HEAT: [&str; 2] = ["hot", "warm"];
+/// …which these say whatever else is hot ("hot and shivery"), as a word of a fever
+/// ([`FEVER_WORDS`]) does.
+const SHIVERS: [&str; 5] = ["shivery", "shivering", "shivers", "chills", "sweats"];
+
+/// Whether every heat the message speaks of is a limb's: the clause saying it names an
+/// arm, a leg or a foot, or continues one that does ("my ankle went red, hot and
+/// swollen"); and no word of a fever is said anywhere.
+fn heat_only_of_a_limb(text: &str) -> bool {
+    if names_any(text, &FEVER_WORDS) || names_any(text, &SHIVERS) {
+        return false;
+    }
+    let clauses = clauses(text);
+    let sites = body_sites::of_clauses(
+        Sites::default(),
+        clauses.iter().map(|c| (c.text.as_str(), c.continues)),
+    );
+    let mut heat = clauses
+        .iter()
+        .zip(sites)
+        .filter(|(c, _)| names_any(&c.text, &HEAT))
+        .peekable();
+    heat.peek().is_some() && heat.all(|(_, site)| site.names_a_limb())
+}
+
 /// Whether a sentence says a battery or magnets were swallowed ("my son swallowed two
 /// magnets", "I think she ate a button battery"), with no negation before the swallowing
 /// ("he didn't swallow the battery").
@@ -1647,7 +1683,24 @@ mod tests {
 
     #[test]
     fn what_sentences_say_is_read_and_their_lookalikes_are_not() {
-        let readers: [(Reader, &[&str], &[&str]); 29] = [
+        let readers: [(Reader, &[&str], &[&str]); 30] = [
+            (
+                heat_only_of_a_limb,
+                &[
+                    "my ankle went red, hot and swollen overnight",
+                    "my elbow is swollen and hot to touch",
+                    "the skin on my shin is warm and tender",
+                    "my knee is red hot and swollen. it hurts to walk",
+                ],
+                &[
+                    "my knee is swollen and i feel hot",
+                    "my knee is swollen. he is hot to touch",
+                    "my baby is hot to touch",
+                    "my knee is hot and swollen and i feel hot and shivery",
+                    "my toe is red and hot and i've got a temperature",
+                    "my knee is swollen",
+                ],
+            ),
             (
                 believes_thoughts_or_messages_come_from_outside,
                 &[
