@@ -975,6 +975,17 @@ fn heat_said_of_a_limb_is_no_fever_heat_said_of_the_patient_is() {
 }
 
 #[test]
+fn a_cold_had_is_the_illness_not_feeling_the_cold_or_coughing_fits() {
+    let misread = [symptom("cold_intolerance"), symptom("coughing_fits")];
+    for said in ["I've got a cold.", "I've had a stinking cold for a week."] {
+        let read = evidence(said);
+        assert!(misread.iter().all(|s| !read.present.contains(s)), "{said}");
+    }
+    let feeling_it = evidence("I feel the cold all the time, even in summer.");
+    assert!(feeling_it.present.contains(&misread[0]));
+}
+
+#[test]
 fn a_head_injury_with_vomiting_goes_to_hospital_a_bump_alone_does_not() {
     let (pattern, level) = pattern_of(
         "I banged my head on a cupboard door an hour ago and I've been throwing up since.",

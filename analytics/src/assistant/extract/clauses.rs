@@ -180,6 +180,27 @@ pub(super) fn only_waking_up(clause: &str) -> bool {
         && words.iter().all(|w| WAKING_UP.contains(w))
 }
 
+/// Words that may stand beside "a cold" in a clause that only says the patient has or had
+/// one ([`only_a_cold`]): how bad it is, who has it and when.
+#[rustfmt::skip]
+const WITH_A_COLD: [&str; 31] = [
+    "cold", "bad", "heavy", "stinking", "nasty", "streaming", "head", "horrible", "little",
+    "slight", "caught", "catching", "getting", "over", "last", "this", "past", "few", "couple",
+    "just", "still", "now", "he", "she", "they", "he's", "she's", "we", "weekend", "recently",
+    "lately",
+];
+
+/// Whether a clause only says the patient has, or had, a cold ("has had a cold for 3
+/// days", "he had a bad cold last week"): the illness, which the model rates near feeling
+/// the cold or coughing fits. It reports nothing itself; the questions ask its symptoms.
+pub(super) fn only_a_cold(clause: &str) -> bool {
+    let words: Vec<&str> = clause.split(' ').filter(|w| !w.is_empty()).collect();
+    let a_cold =
+        |at: usize| words[at] == "cold" && words[..at].iter().rev().take(2).any(|w| *w == "a");
+    (0..words.len()).any(a_cold)
+        && content_words(clause).all(|w| WITH_A_COLD.contains(&w) || w.parse::<u32>().is_ok())
+}
+
 /// The clause's content word, when it has exactly one.
 pub(super) fn only_content_word(clause: &str) -> Option<&str> {
     let mut words = content_words(clause);
@@ -791,6 +812,28 @@ mod tests {
             "up",
         ] {
             assert!(!only_waking_up(clause), "{clause}");
+        }
+    }
+
+    #[test]
+    fn a_clause_that_only_says_the_patient_has_a_cold_names_the_illness() {
+        for clause in [
+            "has had a cold for 3 days",
+            "i've got a cold",
+            "he had a bad cold last week",
+            "just getting over a stinking cold",
+        ] {
+            assert!(only_a_cold(clause), "{clause}");
+        }
+        for clause in [
+            "i feel cold all the time",
+            "my hands are cold",
+            "a cold sore on my lip",
+            "a cold and a cough",
+            "had a cold and now my ear hurts",
+            "no cold",
+        ] {
+            assert!(!only_a_cold(clause), "{clause}");
         }
     }
 

@@ -58,8 +58,8 @@ use super::readings::{
 };
 use super::reasoning::Evidence;
 use clauses::{
-    Clause, INABILITY, SCARCITY, clauses, ends_negation, inabilities, mend_hear, only_a_place,
-    only_content_word, only_waking_up, says_a_lack,
+    Clause, INABILITY, SCARCITY, clauses, ends_negation, inabilities, mend_hear, only_a_cold,
+    only_a_place, only_content_word, only_waking_up, says_a_lack,
 };
 use cues::{
     PAIN_RELIEF, SIX_MONTHS_DAYS, THREE_MONTHS_DAYS, age_in_days, duration_days, fails_to_help,
@@ -372,7 +372,8 @@ impl Extractor {
             .map(|(i, (clause, literal))| {
                 let subject_of_a_negation = clauses.get(i + 1).is_some_and(|c| c.negated);
                 if only_a_place(&clause.text, !subject_of_a_negation)
-                    || (!clause.negated && only_waking_up(&clause.text))
+                    || (!clause.negated
+                        && (only_waking_up(&clause.text) || only_a_cold(&clause.text)))
                 {
                     String::new()
                 } else if literal.is_empty() {
