@@ -14,7 +14,8 @@
 //! drink is no overdose), the patient's own vitals escalating triage (at a lower
 //! saturation with known COPD), the question-and-answer turn, self-care advice only short
 //! of emergency care, a limb lain on and numb (pressure on a nerve, not a stroke),
-//! hiccups and dandruff said by name, and the evaluation's simulated patient.
+//! hiccups and dandruff said by name, a red, hot joint with a fever (and a limb's heat no
+//! fever), a cold had (no feeling of the cold), and the evaluation's simulated patient.
 
 use std::sync::OnceLock;
 

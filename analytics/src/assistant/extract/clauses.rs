@@ -6,7 +6,8 @@
 //! inability, not an absence; and a negation that says a remedy is not helping ("isn't
 //! helping my back pain") denies nothing after it, NegEx's pseudo-negation. A clause about
 //! a relative is read without its subject ("my son clashed heads" as "clashed heads"),
-//! since the phrasings are in the first person.
+//! since the phrasings are in the first person. A clause that only says where, that the
+//! patient woke up, or that they have a cold reports nothing itself.
 
 use super::cues::{RELIEF_FILLERS, RELIEF_WORKS, days_in};
 use super::words::{NEGATION_CUES, contains_words, content_words, has_negation};
@@ -183,20 +184,23 @@ pub(super) fn only_waking_up(clause: &str) -> bool {
 /// Words that may stand beside "a cold" in a clause that only says the patient has or had
 /// one ([`only_a_cold`]): how bad it is, who has it and when.
 #[rustfmt::skip]
-const WITH_A_COLD: [&str; 31] = [
-    "cold", "bad", "heavy", "stinking", "nasty", "streaming", "head", "horrible", "little",
-    "slight", "caught", "catching", "getting", "over", "last", "this", "past", "few", "couple",
-    "just", "still", "now", "he", "she", "they", "he's", "she's", "we", "weekend", "recently",
-    "lately",
+const WITH_A_COLD: [&str; 38] = [
+    "cold", "colds", "bad", "heavy", "stinking", "nasty", "streaming", "head", "horrible",
+    "little", "slight", "caught", "catching", "getting", "keeps", "over", "last", "this", "past",
+    "few", "couple", "lots", "lot", "loads", "many", "constant", "just", "still", "now", "he",
+    "she", "they", "he's", "she's", "we", "weekend", "recently", "lately",
 ];
 
 /// Whether a clause only says the patient has, or had, a cold ("has had a cold for 3
-/// days", "he had a bad cold last week"): the illness, which the model rates near feeling
-/// the cold or coughing fits. It reports nothing itself; the questions ask its symptoms.
+/// days", "he had a bad cold last week", "he's had lots of colds"): the illness, which the
+/// model rates near feeling the cold or coughing fits. It reports nothing itself; the
+/// questions ask its symptoms.
 pub(super) fn only_a_cold(clause: &str) -> bool {
     let words: Vec<&str> = clause.split(' ').filter(|w| !w.is_empty()).collect();
-    let a_cold =
-        |at: usize| words[at] == "cold" && words[..at].iter().rev().take(2).any(|w| *w == "a");
+    let a_cold = |at: usize| {
+        words[at] == "colds"
+            || (words[at] == "cold" && words[..at].iter().rev().take(2).any(|w| *w == "a"))
+    };
     (0..words.len()).any(a_cold)
         && content_words(clause).all(|w| WITH_A_COLD.contains(&w) || w.parse::<u32>().is_ok())
 }
@@ -822,6 +826,7 @@ mod tests {
             "i've got a cold",
             "he had a bad cold last week",
             "just getting over a stinking cold",
+            "he's had lots of colds",
         ] {
             assert!(only_a_cold(clause), "{clause}");
         }

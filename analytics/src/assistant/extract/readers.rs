@@ -19,8 +19,9 @@
 //! a cough said only as what brings a lump out ("a bulge that pops out when I cough") is
 //! no cough, a pain eating eases no chest pain eased by leaning forward, coming round on
 //! the floor after a faint no fall one cannot get up from, a migraine's aura no retina's
-//! flashes, a fall, or a message naming nothing of a wound, no cut, and a limb lain on
-//! and numb no stroke's numbness or weakness down one side. Breathing, sight, speech,
+//! flashes, a fall, or a message naming nothing of a wound, no cut, a limb lain on and
+//! numb no stroke's numbness or weakness down one side, and heat said only of a limb ("my
+//! knee is red, hot and swollen") no fever. Breathing, sight, speech,
 //! hearing or a face said to be normal ("breathing is fine", "her face looks normal")
 //! denies their failing, and a pain denied at a part ("my head doesn't hurt", "my eye is
 //! red. It doesn't hurt.") that part's pain ([`pains_denied`]). "No blood" said of urine
