@@ -987,6 +987,30 @@ fn a_cold_had_is_the_illness_not_feeling_the_cold_or_coughing_fits() {
 }
 
 #[test]
+fn a_migraine_is_looked_after_at_home_a_young_childs_sees_a_gp() {
+    let attack = "Another of my migraines: a throbbing headache on one side with zigzag lights first, and light hurts my eyes.";
+    let level_at = |age: u32| {
+        let mut state = State::default();
+        let input = Input::Text(attack.into());
+        let none = RecentVitals::default();
+        let profile = aged(age, Sex::Female);
+        assistant().turn(&mut state, &input, profile, none).unwrap();
+        let mut reply = None;
+        while state.pending.is_some() {
+            let (r, _) = assistant()
+                .turn(&mut state, &Input::Answer(Answer::No), profile, none)
+                .unwrap();
+            reply = Some(r);
+        }
+        let reply = reply.expect("a question was asked");
+        assert_eq!(reply.conditions[0].id, "migraine", "{reply:?}");
+        reply.triage.level
+    };
+    assert_eq!(level_at(30), Triage::SelfCare);
+    assert_eq!(level_at(8), Triage::Consultation);
+}
+
+#[test]
 fn a_head_injury_with_vomiting_goes_to_hospital_a_bump_alone_does_not() {
     let (pattern, level) = pattern_of(
         "I banged my head on a cupboard door an hour ago and I've been throwing up since.",
@@ -2567,7 +2591,7 @@ fn self_care_advice_comes_until_a_doctor_is_seen_but_never_before_emergency_care
     let mut state = State::default();
     let reply = say(
         &mut state,
-        "I've had a throbbing headache on one side since this morning, light hurts my eyes and I feel sick.",
+        "My periods have got really heavy over the last year, I'm changing pads every couple of hours.",
         RecentVitals::default(),
     );
     let leading = kb
