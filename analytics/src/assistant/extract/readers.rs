@@ -1491,8 +1491,9 @@ const HEAT: [&str; 2] = ["hot", "warm"];
 const SHIVERS: [&str; 5] = ["shivery", "shivering", "shivers", "chills", "sweats"];
 
 /// Whether every heat the message speaks of is a limb's: the clause saying it names an
-/// arm, a leg or a foot, or continues one that does ("my ankle went red, hot and
-/// swollen"); and no word of a fever is said anywhere.
+/// arm, a leg or a foot, or takes the part of the clause it continues or refers back to
+/// ("my ankle went red, hot and swollen", "my knee is swollen and it's hot"); and no word
+/// of a fever is said anywhere.
 fn heat_only_of_a_limb(text: &str) -> bool {
     if names_any(text, &FEVER_WORDS) || names_any(text, &SHIVERS) {
         return false;
